@@ -1,0 +1,66 @@
+# Cloud Image Gallery: `make` builds bin/memcache and bin/frontend,
+# `make test` installs what is missing, builds and runs every test.
+
+CC ?= cc
+O ?= build
+BIN ?= bin
+WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+OPT ?= -O2
+DEBUG ?= -g
+SAN ?=
+PKGS = libmicrohttpd libcurl mysqlclient libcjson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(DEBUG) $(SAN) -MMD -MP -I. $(PKG_CFLAGS)
+LDLIBS = $(PKG_LIBS) -lb64 -lpthread -lm
+
+COMMON = common/buf.o common/log.o common/config.o common/db.o common/http.o common/server.o
+MEMCACHE = memcache/cache.o memcache/cache_sql.o memcache/stats_timer.o memcache/api.o
+TEST_LIB = tests/harness.o
+
+PROGRAMS = $(BIN)/memcache
+TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/e2e_memcache
+
+.PHONY: all tests deps test asan bench-memcache clean
+all: $(PROGRAMS)
+tests: $(TESTS)
+
+objs = $(addprefix $(O)/,$(1))
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BIN)/memcache: $(call objs,memcache/main.o $(MEMCACHE) $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/tests/unit_cache: $(call objs,tests/unit_cache.o memcache/cache.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BIN)/tests/e2e_memcache: $(call objs,tests/e2e_memcache.o $(TEST_LIB) $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+deps:
+	scripts/deps.sh
+
+test: deps
+	$(MAKE) all tests
+	tests/run.sh $(BIN)
+
+# AddressSanitizer and UndefinedBehaviorSanitizer over the whole suite.
+asan: deps
+	$(MAKE) all tests O=build/asan BIN=bin/asan OPT=-O1 \
+		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+	tests/run.sh bin/asan
+
+bench-memcache: deps
+	$(MAKE) all
+	bench/memcache.sh $(BIN)
+
+clean:
+	rm -rf build bin
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

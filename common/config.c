@@ -1,0 +1,83 @@
+/* config: every setting of both daemons, read once from the environment. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+static bool parse_long(const char *text, long min, long max, long *out)
+{
+	if (*text == '\0')
+		return false;
+	char *end;
+	errno = 0;
+	long v = strtol(text, &end, 10);
+	if (errno || *end != '\0' || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool set_str(const char **field, const char *name, const char *text, long min, long max,
+		    char *err, size_t errlen)
+{
+	(void)name, (void)min, (void)max, (void)err, (void)errlen;
+	*field = text;
+	return true;
+}
+
+static bool set_int(long *field, const char *name, const char *text, long min, long max, char *err,
+		    size_t errlen)
+{
+	if (parse_long(text, min, max, field))
+		return true;
+	snprintf(err, errlen, "%s must be a whole number from %ld to %ld, not '%s'", name, min,
+		 max, text);
+	return false;
+}
+
+#define CONFIG_SETTER_STR set_str
+#define CONFIG_SETTER_INT set_int
+#define CONFIG_LOAD(type, field, var, def, min, max, help)                                   \
+	if (!CONFIG_SETTER_##type(&cfg->field, var, getenv(var) ? getenv(var) : def, min, max, \
+				  err, errlen))                                               \
+		return false;
+
+bool config_load(struct config *cfg, char *err, size_t errlen)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	CONFIG_FIELDS(CONFIG_LOAD)
+	if (!log_set_level_name(cfg->log_level)) {
+		snprintf(err, errlen, "GALLERY_LOG_LEVEL must be debug, info, warn or error, not '%s'",
+			 cfg->log_level);
+		return false;
+	}
+	return true;
+}
+
+#define CONFIG_HELP(type, field, var, def, min, max, help) \
+	fprintf(out, "  %-30s %s (default: %s)\n", var, help, *def ? def : "empty");
+
+void config_print_help(FILE *out, const char *program, const char *summary)
+{
+	fprintf(out, "usage: %s [--help]\n%s\n\nSettings come from the environment:\n", program,
+		summary);
+	CONFIG_FIELDS(CONFIG_HELP)
+}
+
+bool config_handle_args(int argc, char **argv, const char *summary, int *exit_code)
+{
+	if (argc <= 1)
+		return true;
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		config_print_help(stdout, argv[0], summary);
+		*exit_code = 0;
+		return false;
+	}
+	fprintf(stderr, "%s: unknown argument '%s' (settings come from the environment; try --help)\n",
+		argv[0], argv[1]);
+	*exit_code = 2;
+	return false;
+}

@@ -1,0 +1,57 @@
+/* config: every setting of both daemons, read once from the environment. */
+#ifndef GALLERY_CONFIG_H
+#define GALLERY_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/*
+ * X(type, field, variable, default, min, max, help)
+ * type is STR or INT; min and max bound INT values and are ignored for STR.
+ */
+#define CONFIG_FIELDS(X)                                                                         \
+	X(STR, db_host, "GALLERY_DB_HOST", "", 0, 0, "MariaDB host; empty uses the socket")       \
+	X(INT, db_port, "GALLERY_DB_PORT", "3306", 0, 65535, "MariaDB TCP port")                  \
+	X(STR, db_socket, "GALLERY_DB_SOCKET", "", 0, 0, "MariaDB unix socket path")              \
+	X(STR, db_user, "GALLERY_DB_USER", "gallery", 0, 0, "MariaDB user")                       \
+	X(STR, db_password, "GALLERY_DB_PASSWORD", "", 0, 0, "MariaDB password")                  \
+	X(STR, db_name, "GALLERY_DB_NAME", "gallery", 0, 0, "database name")                      \
+	X(STR, data_dir, "GALLERY_DATA_DIR", "./var", 0, 0, "folder for image files")             \
+	X(STR, frontend_bind, "GALLERY_FRONTEND_BIND", "0.0.0.0", 0, 0, "front end address")     \
+	X(INT, frontend_port, "GALLERY_FRONTEND_PORT", "5000", 1, 65535, "front end port")        \
+	X(STR, memcache_bind, "GALLERY_MEMCACHE_BIND", "127.0.0.1", 0, 0, "memcache address")    \
+	X(INT, memcache_port, "GALLERY_MEMCACHE_PORT", "5001", 1, 65535, "memcache port")         \
+	X(STR, memcache_url, "GALLERY_MEMCACHE_URL", "http://127.0.0.1:5001", 0, 0,               \
+	  "memcache base URL the front end calls")                                               \
+	X(INT, memcache_timeout_ms, "GALLERY_MEMCACHE_TIMEOUT_MS", "200", 1, 60000,              \
+	  "longest wait for one memcache call, in ms")                                           \
+	X(INT, memcache_max_body_mb, "GALLERY_MEMCACHE_MAX_BODY_MB", "32", 1, 4096,              \
+	  "largest request body memcache accepts, in MB")                                        \
+	X(INT, max_upload_mb, "GALLERY_MAX_UPLOAD_MB", "16", 1, 1024, "largest image upload, in MB") \
+	X(INT, stats_interval_s, "GALLERY_STATS_INTERVAL_S", "5", 1, 3600,                       \
+	  "seconds between cache_stats rows")                                                    \
+	X(INT, threads, "GALLERY_THREADS", "0", 0, 256, "worker threads; 0 means one per core")  \
+	X(STR, template_dir, "GALLERY_TEMPLATE_DIR", "./templates", 0, 0, "HTML templates")      \
+	X(STR, static_dir, "GALLERY_STATIC_DIR", "./static", 0, 0, "CSS, JS and icons")          \
+	X(STR, log_level, "GALLERY_LOG_LEVEL", "info", 0, 0, "debug, info, warn or error")
+
+#define CONFIG_STR(field) const char *field;
+#define CONFIG_INT(field) long field;
+#define CONFIG_MEMBER(type, field, var, def, min, max, help) CONFIG_##type(field)
+
+struct config {
+	CONFIG_FIELDS(CONFIG_MEMBER)
+};
+
+/*
+ * Fills cfg from the defaults and then the environment. A value that does not
+ * parse stops with a message naming the variable in err.
+ */
+bool config_load(struct config *cfg, char *err, size_t errlen);
+/* Lists every variable with its default, for --help. */
+void config_print_help(FILE *out, const char *program, const char *summary);
+/* Handles --help and rejects other arguments; returns false when main should exit. */
+bool config_handle_args(int argc, char **argv, const char *summary, int *exit_code);
+
+#endif

@@ -1,0 +1,51 @@
+/* db: one MariaDB connection that speaks only prepared statements and reconnects. */
+#ifndef GALLERY_DB_H
+#define GALLERY_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct config;
+struct db;
+
+enum db_status {
+	DB_OK,
+	DB_UNAVAILABLE, /* the server cannot be reached; try again later */
+	DB_FAILED,      /* the statement itself failed */
+};
+
+enum db_param_type { DB_PARAM_STR, DB_PARAM_INT, DB_PARAM_NULL };
+
+struct db_param {
+	enum db_param_type type;
+	const char *str;
+	size_t len;
+	long long num;
+};
+
+#define DB_STR(s) ((struct db_param){.type = DB_PARAM_STR, .str = (s), .len = strlen(s)})
+#define DB_STRN(s, n) ((struct db_param){.type = DB_PARAM_STR, .str = (s), .len = (n)})
+#define DB_INT(n) ((struct db_param){.type = DB_PARAM_INT, .num = (n)})
+
+/*
+ * Called once per result row. cols[i] is NULL for SQL NULL, else NUL-terminated
+ * with lens[i] bytes. Returning false stops the fetch.
+ */
+typedef bool (*db_row_fn)(void *ctx, char **cols, const unsigned long *lens, unsigned ncols);
+
+/* Once per process, before any thread starts, and once at exit. */
+void db_library_init(void);
+void db_library_end(void);
+
+/* Never connects here: the first statement does, and every later one after a loss. */
+struct db *db_open(const struct config *cfg);
+void db_close(struct db *db);
+
+enum db_status db_exec(struct db *db, const char *sql, const struct db_param *params,
+		       size_t nparams, db_row_fn on_row, void *ctx);
+unsigned long long db_affected_rows(const struct db *db);
+unsigned long long db_insert_id(const struct db *db);
+/* The last error in words, for the log. */
+const char *db_error(const struct db *db);
+
+#endif

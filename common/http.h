@@ -1,0 +1,37 @@
+/* http: answering over libmicrohttpd, and the one JSON error shape of both daemons. */
+#ifndef GALLERY_HTTP_H
+#define GALLERY_HTTP_H
+
+#include <cjson/cJSON.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+
+#include "buf.h"
+
+/* A request body collected in memory, up to a limit. */
+struct http_body {
+	struct buf buf;
+	size_t limit;
+	bool too_large;
+};
+
+/* Takes one chunk that libmicrohttpd handed over and marks it consumed. */
+void http_body_feed(struct http_body *body, const char *data, size_t *size);
+/* True when the request announces a body larger than limit. */
+bool http_announces_too_large(struct MHD_Connection *conn, size_t limit);
+
+/* Builds {"success":"false","error":{"code":N,"message":"..."}}. */
+bool http_error_json(struct buf *out, unsigned code, const char *message);
+
+/* A response that owns the buffer's bytes; the buffer is left empty. */
+struct MHD_Response *http_response_buf(struct buf *body, const char *content_type);
+/* Queues and drops our reference; NULL sends a bare 500. */
+enum MHD_Result http_queue(struct MHD_Connection *conn, unsigned status, struct MHD_Response *r);
+
+enum MHD_Result http_send_json(struct MHD_Connection *conn, unsigned status, const cJSON *json);
+enum MHD_Result http_send_error(struct MHD_Connection *conn, unsigned code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* 405 with an Allow header listing the methods the path takes. */
+enum MHD_Result http_send_not_allowed(struct MHD_Connection *conn, const char *allow);
+
+#endif

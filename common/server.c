@@ -1,0 +1,109 @@
+/* server: starting and stopping a libmicrohttpd daemon, and waiting for SIGTERM. */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+enum {
+	SERVER_CONNECTION_TIMEOUT_S = 30,
+	SERVER_DRAIN_POLL_MS = 20,
+};
+
+static void stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+}
+
+void server_block_signals(void)
+{
+	sigset_t set;
+	stop_signals(&set);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* A client that hangs up mid-answer must not kill the process. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int server_wait_for_signal(void)
+{
+	sigset_t set;
+	stop_signals(&set);
+	int sig = 0;
+	while (sigwait(&set, &sig) != 0)
+		;
+	return sig;
+}
+
+static void log_mhd_error(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char line[512];
+	vsnprintf(line, sizeof(line), fmt, ap);
+	log_warn("http: %s", line);
+}
+
+struct MHD_Daemon *server_start(const struct server_params *p, char *err, size_t errlen)
+{
+	struct sockaddr_storage addr;
+	memset(&addr, 0, sizeof(addr));
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&addr;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&addr;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+			 MHD_USE_ERROR_LOG;
+	if (inet_pton(AF_INET, p->bind, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)p->port);
+	} else if (inet_pton(AF_INET6, p->bind, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((uint16_t)p->port);
+		flags |= MHD_USE_IPv6;
+	} else {
+		snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 address", p->bind);
+		return NULL;
+	}
+	long threads = p->threads > 0 ? p->threads : sysconf(_SC_NPROCESSORS_ONLN);
+	if (threads < 1)
+		threads = 1;
+	struct MHD_Daemon *d = MHD_start_daemon(
+		flags, (uint16_t)p->port, NULL, NULL, p->handler, p->cls,
+		MHD_OPTION_EXTERNAL_LOGGER, log_mhd_error, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
+		MHD_OPTION_NOTIFY_COMPLETED, p->completed, p->cls,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVER_CONNECTION_TIMEOUT_S,
+		/* Options after the first MHD_OPTION_END are ignored. */
+		p->unescape ? MHD_OPTION_UNESCAPE_CALLBACK : MHD_OPTION_END, p->unescape, NULL,
+		MHD_OPTION_END);
+	if (!d)
+		snprintf(err, errlen, "cannot listen on %s port %ld (in use, or not an address "
+			 "of this machine)", p->bind, p->port);
+	return d;
+}
+
+void server_stop(struct MHD_Daemon *d, unsigned grace_s)
+{
+	if (!d)
+		return;
+	MHD_socket listener = MHD_quiesce_daemon(d);
+	if (listener != MHD_INVALID_SOCKET)
+		close(listener);
+	struct timespec pause = {0, SERVER_DRAIN_POLL_MS * 1000000L};
+	for (unsigned waited_ms = 0; waited_ms < grace_s * 1000; waited_ms += SERVER_DRAIN_POLL_MS) {
+		const union MHD_DaemonInfo *info =
+			MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+		if (!info || info->num_connections == 0)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	MHD_stop_daemon(d);
+}

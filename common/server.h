@@ -1,0 +1,31 @@
+/* server: starting and stopping a libmicrohttpd daemon, and waiting for SIGTERM. */
+#ifndef GALLERY_SERVER_H
+#define GALLERY_SERVER_H
+
+#include <microhttpd.h>
+#include <stddef.h>
+
+struct server_params {
+	const char *bind; /* IPv4 or IPv6 address */
+	long port;
+	long threads; /* 0: one per core */
+	MHD_AccessHandlerCallback handler;
+	MHD_RequestCompletedCallback completed;
+	void *cls; /* handed to both callbacks */
+	/* NULL keeps libmicrohttpd's own percent-decoding of paths and arguments */
+	size_t (*unescape)(void *cls, struct MHD_Connection *conn, char *s);
+};
+
+/*
+ * Blocks SIGTERM, SIGINT and SIGHUP in the calling thread and every thread it
+ * starts later, so that server_wait_for_signal() alone receives them.
+ */
+void server_block_signals(void);
+/* Returns the signal that asked us to stop. */
+int server_wait_for_signal(void);
+
+struct MHD_Daemon *server_start(const struct server_params *p, char *err, size_t errlen);
+/* Stops accepting, lets requests in flight finish (up to grace_s), then stops. */
+void server_stop(struct MHD_Daemon *d, unsigned grace_s);
+
+#endif

@@ -1,0 +1,41 @@
+/* cache_sql: the only SQL the cache daemon speaks: its configuration and its stats rows. */
+#ifndef GALLERY_CACHE_SQL_H
+#define GALLERY_CACHE_SQL_H
+
+#include <stdint.h>
+
+#include "common/db.h"
+#include "memcache/cache.h"
+
+/* One cache_stats row; adding a column here adds it to the INSERT. */
+#define CACHE_STATS_ROW(X) \
+	X(cache_size)      \
+	X(key_count)       \
+	X(request_count)   \
+	X(hit_count)       \
+	X(miss_count)
+
+#define CACHE_STATS_ROW_MEMBER(name) uint64_t name;
+
+struct cache_stats_row {
+	CACHE_STATS_ROW(CACHE_STATS_ROW_MEMBER)
+};
+
+enum { CACHE_DEFAULT_CAPACITY_MB = 10 };
+#define CACHE_DEFAULT_POLICY CACHE_LRU
+#define CACHE_BYTES_PER_MB ((size_t)1 << 20)
+
+struct config;
+struct cache_sql;
+
+/* Safe to call from any thread: calls are serialised on one connection. */
+struct cache_sql *cache_sql_open(const struct config *cfg);
+void cache_sql_close(struct cache_sql *sql);
+
+/* The newest cache_properties row, or the defaults when there is none. */
+enum db_status cache_sql_load_properties(struct cache_sql *sql, size_t *capacity_bytes,
+					 enum cache_policy *policy);
+enum db_status cache_sql_insert_stats(struct cache_sql *sql, const struct cache_stats_row *row);
+const char *cache_sql_error(struct cache_sql *sql);
+
+#endif

@@ -1,0 +1,93 @@
+/* memcache: the gallery's in-memory image cache daemon. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/config.h"
+#include "common/db.h"
+#include "common/log.h"
+#include "common/server.h"
+#include "memcache/api.h"
+#include "memcache/cache.h"
+#include "memcache/cache_sql.h"
+#include "memcache/stats_timer.h"
+
+enum { SHUTDOWN_GRACE_S = 10 };
+
+static const char SUMMARY[] =
+	"Holds base64 images in memory under LRU or random replacement and answers\n"
+	"HTTP/JSON on GALLERY_MEMCACHE_BIND:GALLERY_MEMCACHE_PORT.";
+
+static void load_properties(struct cache_sql *sql, size_t *capacity, enum cache_policy *policy)
+{
+	if (cache_sql_load_properties(sql, capacity, policy) == DB_OK)
+		return;
+	*capacity = CACHE_DEFAULT_CAPACITY_MB * CACHE_BYTES_PER_MB;
+	*policy = CACHE_DEFAULT_POLICY;
+	log_warn("cannot read cache_properties (%s); starting with %d MB, %s until "
+		 "/refresh_configuration",
+		 cache_sql_error(sql), CACHE_DEFAULT_CAPACITY_MB, cache_policy_name(*policy));
+}
+
+int main(int argc, char **argv)
+{
+	int exit_code = EXIT_FAILURE;
+	if (!config_handle_args(argc, argv, SUMMARY, &exit_code))
+		return exit_code;
+	struct config cfg;
+	char err[512];
+	if (!config_load(&cfg, err, sizeof(err))) {
+		fprintf(stderr, "memcache: %s\n", err);
+		return EXIT_FAILURE;
+	}
+	server_block_signals();
+	db_library_init();
+
+	struct cache_sql *sql = cache_sql_open(&cfg);
+	if (!sql)
+		goto out_library;
+	size_t capacity;
+	enum cache_policy policy;
+	load_properties(sql, &capacity, &policy);
+	struct cache *cache = cache_create(capacity, policy, (uint64_t)time(NULL) ^ (uint64_t)getpid());
+	if (!cache)
+		goto out_close_sql;
+	struct stats_timer *timer = stats_timer_start(cache, sql, (unsigned)cfg.stats_interval_s);
+	if (!timer)
+		goto out_destroy_cache;
+	struct api api = {cache, sql, (size_t)cfg.memcache_max_body_mb * CACHE_BYTES_PER_MB};
+	struct server_params params = {
+		.bind = cfg.memcache_bind,
+		.port = cfg.memcache_port,
+		.threads = cfg.threads,
+		.handler = api_handle,
+		.completed = api_completed,
+		.cls = &api,
+	};
+	struct MHD_Daemon *daemon = server_start(&params, err, sizeof(err));
+	if (!daemon) {
+		log_error("memcache: %s", err);
+		goto out_stop_timer;
+	}
+	log_info("memcache listening on %s:%ld, capacity %zu bytes, policy %s", cfg.memcache_bind,
+		 cfg.memcache_port, capacity, cache_policy_name(policy));
+
+	int sig = server_wait_for_signal();
+	log_info("memcache stopping on signal %d", sig);
+	server_stop(daemon, SHUTDOWN_GRACE_S);
+	exit_code = EXIT_SUCCESS;
+out_stop_timer:
+	stats_timer_stop(timer);
+out_destroy_cache:
+	cache_destroy(cache);
+out_close_sql:
+	cache_sql_close(sql);
+out_library:
+	db_library_end();
+	if (exit_code == EXIT_SUCCESS)
+		log_info("memcache stopped");
+	return exit_code;
+}

@@ -1,0 +1,319 @@
+/* harness: what end-to-end tests need: free ports, the real daemons, HTTP and SQL. */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <mysql.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+enum {
+	HEALTHY_WAIT_MS = 15000,
+	STOP_WAIT_MS = 15000,
+	POLL_MS = 20,
+	HTTP_TIMEOUT_S = 30,
+	MAX_SETTINGS = 32,
+};
+
+void sleep_ms(long ms)
+{
+	struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+	while (nanosleep(&t, &t) != 0 && errno == EINTR)
+		;
+}
+
+const char *harness_env(const char *name)
+{
+	const char *v = getenv(name);
+	if (!v) {
+		fprintf(stderr, "harness: %s is not set; run the tests with tests/run.sh\n", name);
+		abort();
+	}
+	return v;
+}
+
+int harness_free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(addr);
+	int port = -1;
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&addr, &len) == 0)
+		port = ntohs(addr.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+static pid_t spawn(const char *program, const setting *settings, const char *port_setting,
+		   const char *log_path)
+{
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (log >= 0) {
+		dup2(log, STDOUT_FILENO);
+		dup2(log, STDERR_FILENO);
+		close(log);
+	}
+	for (const setting *s = settings; s && *s; s++)
+		putenv((char *)*s);
+	putenv((char *)port_setting);
+	execl(program, program, (char *)NULL);
+	fprintf(stderr, "harness: cannot run %s: %s\n", program, strerror(errno));
+	_exit(127);
+}
+
+static bool wait_healthy(struct daemon *d)
+{
+	char url[128];
+	snprintf(url, sizeof(url), "%s/healthz", d->url);
+	for (int waited = 0; waited < HEALTHY_WAIT_MS; waited += POLL_MS) {
+		struct reply r;
+		if (http_call("GET", url, NULL, NULL, 0, &r) && r.status == 200) {
+			reply_free(&r);
+			return true;
+		}
+		reply_free(&r);
+		if (!daemon_alive(d))
+			break;
+		sleep_ms(POLL_MS);
+	}
+	fprintf(stderr, "harness: %s did not become healthy; see %s\n", d->name, d->log_path);
+	return false;
+}
+
+static bool launch(struct daemon *d, const setting *settings)
+{
+	char program[512], port_setting[64];
+	snprintf(program, sizeof(program), "%s/%s", harness_env("GALLERY_TEST_BIN"), d->name);
+	snprintf(port_setting, sizeof(port_setting), "%s=%d",
+		 strcmp(d->name, "memcache") == 0 ? "GALLERY_MEMCACHE_PORT" : "GALLERY_FRONTEND_PORT",
+		 d->port);
+	d->pid = spawn(program, settings, port_setting, d->log_path);
+	return d->pid > 0 && wait_healthy(d);
+}
+
+bool daemon_start(struct daemon *d, const char *name, const setting *settings)
+{
+	static int started;
+	memset(d, 0, sizeof(*d));
+	d->name = name;
+	d->port = harness_free_port();
+	snprintf(d->url, sizeof(d->url), "http://127.0.0.1:%d", d->port);
+	snprintf(d->log_path, sizeof(d->log_path), "%s/logs/%s-%d-%d.log",
+		 harness_env("GALLERY_TEST_TMP"), name, (int)getpid(), ++started);
+	return launch(d, settings);
+}
+
+bool daemon_restart(struct daemon *d, const setting *settings)
+{
+	return launch(d, settings);
+}
+
+int daemon_stop(struct daemon *d, int sig)
+{
+	if (d->pid <= 0)
+		return -1;
+	kill(d->pid, sig);
+	int status = -1;
+	for (int waited = 0; waited < STOP_WAIT_MS; waited += POLL_MS) {
+		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+			d->pid = 0;
+			return status;
+		}
+		sleep_ms(POLL_MS);
+	}
+	fprintf(stderr, "harness: %s did not stop; killing it\n", d->name);
+	kill(d->pid, SIGKILL);
+	waitpid(d->pid, &status, 0);
+	d->pid = 0;
+	return status;
+}
+
+bool daemon_alive(const struct daemon *d)
+{
+	return d->pid > 0 && waitpid(d->pid, NULL, WNOHANG) == 0;
+}
+
+bool daemon_log_contains(const struct daemon *d, const char *text)
+{
+	FILE *f = fopen(d->log_path, "r");
+	if (!f)
+		return false;
+	char line[2048];
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, text) != NULL;
+	fclose(f);
+	return found;
+}
+
+static size_t collect(char *data, size_t size, size_t n, void *userdata)
+{
+	return buf_append(userdata, data, size * n) ? size * n : 0;
+}
+
+bool http_call(const char *method, const char *url, const char *content_type, const void *body,
+	       size_t len, struct reply *out)
+{
+	memset(out, 0, sizeof(*out));
+	CURL *curl = curl_easy_init();
+	if (!curl)
+		return false;
+	struct curl_slist *headers = NULL;
+	char type[256];
+	if (content_type) {
+		snprintf(type, sizeof(type), "Content-Type: %s", content_type);
+		headers = curl_slist_append(headers, type);
+	}
+	headers = curl_slist_append(headers, "Expect:");
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+	if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+	if (body) {
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	}
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &out->body);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &out->headers);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)HTTP_TIMEOUT_S);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	CURLcode rc = curl_easy_perform(curl);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
+	curl_slist_free_all(headers);
+	curl_easy_cleanup(curl);
+	if (!out->body.data)
+		buf_append(&out->body, "", 0);
+	return rc == CURLE_OK;
+}
+
+bool http_post_json(const char *base, const char *path, const char *json, struct reply *out)
+{
+	char url[1024];
+	snprintf(url, sizeof(url), "%s%s", base, path);
+	return http_call("POST", url, "application/json", json, json ? strlen(json) : 0, out);
+}
+
+bool http_get(const char *base, const char *path, struct reply *out)
+{
+	char url[4096];
+	snprintf(url, sizeof(url), "%s%s", base, path);
+	return http_call("GET", url, NULL, NULL, 0, out);
+}
+
+const char *reply_header(struct reply *r, const char *name, char *value, size_t size)
+{
+	size_t name_len = strlen(name);
+	const char *line = r->headers.data;
+	while (line && *line) {
+		const char *end = strstr(line, "\r\n");
+		size_t line_len = end ? (size_t)(end - line) : strlen(line);
+		if (line_len > name_len && strncasecmp(line, name, name_len) == 0 &&
+		    line[name_len] == ':') {
+			const char *v = line + name_len + 1;
+			while (*v == ' ')
+				v++;
+			snprintf(value, size, "%.*s", (int)(line + line_len - v), v);
+			return value;
+		}
+		line = end ? end + 2 : NULL;
+	}
+	return NULL;
+}
+
+void reply_free(struct reply *r)
+{
+	buf_free(&r->body);
+	buf_free(&r->headers);
+}
+
+bool reply_is_error(const struct reply *r, long code)
+{
+	char expected[96];
+	snprintf(expected, sizeof(expected), "{\"success\":\"false\",\"error\":{\"code\":%ld,", code);
+	return r->status == code && r->body.data &&
+	       strncmp(r->body.data, expected, strlen(expected)) == 0 &&
+	       strstr(r->body.data, "\"message\":\"") != NULL;
+}
+
+static MYSQL *admin_connect(void)
+{
+	MYSQL *conn = mysql_init(NULL);
+	if (conn && !mysql_real_connect(conn, NULL, harness_env("GALLERY_TEST_DB_ADMIN"), NULL,
+					harness_env("GALLERY_DB_NAME"), 0,
+					harness_env("GALLERY_DB_SOCKET"), 0)) {
+		fprintf(stderr, "harness: cannot connect to MariaDB: %s\n", mysql_error(conn));
+		mysql_close(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+bool sql_exec(const char *query)
+{
+	MYSQL *conn = admin_connect();
+	if (!conn)
+		return false;
+	bool ok = mysql_query(conn, query) == 0;
+	if (!ok)
+		fprintf(stderr, "harness: %s: %s\n", query, mysql_error(conn));
+	mysql_close(conn);
+	return ok;
+}
+
+long long sql_scalar(const char *query)
+{
+	MYSQL *conn = admin_connect();
+	if (!conn)
+		return -1;
+	long long value = -1;
+	if (mysql_query(conn, query) == 0) {
+		MYSQL_RES *res = mysql_store_result(conn);
+		MYSQL_ROW row = res ? mysql_fetch_row(res) : NULL;
+		if (row && row[0])
+			value = strtoll(row[0], NULL, 10);
+		mysql_free_result(res);
+	} else {
+		fprintf(stderr, "harness: %s: %s\n", query, mysql_error(conn));
+	}
+	mysql_close(conn);
+	return value;
+}
+
+static bool db_script(const char *action)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd), "'%s/scripts/db.sh' %s '%s' >/dev/null",
+		 harness_env("GALLERY_TEST_ROOT"), action, harness_env("GALLERY_TEST_DB_DIR"));
+	return system(cmd) == 0;
+}
+
+bool db_server_stop(void)
+{
+	return db_script("stop");
+}
+
+bool db_server_start(void)
+{
+	return db_script("start");
+}

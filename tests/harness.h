@@ -1,0 +1,69 @@
+/* harness: what end-to-end tests need: free ports, the real daemons, HTTP and SQL. */
+#ifndef GALLERY_HARNESS_H
+#define GALLERY_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "common/buf.h"
+
+/* A daemon of ours started by a test: bin/<name> on a free loopback port. */
+struct daemon {
+	const char *name;
+	pid_t pid;
+	int port;
+	char url[64];
+	char log_path[512];
+};
+
+/* A setting for a started daemon, "NAME=value"; lists of them end with NULL. */
+typedef const char *setting;
+
+/* The value of a variable the test driver sets; aborts when it is missing. */
+const char *harness_env(const char *name);
+int harness_free_port(void);
+
+/*
+ * Starts bin/<name> ("memcache" or "frontend") with the suite's environment
+ * plus settings, on a free port, and waits until GET /healthz answers.
+ */
+bool daemon_start(struct daemon *d, const char *name, const setting *settings);
+/* Restarts a stopped daemon on the same port with the same settings. */
+bool daemon_restart(struct daemon *d, const setting *settings);
+/* Sends sig and waits for the exit (SIGKILL after 15 s); returns the wait status. */
+int daemon_stop(struct daemon *d, int sig);
+bool daemon_alive(const struct daemon *d);
+/* Whether the daemon's log holds text. */
+bool daemon_log_contains(const struct daemon *d, const char *text);
+
+struct reply {
+	long status;
+	struct buf body;
+	struct buf headers;
+};
+
+/* One HTTP request; body may be NULL. Returns false when no answer came. */
+bool http_call(const char *method, const char *url, const char *content_type, const void *body,
+	       size_t len, struct reply *out);
+/* POST of a JSON text to base + path. */
+bool http_post_json(const char *base, const char *path, const char *json, struct reply *out);
+bool http_get(const char *base, const char *path, struct reply *out);
+/* The value of a response header (case-insensitive name), or NULL; valid until reply_free. */
+const char *reply_header(struct reply *r, const char *name, char *value, size_t size);
+void reply_free(struct reply *r);
+/* True when the body is our JSON error with this code. */
+bool reply_is_error(const struct reply *r, long code);
+
+/* SQL as the database's administrator, on a fresh connection each call. */
+bool sql_exec(const char *query);
+/* The first column of the first row as a number; -1 on error or no row. */
+long long sql_scalar(const char *query);
+
+/* Stops and starts the suite's private MariaDB server. */
+bool db_server_stop(void);
+bool db_server_start(void);
+
+void sleep_ms(long ms);
+
+#endif

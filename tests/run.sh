@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Runs every test program against a private MariaDB in a temporary folder and
+# ends with one line: "N passed, M failed".
+# usage: tests/run.sh [BIN_DIR]   (GALLERY_TEST_KEEP=1 keeps the folder)
+set -uo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bin=$(cd "${1:-$root/bin}" && pwd)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/gallery-test.XXXXXX")
+mkdir -p "$tmp/logs"
+
+cleanup() {
+	"$root/scripts/db.sh" stop "$tmp/db" >/dev/null 2>&1
+	if [[ -n ${GALLERY_TEST_KEEP:-} ]]; then
+		echo "test folder kept: $tmp"
+	else
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+
+"$root/scripts/db.sh" start "$tmp/db" >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+set -a
+. "$tmp/db/db.env"
+set +a
+export GALLERY_TEST_BIN=$bin GALLERY_TEST_TMP=$tmp GALLERY_TEST_ROOT=$root
+export GALLERY_TEST_DB_DIR=$tmp/db GALLERY_TEST_DB_ADMIN=$(id -un)
+export GALLERY_TEMPLATE_DIR=$root/templates GALLERY_STATIC_DIR=$root/static
+# Sanitizer builds: report every error and fail the program.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+cd "$tmp"
+
+passed=0
+failed=0
+for program in "$bin"/tests/unit_* "$bin"/tests/e2e_*; do
+	[[ -x $program ]] || continue
+	name=$(basename "$program")
+	echo "== $name"
+	"$program" >"$tmp/logs/$name.out" 2>&1
+	rc=$?
+	cat "$tmp/logs/$name.out"
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$tmp/logs/$name.out" | tail -1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$tmp/logs/$name.out" | tail -1)
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+	if [[ $rc -ne 0 && ${f:-0} -eq 0 ]]; then
+		echo "!! $name exited with status $rc before reporting its failures"
+		failed=$((failed + 1))
+	fi
+	if [[ $rc -ne 0 ]]; then
+		for log in "$tmp"/logs/*.log; do
+			[[ -f $log ]] || continue
+			echo "-- last lines of $(basename "$log")"
+			tail -15 "$log"
+		done
+	fi
+	rm -f "$tmp"/logs/*.log
+done
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
