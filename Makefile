@@ -19,7 +19,8 @@ MEMCACHE = memcache/cache.o memcache/cache_sql.o memcache/stats_timer.o memcache
 TEST_LIB = tests/harness.o
 
 PROGRAMS = $(BIN)/memcache
-TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/e2e_memcache
+TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate \
+	$(BIN)/tests/e2e_memcache
 
 .PHONY: all tests deps test asan bench-memcache clean
 all: $(PROGRAMS)
@@ -36,6 +37,14 @@ $(BIN)/memcache: $(call objs,memcache/main.o $(MEMCACHE) $(COMMON))
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BIN)/tests/unit_cache: $(call objs,tests/unit_cache.o memcache/cache.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BIN)/tests/unit_tpl: $(call objs,tests/unit_tpl.o frontend/tpl.o common/buf.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BIN)/tests/unit_validate: $(call objs,tests/unit_validate.o frontend/validate.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 

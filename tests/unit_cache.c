@@ -78,16 +78,16 @@ static void assert_size(struct cache *c, size_t items, size_t bytes)
 	assert_int_equal(s.bytes, bytes);
 }
 
-static const char *key_name(char buf[static 8], int i)
+static const char *key_name(char buf[static 16], int i)
 {
-	snprintf(buf, 8, "k%d", i);
+	snprintf(buf, 16, "k%d", i);
 	return buf;
 }
 
 /* Puts k<from>..k<to-1>, each ITEM_BYTES, in that order. */
 static void fill(struct cache *c, int from, int to)
 {
-	char key[8];
+	char key[16];
 	for (int i = from; i < to; i++)
 		assert_int_equal(put(c, key_name(key, i), "value-00", 0), CACHE_PUT_STORED);
 }
@@ -130,7 +130,7 @@ static void test_rr_evicts_only_when_full(void **state)
 	fill(c, 0, RR_KEYS);
 	assert_int_equal(stats_of(c).evictions, 0);
 	assert_size(c, RR_KEYS, RR_KEYS * ITEM_BYTES);
-	char key[8];
+	char key[16];
 	for (int i = 0; i < RR_KEYS; i++)
 		assert_true(has(c, key_name(key, i)));
 
@@ -149,7 +149,7 @@ static void test_rr_evicts_only_when_full(void **state)
 /* Fills k0..k9, puts one more, and returns the index of the key that went. */
 static int rr_one_victim(struct cache *c)
 {
-	char key[8];
+	char key[16];
 	cache_clear(c);
 	fill(c, 0, RR_KEYS);
 	assert_int_equal(put(c, "xx", "value-xx", 0), CACHE_PUT_STORED);

@@ -1,0 +1,29 @@
+/* tpl: HTML page templates (a mustache subset), loaded and checked once at start. */
+#ifndef GALLERY_TPL_H
+#define GALLERY_TPL_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/buf.h"
+
+/* Every template of one folder, parsed once; read-only afterwards, so threads may share it. */
+struct tpl_set;
+
+/*
+ * Loads every "*.html" file of dir (not its subfolders); a template's name is its file
+ * name without ".html". Any syntax error, a partial naming no template of the folder or
+ * a cycle of partials stops loading: err gets "path:line: message" and NULL comes back.
+ */
+struct tpl_set *tpl_load_dir(const char *dir, char *err, size_t errlen);
+
+/*
+ * Appends template name rendered over data (which may be NULL) to out. False when there
+ * is no such template, contexts nest too deep or memory runs out; out is then unchanged.
+ */
+bool tpl_render(const struct tpl_set *set, const char *name, const cJSON *data, struct buf *out);
+
+void tpl_free(struct tpl_set *set);
+
+#endif

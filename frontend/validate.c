@@ -1,0 +1,486 @@
+/* validate: image key checks, URL unescaping, image type sniffing. Pure: no I/O, no allocation. */
+#include "validate.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Sides are read as 32-bit numbers and handed back as unsigned. */
+_Static_assert(UINT_MAX >= UINT32_MAX, "unsigned must hold a 32-bit image side");
+
+/* A byte string literal and its length without the terminator. */
+#define MAGIC(s) (const unsigned char *)(s), sizeof(s) - 1
+
+/* ---- keys ---- */
+
+enum {
+	UNICODE_MAX = 0x10FFFF,
+	SURROGATE_FIRST = 0xD800,
+	SURROGATE_LAST = 0xDFFF,
+	C0_CONTROL_LAST = 0x1F,
+	DELETE_CHAR = 0x7F,
+	C1_CONTROL_FIRST = 0x80,
+	C1_CONTROL_LAST = 0x9F,
+	UTF8_CONT_MASK = 0xC0,
+	UTF8_CONT_TAG = 0x80,
+	UTF8_CONT_BITS = 6,
+};
+
+/*
+ * The UTF-8 encodings by length: what the lead byte looks like under mask,
+ * and the lowest code point that needs this length. A smaller one is an
+ * overlong encoding, a classic way to smuggle '/' or NUL past a filter.
+ */
+struct utf8_form {
+	unsigned char mask, lead;
+	size_t len;
+	uint32_t min;
+};
+
+static const struct utf8_form utf8_forms[] = {
+	{0x80, 0x00, 1, 0x0},
+	{0xE0, 0xC0, 2, 0x80},
+	{0xF0, 0xE0, 3, 0x800},
+	{0xF8, 0xF0, 4, 0x10000},
+};
+
+static const struct utf8_form *utf8_form_of(unsigned char lead)
+{
+	for (size_t i = 0; i < sizeof(utf8_forms) / sizeof(utf8_forms[0]); i++)
+		if ((lead & utf8_forms[i].mask) == utf8_forms[i].lead)
+			return &utf8_forms[i];
+	return NULL; /* a stray continuation byte, or F8..FF */
+}
+
+/* Decodes one character from s[0..avail); its length, or 0 when it is not valid UTF-8. */
+static size_t utf8_decode(const unsigned char *s, size_t avail, uint32_t *cp)
+{
+	const struct utf8_form *form = utf8_form_of(s[0]);
+	if (!form || form->len > avail)
+		return 0;
+	uint32_t c = s[0] & (unsigned char)~form->mask;
+	for (size_t i = 1; i < form->len; i++) {
+		if ((s[i] & UTF8_CONT_MASK) != UTF8_CONT_TAG)
+			return 0;
+		c = (c << UTF8_CONT_BITS) | (s[i] & (unsigned char)~UTF8_CONT_MASK);
+	}
+	/* C0, C1 and F5..F7 leads are caught here as overlong or too large. */
+	if (c < form->min || c > UNICODE_MAX || (c >= SURROGATE_FIRST && c <= SURROGATE_LAST))
+		return 0;
+	*cp = c;
+	return form->len;
+}
+
+static bool is_control(uint32_t c)
+{
+	return c <= C0_CONTROL_LAST || c == DELETE_CHAR ||
+	       (c >= C1_CONTROL_FIRST && c <= C1_CONTROL_LAST);
+}
+
+/* Writes the message if there is room for one; always false, so that callers can return it. */
+__attribute__((format(printf, 3, 4)))
+static bool fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (!err || !errlen)
+		return false;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+bool key_is_valid(const char *key, size_t len, char *err, size_t errlen)
+{
+	if (len == 0)
+		return fail(err, errlen, "key is empty; give 1 to %d bytes", KEY_MAX_BYTES);
+	if (len > KEY_MAX_BYTES)
+		return fail(err, errlen, "key is %zu bytes; the limit is %d", len, KEY_MAX_BYTES);
+	const unsigned char *s = (const unsigned char *)key;
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t n = utf8_decode(s + i, len - i, &cp);
+		/* Positions count from 1, as a person reading the message would. */
+		if (!n)
+			return fail(err, errlen, "key is not valid UTF-8 (byte %zu)", i + 1);
+		if (is_control(cp))
+			return fail(err, errlen, "key contains a control character (byte %zu)",
+				    i + 1);
+		i += n;
+	}
+	return true;
+}
+
+/* ---- URLs ---- */
+
+enum {
+	URL_ESCAPE_BYTES = 3, /* '%' and two hex digits */
+	HEX_DIGIT_BITS = 4,
+	/* An escaped NUL becomes this: still one C string, and still refused by key_is_valid. */
+	URL_NUL_STANDIN = 0x01,
+};
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 0xa;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 0xA;
+	return -1;
+}
+
+/* The byte that the escape at s[0..avail) stands for, or -1 if there is no well-formed escape. */
+static int escape_value(const char *s, size_t avail)
+{
+	if (avail < URL_ESCAPE_BYTES || s[0] != '%')
+		return -1;
+	int hi = hex_value(s[1]);
+	int lo = hex_value(s[2]);
+	if (hi < 0 || lo < 0)
+		return -1;
+	return (hi << HEX_DIGIT_BITS) | lo;
+}
+
+size_t url_decode_inplace(char *s, size_t len)
+{
+	size_t out = 0;
+	size_t i = 0;
+	while (i < len) {
+		int byte = escape_value(s + i, len - i);
+		if (byte < 0) {
+			s[out++] = s[i++];
+			continue;
+		}
+		s[out++] = (char)(byte ? byte : URL_NUL_STANDIN);
+		i += URL_ESCAPE_BYTES;
+	}
+	s[out] = '\0';
+	return out;
+}
+
+/* ---- image types ---- */
+
+enum {
+	RIFF_TAG_OFFSET = 0,
+	WEBP_TAG_OFFSET = 8,
+};
+
+/* True when the n bytes of magic stand at data[off] within len. */
+static bool bytes_at(const unsigned char *data, size_t len, size_t off, const unsigned char *magic,
+		     size_t n)
+{
+	return len >= off && len - off >= n && memcmp(data + off, magic, n) == 0;
+}
+
+enum image_type image_sniff(const unsigned char *data, size_t len)
+{
+	if (bytes_at(data, len, 0, MAGIC("\xFF\xD8\xFF")))
+		return IMAGE_JPEG;
+	if (bytes_at(data, len, 0, MAGIC("\x89PNG\r\n\x1A\n")))
+		return IMAGE_PNG;
+	if (bytes_at(data, len, 0, MAGIC("GIF87a")) || bytes_at(data, len, 0, MAGIC("GIF89a")))
+		return IMAGE_GIF;
+	if (bytes_at(data, len, RIFF_TAG_OFFSET, MAGIC("RIFF")) &&
+	    bytes_at(data, len, WEBP_TAG_OFFSET, MAGIC("WEBP")))
+		return IMAGE_WEBP;
+	return IMAGE_UNKNOWN;
+}
+
+struct image_name {
+	const char *mime, *ext;
+};
+
+static const struct image_name image_names[] = {
+	[IMAGE_JPEG] = {"image/jpeg", "jpg"},
+	[IMAGE_PNG] = {"image/png", "png"},
+	[IMAGE_GIF] = {"image/gif", "gif"},
+	[IMAGE_WEBP] = {"image/webp", "webp"},
+};
+
+/* IMAGE_UNKNOWN, and any value outside the enum, has no names. */
+static const struct image_name *image_name_of(enum image_type t)
+{
+	if ((size_t)t >= sizeof(image_names) / sizeof(image_names[0]))
+		return NULL;
+	return &image_names[t];
+}
+
+const char *image_type_mime(enum image_type t)
+{
+	const struct image_name *n = image_name_of(t);
+	return n ? n->mime : NULL;
+}
+
+const char *image_type_ext(enum image_type t)
+{
+	const struct image_name *n = image_name_of(t);
+	return n ? n->ext : NULL;
+}
+
+/* ---- image dimensions ---- */
+
+/* Casts first: a byte shifted as int into the sign bit is undefined. */
+static uint32_t be16(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 8 | p[1];
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint32_t le16(const unsigned char *p)
+{
+	return (uint32_t)p[1] << 8 | p[0];
+}
+
+static uint32_t le24(const unsigned char *p)
+{
+	return (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[3] << 24 | le24(p);
+}
+
+/* The signature, then the IHDR chunk (always first): length, type, width, height. */
+enum {
+	PNG_IHDR_LENGTH_OFFSET = 8,
+	PNG_IHDR_TYPE_OFFSET = 12,
+	PNG_WIDTH_OFFSET = 16,
+	PNG_HEIGHT_OFFSET = 20,
+	PNG_HEADER_BYTES = 24,
+	PNG_IHDR_LENGTH = 13,
+	PNG_MAX_SIDE = 0x7FFFFFFF, /* the PNG spec keeps sides within 31 bits */
+};
+
+static bool png_dimensions(const unsigned char *d, size_t len, uint32_t *w, uint32_t *h)
+{
+	if (len < PNG_HEADER_BYTES || be32(d + PNG_IHDR_LENGTH_OFFSET) != PNG_IHDR_LENGTH ||
+	    !bytes_at(d, len, PNG_IHDR_TYPE_OFFSET, MAGIC("IHDR")))
+		return false;
+	*w = be32(d + PNG_WIDTH_OFFSET);
+	*h = be32(d + PNG_HEIGHT_OFFSET);
+	return *w <= PNG_MAX_SIDE && *h <= PNG_MAX_SIDE;
+}
+
+/* "GIF89a", then the logical screen: width and height, little-endian. */
+enum { GIF_WIDTH_OFFSET = 6, GIF_HEIGHT_OFFSET = 8, GIF_HEADER_BYTES = 10 };
+
+static bool gif_dimensions(const unsigned char *d, size_t len, uint32_t *w, uint32_t *h)
+{
+	if (len < GIF_HEADER_BYTES)
+		return false;
+	*w = le16(d + GIF_WIDTH_OFFSET);
+	*h = le16(d + GIF_HEIGHT_OFFSET);
+	return true;
+}
+
+/* After the 12-byte RIFF header comes the first chunk: FourCC, little-endian size, payload. */
+enum {
+	WEBP_CHUNK_TAG_OFFSET = 12,
+	WEBP_CHUNK_SIZE_OFFSET = 16,
+	WEBP_PAYLOAD_OFFSET = 20,
+};
+
+/* The first chunk's payload, if tagged fourcc, with need bytes of it within len and the chunk. */
+static const unsigned char *webp_payload(const unsigned char *d, size_t len,
+					 const unsigned char *fourcc, size_t fourcc_len,
+					 size_t need)
+{
+	if (len < WEBP_PAYLOAD_OFFSET ||
+	    !bytes_at(d, len, WEBP_CHUNK_TAG_OFFSET, fourcc, fourcc_len))
+		return NULL;
+	if (len - WEBP_PAYLOAD_OFFSET < need || le32(d + WEBP_CHUNK_SIZE_OFFSET) < need)
+		return NULL;
+	return d + WEBP_PAYLOAD_OFFSET;
+}
+
+/*
+ * Lossy: a 3-byte frame tag whose low bit is clear on a key frame (the only
+ * kind that carries a size), the start code, then 14-bit sides whose top two
+ * bits are an upscaling hint, not part of the size.
+ */
+enum {
+	VP8_START_CODE_OFFSET = 3,
+	VP8_WIDTH_OFFSET = 6,
+	VP8_HEIGHT_OFFSET = 8,
+	VP8_HEADER_BYTES = 10,
+	VP8_INTERFRAME_BIT = 0x01,
+	VP8_SIDE_MASK = 0x3FFF,
+};
+
+static bool webp_vp8(const unsigned char *d, size_t len, uint32_t *w, uint32_t *h)
+{
+	const unsigned char *p = webp_payload(d, len, MAGIC("VP8 "), VP8_HEADER_BYTES);
+	if (!p || (p[0] & VP8_INTERFRAME_BIT) ||
+	    !bytes_at(p, VP8_HEADER_BYTES, VP8_START_CODE_OFFSET, MAGIC("\x9D\x01\x2A")))
+		return false;
+	*w = le16(p + VP8_WIDTH_OFFSET) & VP8_SIDE_MASK;
+	*h = le16(p + VP8_HEIGHT_OFFSET) & VP8_SIDE_MASK;
+	return true;
+}
+
+/*
+ * Lossless: a signature byte, then 32 bits: width-1 and height-1 in 14 bits
+ * each, an alpha hint, and a 3-bit version that must be 0.
+ */
+enum {
+	VP8L_SIGNATURE = 0x2F,
+	VP8L_BITS_OFFSET = 1,
+	VP8L_HEADER_BYTES = 5,
+	VP8L_SIDE_BITS = 14,
+	VP8L_SIDE_MASK = 0x3FFF,
+	VP8L_VERSION_SHIFT = 29,
+};
+
+static bool webp_vp8l(const unsigned char *d, size_t len, uint32_t *w, uint32_t *h)
+{
+	const unsigned char *p = webp_payload(d, len, MAGIC("VP8L"), VP8L_HEADER_BYTES);
+	if (!p || p[0] != VP8L_SIGNATURE)
+		return false;
+	uint32_t bits = le32(p + VP8L_BITS_OFFSET);
+	if (bits >> VP8L_VERSION_SHIFT)
+		return false;
+	*w = (bits & VP8L_SIDE_MASK) + 1;
+	*h = ((bits >> VP8L_SIDE_BITS) & VP8L_SIDE_MASK) + 1;
+	return true;
+}
+
+/* Extended: flags and 3 reserved bytes, then canvas width-1 and height-1 in 24 bits each. */
+enum { VP8X_WIDTH_OFFSET = 4, VP8X_HEIGHT_OFFSET = 7, VP8X_HEADER_BYTES = 10 };
+
+static bool webp_vp8x(const unsigned char *d, size_t len, uint32_t *w, uint32_t *h)
+{
+	const unsigned char *p = webp_payload(d, len, MAGIC("VP8X"), VP8X_HEADER_BYTES);
+	if (!p)
+		return false;
+	*w = le24(p + VP8X_WIDTH_OFFSET) + 1;
+	*h = le24(p + VP8X_HEIGHT_OFFSET) + 1;
+	return true;
+}
+
+static bool webp_dimensions(const unsigned char *d, size_t len, uint32_t *w, uint32_t *h)
+{
+	return webp_vp8(d, len, w, h) || webp_vp8l(d, len, w, h) || webp_vp8x(d, len, w, h);
+}
+
+enum {
+	JPEG_MARKER_PREFIX = 0xFF,
+	JPEG_STUFFED = 0x00, /* FF 00 is an escaped data byte, never a marker */
+	JPEG_TEM = 0x01,
+	JPEG_SOF0 = 0xC0,
+	JPEG_DHT = 0xC4,
+	JPEG_JPG = 0xC8,
+	JPEG_DAC = 0xCC,
+	JPEG_SOF15 = 0xCF,
+	JPEG_RST0 = 0xD0,
+	JPEG_RST7 = 0xD7,
+	JPEG_SOI = 0xD8,
+	JPEG_EOI = 0xD9,
+	JPEG_SOS = 0xDA,
+	JPEG_SOI_BYTES = 2,
+	JPEG_LENGTH_BYTES = 2, /* a segment's length counts these two bytes too */
+	/* From the length field of a SOFn: length, precision, height, width, component count. */
+	JPEG_SOF_HEIGHT_OFFSET = 3,
+	JPEG_SOF_WIDTH_OFFSET = 5,
+	JPEG_SOF_READ_BYTES = 7,
+	JPEG_SOF_MIN_LENGTH = 8,
+};
+
+/* Markers with no length and no payload. */
+static bool jpeg_is_standalone(unsigned char m)
+{
+	return m == JPEG_TEM || m == JPEG_SOI || (m >= JPEG_RST0 && m <= JPEG_RST7);
+}
+
+/* The frame headers; C4, C8 and CC share the range but are other segments. */
+static bool jpeg_is_sof(unsigned char m)
+{
+	return m >= JPEG_SOF0 && m <= JPEG_SOF15 && m != JPEG_DHT && m != JPEG_JPG && m != JPEG_DAC;
+}
+
+/* Reads the marker at *pos and moves past it; false where no marker stands. */
+static bool jpeg_next_marker(const unsigned char *d, size_t len, size_t *pos, unsigned char *marker)
+{
+	size_t i = *pos;
+	if (i >= len || d[i] != JPEG_MARKER_PREFIX)
+		return false;
+	/* Any number of FF fill bytes may pad the space before a marker. */
+	while (i < len && d[i] == JPEG_MARKER_PREFIX)
+		i++;
+	if (i >= len || d[i] == JPEG_STUFFED)
+		return false;
+	*marker = d[i];
+	*pos = i + 1;
+	return true;
+}
+
+/* p is the SOF segment from its length field, with avail bytes of data left. */
+static bool jpeg_read_sof(const unsigned char *p, size_t avail, uint32_t *w, uint32_t *h)
+{
+	if (avail < JPEG_SOF_READ_BYTES || be16(p) < JPEG_SOF_MIN_LENGTH)
+		return false;
+	*h = be16(p + JPEG_SOF_HEIGHT_OFFSET);
+	*w = be16(p + JPEG_SOF_WIDTH_OFFSET);
+	return true;
+}
+
+static bool jpeg_dimensions(const unsigned char *d, size_t len, uint32_t *w, uint32_t *h)
+{
+	size_t pos = JPEG_SOI_BYTES;
+	unsigned char m;
+	while (jpeg_next_marker(d, len, &pos, &m)) {
+		if (jpeg_is_standalone(m))
+			continue;
+		/* Image data or its end before any frame header: there is no size to find. */
+		if (m == JPEG_EOI || m == JPEG_SOS)
+			return false;
+		if (jpeg_is_sof(m))
+			return jpeg_read_sof(d + pos, len - pos, w, h);
+		if (len - pos < JPEG_LENGTH_BYTES)
+			return false;
+		size_t seglen = be16(d + pos);
+		if (seglen < JPEG_LENGTH_BYTES)
+			return false;
+		pos += seglen; /* the next loop finds out whether it is still within len */
+	}
+	return false;
+}
+
+bool image_dimensions(const unsigned char *data, size_t len, enum image_type t, unsigned *width,
+		      unsigned *height)
+{
+	uint32_t w = 0, h = 0;
+	bool found = false;
+	if (t == IMAGE_UNKNOWN || image_sniff(data, len) != t)
+		return false;
+	switch (t) {
+	case IMAGE_JPEG:
+		found = jpeg_dimensions(data, len, &w, &h);
+		break;
+	case IMAGE_PNG:
+		found = png_dimensions(data, len, &w, &h);
+		break;
+	case IMAGE_GIF:
+		found = gif_dimensions(data, len, &w, &h);
+		break;
+	case IMAGE_WEBP:
+		found = webp_dimensions(data, len, &w, &h);
+		break;
+	case IMAGE_UNKNOWN:
+		break;
+	}
+	/* A zero side is no size we can lay out (a JPEG may defer its height to a DNL marker). */
+	if (!found || w == 0 || h == 0)
+		return false;
+	*width = w;
+	*height = h;
+	return true;
+}
