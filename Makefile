@@ -12,14 +12,18 @@ PKGS = libmicrohttpd libcurl mysqlclient libcjson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(DEBUG) $(SAN) -MMD -MP -I. $(PKG_CFLAGS)
-LDLIBS = $(PKG_LIBS) -lb64 -lpthread -lm
+LDLIBS = $(PKG_LIBS) -lb64 -lnettle -lpthread -lm
 
 COMMON = common/buf.o common/log.o common/config.o common/db.o common/http.o common/server.o
 MEMCACHE = memcache/cache.o memcache/cache_sql.o memcache/stats_timer.o memcache/api.o
+FRONTEND = frontend/api.o frontend/b64.o frontend/cache_client.o frontend/catalog.o \
+	frontend/form.o frontend/images.o frontend/pages.o frontend/problem.o frontend/reply.o \
+	frontend/router.o frontend/storage.o frontend/tpl.o frontend/validate.o
 TEST_LIB = tests/harness.o
 
-PROGRAMS = $(BIN)/memcache
+PROGRAMS = $(BIN)/memcache $(BIN)/frontend
 TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate \
+	$(BIN)/tests/unit_storage \
 	$(BIN)/tests/e2e_memcache
 
 .PHONY: all tests deps test asan bench-memcache clean
@@ -36,6 +40,10 @@ $(BIN)/memcache: $(call objs,memcache/main.o $(MEMCACHE) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BIN)/frontend: $(call objs,frontend/main.o $(FRONTEND) $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BIN)/tests/unit_cache: $(call objs,tests/unit_cache.o memcache/cache.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
@@ -45,6 +53,10 @@ $(BIN)/tests/unit_tpl: $(call objs,tests/unit_tpl.o frontend/tpl.o common/buf.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 $(BIN)/tests/unit_validate: $(call objs,tests/unit_validate.o frontend/validate.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BIN)/tests/unit_storage: $(call objs,tests/unit_storage.o frontend/storage.o common/buf.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 

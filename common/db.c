@@ -30,6 +30,7 @@ struct db {
 	struct stmt_entry *stmts;
 	unsigned long long affected_rows;
 	unsigned long long insert_id;
+	bool in_transaction;
 	char error[256];
 };
 
@@ -104,6 +105,8 @@ static bool connect_db(struct db *db)
 	mysql_options(conn, MYSQL_OPT_READ_TIMEOUT, &io_timeout);
 	mysql_options(conn, MYSQL_OPT_WRITE_TIMEOUT, &io_timeout);
 	mysql_options(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	/* Timestamps go out as UTC, whatever the server's zone. */
+	mysql_options(conn, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
 	const char *host = *cfg->db_host ? cfg->db_host : NULL;
 	const char *socket = *cfg->db_socket ? cfg->db_socket : NULL;
 	if (!mysql_real_connect(conn, host, cfg->db_user, cfg->db_password, cfg->db_name,
@@ -276,11 +279,44 @@ enum db_status db_exec(struct db *db, const char *sql, const struct db_param *pa
 	 * use; one fresh attempt hides that. Every statement the daemons send is
 	 * safe to repeat (upserts, deletes by key, stats rows).
 	 */
-	if (status == DB_UNAVAILABLE && had_connection)
+	if (status == DB_UNAVAILABLE && had_connection && !db->in_transaction)
 		status = exec_once(db, sql, params, nparams, on_row, ctx);
 	if (status != DB_OK)
 		log_debug("db: %s", db->error);
 	return status;
+}
+
+enum db_status db_begin(struct db *db)
+{
+	if (!db->conn && !connect_db(db))
+		return DB_UNAVAILABLE;
+	/* Check the idle connection first, so a server restart costs no failed upload. */
+	if (mysql_ping(db->conn) != 0) {
+		disconnect(db);
+		if (!connect_db(db))
+			return DB_UNAVAILABLE;
+	}
+	if (mysql_autocommit(db->conn, 0))
+		return fail(db, mysql_errno(db->conn), mysql_error(db->conn));
+	db->in_transaction = true;
+	return DB_OK;
+}
+
+enum db_status db_commit(struct db *db)
+{
+	db->in_transaction = false;
+	if (!db->conn)
+		return DB_UNAVAILABLE;
+	if (mysql_commit(db->conn) || mysql_autocommit(db->conn, 1))
+		return fail(db, mysql_errno(db->conn), mysql_error(db->conn));
+	return DB_OK;
+}
+
+void db_rollback(struct db *db)
+{
+	db->in_transaction = false;
+	if (db->conn && (mysql_rollback(db->conn) || mysql_autocommit(db->conn, 1)))
+		fail(db, mysql_errno(db->conn), mysql_error(db->conn));
 }
 
 unsigned long long db_affected_rows(const struct db *db)

@@ -43,6 +43,14 @@ void db_close(struct db *db);
 
 enum db_status db_exec(struct db *db, const char *sql, const struct db_param *params,
 		       size_t nparams, db_row_fn on_row, void *ctx);
+/*
+ * A transaction: statements between begin and commit run on one connection
+ * and are never retried; rollback after any failure.
+ */
+enum db_status db_begin(struct db *db);
+enum db_status db_commit(struct db *db);
+void db_rollback(struct db *db);
+
 unsigned long long db_affected_rows(const struct db *db);
 unsigned long long db_insert_id(const struct db *db);
 /* The last error in words, for the log. */

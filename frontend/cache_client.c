@@ -1,0 +1,532 @@
+/* cache_client: the front end's calls to the memcache daemon, over HTTP/JSON. */
+#include "cache_client.h"
+
+#include <curl/curl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "common/config.h"
+#include "common/log.h"
+
+enum {
+	/* After memcache could not be reached, calls answer DOWN at once for this long. */
+	BREAKER_OPEN_MS = 500,
+	/* At most one warning line per this many ms, however often calls fail. */
+	WARN_INTERVAL_MS = 1000,
+	/* How much of an unexpected answer a warning quotes. */
+	WARN_QUOTE_MAX = 200,
+	WARN_LINE_MAX = 512,
+	/* The longest escape of one key byte: \u00XX. */
+	JSON_ESCAPE_MAX = 6,
+	/* Room for the fixed parts of a put body: braces, names, quotes, a 20-digit version. */
+	PUT_BODY_FIXED = 64,
+	HTTP_OK = 200,
+	HTTP_NOT_FOUND = 404,
+	HTTP_CONFLICT = 409,
+	HTTP_CONTENT_TOO_LARGE = 413,
+};
+
+/* The head and tail of memcache's answer to a hit (memcache/api.c stores them so). */
+static const char HIT_HEAD[] = "{\"success\":\"true\",\"content\":\"";
+static const char HIT_TAIL[] = "\"}";
+
+enum route {
+	ROUTE_GET,
+	ROUTE_PUT,
+	ROUTE_INVALIDATE,
+	ROUTE_CLEAR,
+	ROUTE_REFRESH,
+	ROUTE_STATS,
+	ROUTE_COUNT
+};
+
+static const char *const route_paths[ROUTE_COUNT] = {
+    [ROUTE_GET] = "/get_from_memcache",
+    [ROUTE_PUT] = "/put_into_memcache",
+    [ROUTE_INVALIDATE] = "/invalidate_specific_key",
+    [ROUTE_CLEAR] = "/clear_cache",
+    [ROUTE_REFRESH] = "/refresh_configuration",
+    [ROUTE_STATS] = "/stats",
+};
+
+/* One per thread, kept between calls so that its connection stays open. */
+struct handle {
+	CURL *curl;
+	char error[CURL_ERROR_SIZE];
+};
+
+/* Set by cache_client_init before any thread starts; read-only afterwards. */
+static bool ready;
+static pthread_key_t handle_key;
+static char *route_urls[ROUTE_COUNT];
+static struct curl_slist *headers;
+static long timeout_ms;
+
+/* Monotonic ms until which calls answer DOWN without trying; 0 when memcache answers. */
+static _Atomic int64_t down_until_ms;
+static _Atomic int64_t last_warn_ms = INT64_MIN / 2;
+static atomic_uint warns_suppressed;
+
+static int64_t now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* At most one warning per WARN_INTERVAL_MS, so that a dead memcache does not flood the log. */
+__attribute__((format(printf, 1, 2))) static void warn_limited(const char *fmt, ...)
+{
+	int64_t now = now_ms();
+	int64_t last = atomic_load(&last_warn_ms);
+	if (now - last < WARN_INTERVAL_MS ||
+	    !atomic_compare_exchange_strong(&last_warn_ms, &last, now)) {
+		atomic_fetch_add(&warns_suppressed, 1);
+		return;
+	}
+	char line[WARN_LINE_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	unsigned suppressed = atomic_exchange(&warns_suppressed, 0);
+	if (suppressed)
+		log_warn("cache_client: %s (%u similar warnings suppressed)", line, suppressed);
+	else
+		log_warn("cache_client: %s", line);
+}
+
+/*
+ * The circuit breaker. While it is open, calls answer DOWN without trying. When
+ * the window is over, the one caller that wins the exchange probes memcache; the
+ * others keep answering DOWN until that probe reports, so that a dead memcache
+ * costs one timeout per window, not one per request in flight.
+ */
+static bool breaker_allows(void)
+{
+	int64_t until = atomic_load(&down_until_ms);
+	if (until == 0)
+		return true;
+	int64_t now = now_ms();
+	if (now < until)
+		return false;
+	return atomic_compare_exchange_strong(&down_until_ms, &until, now + BREAKER_OPEN_MS);
+}
+
+static void breaker_trip(void)
+{
+	atomic_store(&down_until_ms, now_ms() + BREAKER_OPEN_MS);
+}
+
+static void breaker_close(void)
+{
+	if (atomic_load(&down_until_ms) != 0 && atomic_exchange(&down_until_ms, 0) != 0)
+		log_info("cache_client: memcache answers again");
+}
+
+/* Failures that say memcache is not there (or not answering), as opposed to a local problem. */
+static bool is_unreachable(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void free_handle(void *value)
+{
+	struct handle *h = value;
+	curl_easy_cleanup(h->curl);
+	free(h);
+}
+
+static size_t collect(char *data, size_t size, size_t n, void *userdata)
+{
+	/* Fewer bytes than given makes curl stop with CURLE_WRITE_ERROR. */
+	return buf_append(userdata, data, size * n) ? size * n : 0;
+}
+
+/* The options every call shares; per-call ones (URL, method, body, sink) are set by call(). */
+static bool set_common_options(struct handle *h)
+{
+	CURL *c = h->curl;
+	return curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->error) == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms) == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms) == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_PROXY, "") == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L) == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers) == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect) == CURLE_OK;
+}
+
+/* This thread's handle, made on its first call; NULL when out of memory. */
+static struct handle *thread_handle(void)
+{
+	struct handle *h = pthread_getspecific(handle_key);
+	if (h)
+		return h;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->curl = curl_easy_init();
+	if (!h->curl)
+		goto out_free;
+	if (!set_common_options(h) || pthread_setspecific(handle_key, h) != 0)
+		goto out_cleanup;
+	return h;
+out_cleanup:
+	curl_easy_cleanup(h->curl);
+out_free:
+	free(h);
+	return NULL;
+}
+
+/* Method and body of this call; a NULL body makes a GET. */
+static bool set_request(CURL *c, enum route route, const char *body, size_t len, struct buf *sink)
+{
+	if (curl_easy_setopt(c, CURLOPT_URL, route_urls[route]) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_WRITEDATA, sink) != CURLE_OK)
+		return false;
+	if (!body) {
+		/* Forget the last body; HTTPGET last, as setting POSTFIELDS means POST. */
+		return curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL) == CURLE_OK &&
+		       curl_easy_setopt(c, CURLOPT_HTTPGET, 1L) == CURLE_OK;
+	}
+	return curl_easy_setopt(c, CURLOPT_POST, 1L) == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len) == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_POSTFIELDS, body) == CURLE_OK;
+}
+
+/*
+ * Sends one request and appends the answer's body to answer. False when no
+ * HTTP answer came: the breaker is open, or the transfer failed (logged).
+ */
+static bool call(enum route route, const char *body, size_t len, struct buf *answer, long *status)
+{
+	if (!ready) {
+		warn_limited("called before cache_client_init");
+		return false;
+	}
+	if (!breaker_allows())
+		return false;
+	struct handle *h = thread_handle();
+	if (!h) {
+		warn_limited("cannot make a curl handle (out of memory)");
+		return false;
+	}
+	if (!set_request(h->curl, route, body, len, answer)) {
+		warn_limited("cannot set up the request to %s", route_paths[route]);
+		return false;
+	}
+	h->error[0] = '\0';
+	CURLcode rc = curl_easy_perform(h->curl);
+	if (rc != CURLE_OK) {
+		/* Only an unreachable memcache opens the breaker, not a local failure. */
+		bool unreachable = is_unreachable(rc);
+		if (unreachable)
+			breaker_trip();
+		else
+			breaker_close();
+		warn_limited("memcache %s: %s%s", route_paths[route],
+			     h->error[0] ? h->error : curl_easy_strerror(rc),
+			     unreachable ? "; answering DOWN without asking for a while" : "");
+		return false;
+	}
+	breaker_close();
+	return curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, status) == CURLE_OK;
+}
+
+/* Logs an answer the client did not expect; the answer starts at answer->data + from. */
+static enum cache_answer unexpected(enum route route, long status, const struct buf *answer,
+				    size_t from)
+{
+	const char *text = answer->data && answer->len > from ? answer->data + from : "";
+	warn_limited("memcache %s answered %ld: %.*s", route_paths[route], status, WARN_QUOTE_MAX,
+		     text);
+	return CACHE_ANSWER_DOWN;
+}
+
+/* Forgets what was appended to b after its first len bytes. */
+static void buf_truncate(struct buf *b, size_t len)
+{
+	if (b->data) {
+		b->len = len;
+		b->data[len] = '\0';
+	}
+}
+
+/* Appends s as the inside of a JSON string; UTF-8 passes through unchanged. */
+static bool json_escape(struct buf *out, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t plain = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		char esc[JSON_ESCAPE_MAX] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf]};
+		size_t esc_len = JSON_ESCAPE_MAX;
+		if (c == '"' || c == '\\') {
+			esc[1] = (char)c;
+			esc_len = 2;
+		}
+		if (!buf_append(out, s + plain, i - plain) || !buf_append(out, esc, esc_len))
+			return false;
+		plain = i + 1;
+	}
+	return buf_append(out, s + plain, len - plain);
+}
+
+/* Starts a body: {"key":"<key>"  (the caller adds the rest and the closing brace). */
+static bool key_body(struct buf *b, const char *key, size_t keylen)
+{
+	return buf_puts(b, "{\"key\":\"") && json_escape(b, key, keylen) && buf_puts(b, "\"");
+}
+
+static bool build_urls(const char *base)
+{
+	size_t len = strlen(base);
+	while (len > 0 && base[len - 1] == '/')
+		len--;
+	for (int r = 0; r < ROUTE_COUNT; r++) {
+		struct buf url = BUF_INIT;
+		if (!buf_append(&url, base, len) || !buf_puts(&url, route_paths[r])) {
+			buf_free(&url);
+			return false;
+		}
+		route_urls[r] = buf_steal(&url);
+	}
+	return true;
+}
+
+static void free_urls(void)
+{
+	for (int r = 0; r < ROUTE_COUNT; r++) {
+		free(route_urls[r]);
+		route_urls[r] = NULL;
+	}
+}
+
+/* A bad GALLERY_MEMCACHE_URL stops the start, not every request after it. */
+static bool url_is_http(const char *url)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL;
+	bool ok = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+		  curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+		  (strcasecmp(scheme, "http") == 0 || strcasecmp(scheme, "https") == 0);
+	curl_free(scheme);
+	curl_url_cleanup(u);
+	return ok;
+}
+
+bool cache_client_init(const struct config *cfg)
+{
+	if (ready) {
+		log_error("cache_client: cache_client_init called twice");
+		return false;
+	}
+	if (!url_is_http(cfg->memcache_url)) {
+		log_error("cache_client: GALLERY_MEMCACHE_URL must be an http:// or https:// URL, "
+			  "not '%s'",
+			  cfg->memcache_url);
+		return false;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("cache_client: curl_global_init failed");
+		return false;
+	}
+	if (pthread_key_create(&handle_key, free_handle) != 0) {
+		log_error("cache_client: cannot create the thread key");
+		goto out_global;
+	}
+	/* "Expect:" drops Expect: 100-continue, which would hold a large put back. */
+	struct curl_slist *list = curl_slist_append(NULL, "Content-Type: application/json");
+	struct curl_slist *more = list ? curl_slist_append(list, "Expect:") : NULL;
+	if (!more || !build_urls(cfg->memcache_url)) {
+		log_error("cache_client: out of memory");
+		curl_slist_free_all(more ? more : list);
+		goto out_urls;
+	}
+	headers = more;
+	timeout_ms = cfg->memcache_timeout_ms;
+	atomic_store(&down_until_ms, 0);
+	ready = true;
+	return true;
+out_urls:
+	free_urls();
+	pthread_key_delete(handle_key);
+out_global:
+	curl_global_cleanup();
+	return false;
+}
+
+void cache_client_cleanup(void)
+{
+	if (!ready)
+		return;
+	ready = false;
+	/* Other threads' handles went with their threads (the key's destructor). */
+	struct handle *h = pthread_getspecific(handle_key);
+	if (h) {
+		pthread_setspecific(handle_key, NULL);
+		free_handle(h);
+	}
+	pthread_key_delete(handle_key);
+	free_urls();
+	curl_slist_free_all(headers);
+	headers = NULL;
+	curl_global_cleanup();
+}
+
+enum cache_answer cache_client_get(const char *key, size_t keylen, struct buf *out)
+{
+	struct buf body = BUF_INIT;
+	if (!key_body(&body, key, keylen) || !buf_puts(&body, "}")) {
+		buf_free(&body);
+		warn_limited("out of memory building a get");
+		return CACHE_ANSWER_DOWN;
+	}
+	size_t start = out->len;
+	long status = 0;
+	bool answered = call(ROUTE_GET, body.data, body.len, out, &status);
+	buf_free(&body);
+	if (answered && status == HTTP_OK)
+		return CACHE_ANSWER_OK;
+	enum cache_answer a = CACHE_ANSWER_DOWN;
+	if (answered)
+		a = status == HTTP_NOT_FOUND ? CACHE_ANSWER_MISS
+					     : unexpected(ROUTE_GET, status, out, start);
+	buf_truncate(out, start);
+	return a;
+}
+
+const char *cache_client_content(const struct buf *answer, size_t *len)
+{
+	size_t head = sizeof(HIT_HEAD) - 1, tail = sizeof(HIT_TAIL) - 1;
+	if (!answer->data || answer->len < head + tail ||
+	    memcmp(answer->data, HIT_HEAD, head) != 0 ||
+	    memcmp(answer->data + answer->len - tail, HIT_TAIL, tail) != 0)
+		return NULL;
+	if (len)
+		*len = answer->len - head - tail;
+	return answer->data + head;
+}
+
+enum cache_answer cache_client_put(const char *key, size_t keylen, const char *b64, size_t len,
+				   uint64_t version)
+{
+	struct buf body = BUF_INIT;
+	/* One allocation: the value is copied once, straight into the body. */
+	bool built = keylen <= (SIZE_MAX - PUT_BODY_FIXED - len) / JSON_ESCAPE_MAX &&
+		     buf_reserve(&body, keylen * JSON_ESCAPE_MAX + len + PUT_BODY_FIXED) &&
+		     key_body(&body, key, keylen) &&
+		     buf_printf(&body, ",\"version\":%" PRIu64 ",\"value\":\"", version) &&
+		     buf_append(&body, b64, len) && buf_puts(&body, "\"}");
+	if (!built) {
+		buf_free(&body);
+		warn_limited("out of memory building a put of %zu bytes", len);
+		return CACHE_ANSWER_DOWN;
+	}
+	struct buf answer = BUF_INIT;
+	long status = 0;
+	bool answered = call(ROUTE_PUT, body.data, body.len, &answer, &status);
+	buf_free(&body);
+	enum cache_answer a = CACHE_ANSWER_DOWN;
+	/* 409: a newer version is known; 413: larger than the cache. Both rightly refused. */
+	if (answered &&
+	    (status == HTTP_OK || status == HTTP_CONFLICT || status == HTTP_CONTENT_TOO_LARGE))
+		a = CACHE_ANSWER_OK;
+	else if (answered)
+		unexpected(ROUTE_PUT, status, &answer, 0);
+	buf_free(&answer);
+	return a;
+}
+
+enum cache_answer cache_client_invalidate(const char *key, size_t keylen, uint64_t version)
+{
+	struct buf body = BUF_INIT;
+	if (!key_body(&body, key, keylen) ||
+	    !buf_printf(&body, ",\"version\":%" PRIu64 "}", version)) {
+		buf_free(&body);
+		warn_limited("out of memory building an invalidate");
+		return CACHE_ANSWER_DOWN;
+	}
+	struct buf answer = BUF_INIT;
+	long status = 0;
+	bool answered = call(ROUTE_INVALIDATE, body.data, body.len, &answer, &status);
+	buf_free(&body);
+	enum cache_answer a = CACHE_ANSWER_DOWN;
+	if (answered && status == HTTP_OK)
+		a = CACHE_ANSWER_OK;
+	else if (answered)
+		unexpected(ROUTE_INVALIDATE, status, &answer, 0);
+	buf_free(&answer);
+	return a;
+}
+
+/* A bodiless call (GET when post is false, an empty POST otherwise) answered 200, parsed. */
+static cJSON *call_for_object(enum route route, bool post)
+{
+	struct buf answer = BUF_INIT;
+	long status = 0;
+	cJSON *root = NULL;
+	if (!call(route, post ? "" : NULL, 0, &answer, &status))
+		goto out;
+	if (status == HTTP_OK && answer.data)
+		root = cJSON_ParseWithLength(answer.data, answer.len);
+	if (root && !cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		root = NULL;
+	}
+	if (!root)
+		unexpected(route, status, &answer, 0);
+out:
+	buf_free(&answer);
+	return root;
+}
+
+enum cache_answer cache_client_clear(long long *dropped)
+{
+	cJSON *root = call_for_object(ROUTE_CLEAR, true);
+	if (!root)
+		return CACHE_ANSWER_DOWN;
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(root, "dropped");
+	bool ok = cJSON_IsNumber(n) && n->valuedouble >= 0;
+	if (ok && dropped)
+		*dropped = (long long)n->valuedouble;
+	if (!ok)
+		warn_limited("memcache %s answered without a \"dropped\" count",
+			     route_paths[ROUTE_CLEAR]);
+	cJSON_Delete(root);
+	return ok ? CACHE_ANSWER_OK : CACHE_ANSWER_DOWN;
+}
+
+enum cache_answer cache_client_refresh(void)
+{
+	cJSON *root = call_for_object(ROUTE_REFRESH, true);
+	enum cache_answer a = root ? CACHE_ANSWER_OK : CACHE_ANSWER_DOWN;
+	cJSON_Delete(root);
+	return a;
+}
+
+enum cache_answer cache_client_stats(cJSON **out)
+{
+	*out = call_for_object(ROUTE_STATS, false);
+	return *out ? CACHE_ANSWER_OK : CACHE_ANSWER_DOWN;
+}

@@ -1,0 +1,68 @@
+/* catalog: the only SQL the front end speaks: images, cache configuration, statistics. */
+#ifndef GALLERY_CATALOG_H
+#define GALLERY_CATALOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/db.h"
+#include "frontend/storage.h"
+#include "frontend/validate.h"
+
+enum { CATALOG_TIME_MAX = 32, CATALOG_TYPE_MAX = 32, CATALOG_POLICY_MAX = 16 };
+
+struct image_row {
+	char key[KEY_MAX_BYTES + 1];
+	size_t keylen;
+	char location[STORAGE_LOCATION_MAX];
+	char content_type[CATALOG_TYPE_MAX];
+	uint64_t size_bytes;
+	char sha256[STORAGE_SHA256_HEX];
+	unsigned width, height; /* 0 when unknown */
+	uint64_t version;
+	char created_at[CATALOG_TIME_MAX]; /* "YYYY-MM-DDTHH:MM:SS.mmmZ", UTC */
+	char updated_at[CATALOG_TIME_MAX];
+};
+
+struct stats_point {
+	char at[CATALOG_TIME_MAX];
+	uint64_t cache_size, key_count, request_count, hit_count, miss_count;
+};
+
+struct cache_properties {
+	long capacity_mb;
+	char policy[CATALOG_POLICY_MAX];
+	char set_at[CATALOG_TIME_MAX];
+};
+
+struct config;
+
+/* Each thread gets a connection of its own on first use, closed when it exits. */
+bool catalog_init(const struct config *cfg);
+const char *catalog_error(void);
+
+typedef bool (*catalog_row_fn)(void *ctx, const struct image_row *row);
+
+enum db_status catalog_find(const char *key, size_t keylen, struct image_row *row, bool *found);
+/*
+ * Inserts or replaces the row of row->key in one transaction. Sets row->version
+ * to the new version and old_location to the file the row named before ("" for
+ * a new key).
+ */
+enum db_status catalog_upsert(struct image_row *row, char old_location[STORAGE_LOCATION_MAX]);
+enum db_status catalog_location_in_use(const char *location, bool *in_use);
+/* Every key, newest first. */
+enum db_status catalog_all(catalog_row_fn fn, void *ctx);
+/* One page of rows, newest first, whose key contains filter (any case; "" for all). */
+enum db_status catalog_page(const char *filter, uint64_t offset, unsigned limit,
+			    catalog_row_fn fn, void *ctx, uint64_t *total);
+enum db_status catalog_totals(uint64_t *count, uint64_t *bytes);
+
+enum db_status catalog_save_properties(long capacity_mb, const char *policy);
+enum db_status catalog_properties(struct cache_properties *out, bool *found);
+/* The cache_stats rows of the last `minutes`, oldest first. */
+enum db_status catalog_stats_since(unsigned minutes,
+				   void (*fn)(void *ctx, const struct stats_point *p), void *ctx);
+
+#endif

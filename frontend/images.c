@@ -1,0 +1,333 @@
+/* images: the read and write paths: memcache first, then the catalog and the disk. */
+#include "images.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "frontend/b64.h"
+#include "frontend/cache_client.h"
+#include "frontend/storage.h"
+#include "frontend/validate.h"
+
+enum {
+	/* File writes and row commits of one content hash are serialised by a stripe lock. */
+	LOCK_STRIPES = 256,
+	/* Enough of the file's head to find the dimensions of most images. */
+	HEAD_BYTES = 64 * 1024,
+	/* A reader that finds the row's file replaced under it looks again this often. */
+	READ_ATTEMPTS = 3,
+	/* Files younger than this may belong to an upload about to commit its row. */
+	ORPHAN_MIN_AGE_S = 60,
+	HTTP_INSUFFICIENT_STORAGE = 507,
+};
+
+static const char ANSWER_HEAD[] = "{\"success\":\"true\",\"content\":\"";
+static const char ANSWER_TAIL[] = "\"}";
+
+struct images {
+	struct storage *storage;
+	pthread_mutex_t stripes[LOCK_STRIPES];
+};
+
+struct images_upload {
+	struct images *im;
+	struct storage_upload *file;
+	unsigned char head[HEAD_BYTES];
+	size_t head_len;
+	enum image_type type;
+	struct problem problem;
+};
+
+struct images *images_open(const struct config *cfg, char *err, size_t errlen)
+{
+	struct images *im = calloc(1, sizeof(*im));
+	if (!im) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	im->storage = storage_open(cfg->data_dir, err, errlen);
+	if (!im->storage)
+		goto out_free;
+	if (!catalog_init(cfg)) {
+		snprintf(err, errlen, "cannot set up database connections");
+		goto out_close_storage;
+	}
+	if (!cache_client_init(cfg)) {
+		snprintf(err, errlen, "cannot set up the memcache client");
+		goto out_close_storage;
+	}
+	for (unsigned i = 0; i < LOCK_STRIPES; i++)
+		pthread_mutex_init(&im->stripes[i], NULL);
+	return im;
+out_close_storage:
+	storage_close(im->storage);
+out_free:
+	free(im);
+	return NULL;
+}
+
+void images_close(struct images *im)
+{
+	if (!im)
+		return;
+	cache_client_cleanup();
+	for (unsigned i = 0; i < LOCK_STRIPES; i++)
+		pthread_mutex_destroy(&im->stripes[i]);
+	storage_close(im->storage);
+	free(im);
+}
+
+/* Locations start with the first two hex digits of the hash: the stripe. */
+static pthread_mutex_t *stripe_of(struct images *im, const char *location)
+{
+	unsigned stripe = 0;
+	sscanf(location, "%2x", &stripe);
+	return &im->stripes[stripe % LOCK_STRIPES];
+}
+
+static void remove_if_orphan(struct images *im, const char *location)
+{
+	pthread_mutex_t *lock = stripe_of(im, location);
+	pthread_mutex_lock(lock);
+	bool in_use = true;
+	catalog_location_in_use(location, &in_use);
+	if (!in_use && !storage_remove(im->storage, location))
+		log_warn("cannot remove unused image file %s: %s", location, strerror(errno));
+	pthread_mutex_unlock(lock);
+}
+
+static void sweep_one(void *ctx, const char *location)
+{
+	remove_if_orphan(ctx, location);
+}
+
+void images_sweep_orphans(struct images *im)
+{
+	storage_each_file(im->storage, ORPHAN_MIN_AGE_S, sweep_one, im);
+}
+
+static bool unavailable(struct problem *p)
+{
+	log_warn("database: %s", catalog_error());
+	return problem_set(p, 503, "the database does not answer; try again in a moment");
+}
+
+bool images_find(struct images *im, const char *key, size_t keylen, struct image_row *row,
+		 struct problem *p)
+{
+	(void)im;
+	bool found = false;
+	if (catalog_find(key, keylen, row, &found) != DB_OK)
+		return unavailable(p);
+	if (!found)
+		return problem_set(p, 404, "no image with key '%.*s'", (int)keylen, key);
+	return true;
+}
+
+/*
+ * The file of the key's current row. An upload may replace the row and remove
+ * the old file between our two reads; then the row is read again.
+ */
+static bool read_current_file(struct images *im, const char *key, size_t keylen,
+			      struct image_row *row, struct buf *bytes, struct problem *p)
+{
+	for (int attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
+		if (!images_find(im, key, keylen, row, p))
+			return false;
+		buf_reset(bytes);
+		if (storage_read(im->storage, row->location, bytes))
+			return true;
+		if (errno != ENOENT)
+			break;
+	}
+	log_error("cannot read image file %s: %s", row->location, strerror(errno));
+	return problem_set(p, 500, "the image file cannot be read");
+}
+
+bool images_read_json(struct images *im, const char *key, size_t keylen, struct buf *answer,
+		      struct problem *p)
+{
+	enum cache_answer cached = cache_client_get(key, keylen, answer);
+	size_t len;
+	if (cached == CACHE_ANSWER_OK && cache_client_content(answer, &len))
+		return true;
+	buf_reset(answer);
+	struct image_row row;
+	struct buf bytes = BUF_INIT;
+	bool ok = read_current_file(im, key, keylen, &row, &bytes, p);
+	if (ok) {
+		ok = buf_puts(answer, ANSWER_HEAD) && b64_encode(bytes.data, bytes.len, answer) &&
+		     buf_puts(answer, ANSWER_TAIL);
+		if (!ok)
+			problem_set(p, 500, "out of memory");
+	}
+	/* After a miss (not when memcache is down) the value goes back with its version. */
+	if (ok && cached == CACHE_ANSWER_MISS) {
+		const char *b64 = answer->data + sizeof(ANSWER_HEAD) - 1;
+		size_t b64_len = answer->len - (sizeof(ANSWER_HEAD) - 1) - (sizeof(ANSWER_TAIL) - 1);
+		cache_client_put(key, keylen, b64, b64_len, row.version);
+	}
+	buf_free(&bytes);
+	return ok;
+}
+
+bool images_read_bytes(struct images *im, const struct image_row *row, struct buf *bytes,
+		       struct problem *p)
+{
+	struct buf answer = BUF_INIT;
+	enum cache_answer cached = cache_client_get(row->key, row->keylen, &answer);
+	const char *b64;
+	size_t len;
+	bool ok;
+	if (cached == CACHE_ANSWER_OK && (b64 = cache_client_content(&answer, &len))) {
+		ok = b64_decode(b64, len, bytes) || problem_set(p, 500, "out of memory");
+		goto out;
+	}
+	struct image_row current;
+	ok = read_current_file(im, row->key, row->keylen, &current, bytes, p);
+	if (ok && cached == CACHE_ANSWER_MISS) {
+		buf_reset(&answer);
+		if (b64_encode(bytes->data, bytes->len, &answer))
+			cache_client_put(row->key, row->keylen, answer.data, answer.len,
+					 current.version);
+	}
+out:
+	buf_free(&answer);
+	return ok;
+}
+
+struct images_upload *images_upload_begin(struct images *im, struct problem *p)
+{
+	struct images_upload *u = calloc(1, sizeof(*u));
+	if (!u) {
+		problem_set(p, 500, "out of memory");
+		return NULL;
+	}
+	char err[256];
+	u->im = im;
+	u->file = storage_upload_begin(im->storage, err, sizeof(err));
+	if (!u->file) {
+		log_error("upload: %s", err);
+		problem_set(p, 500, "the server cannot store files right now");
+		free(u);
+		return NULL;
+	}
+	return u;
+}
+
+static bool refuse_not_an_image(struct images_upload *u)
+{
+	return problem_set(&u->problem, 415,
+			   "the file is not a JPEG, PNG, GIF or WebP image (judged by its bytes, "
+			   "not its name)");
+}
+
+bool images_upload_write(void *upload, const char *data, size_t len)
+{
+	struct images_upload *u = upload;
+	if (u->head_len < HEAD_BYTES) {
+		size_t n = len < HEAD_BYTES - u->head_len ? len : HEAD_BYTES - u->head_len;
+		memcpy(u->head + u->head_len, data, n);
+		u->head_len += n;
+		/* Refuse a non-image at its first bytes rather than after the whole body. */
+		if (u->type == IMAGE_UNKNOWN && u->head_len >= IMAGE_SNIFF_BYTES) {
+			u->type = image_sniff(u->head, u->head_len);
+			if (u->type == IMAGE_UNKNOWN)
+				return refuse_not_an_image(u);
+		}
+	}
+	if (storage_upload_write(u->file, data, len))
+		return true;
+	if (storage_upload_disk_full(u->file))
+		return problem_set(&u->problem, HTTP_INSUFFICIENT_STORAGE,
+				   "the server's disk is full; the image was not stored");
+	log_error("upload: write failed: %s", strerror(errno));
+	return problem_set(&u->problem, 500, "the file could not be written");
+}
+
+const struct problem *images_upload_problem(const struct images_upload *u)
+{
+	return &u->problem;
+}
+
+void images_upload_abort(struct images_upload *u)
+{
+	if (!u)
+		return;
+	storage_upload_abort(u->file);
+	free(u);
+}
+
+static bool check_upload(struct images_upload *u, struct problem *p)
+{
+	if (storage_upload_size(u->file) == 0)
+		return problem_set(p, 400, "the file is empty; choose an image file");
+	if (u->type == IMAGE_UNKNOWN)
+		u->type = image_sniff(u->head, u->head_len);
+	if (u->type == IMAGE_UNKNOWN) {
+		refuse_not_an_image(u);
+		*p = u->problem;
+		return false;
+	}
+	return true;
+}
+
+/* Writes the file and the row under the hash's stripe lock; frees the upload's file. */
+static bool store(struct images_upload *u, struct image_row *row, char *old_location,
+		  struct problem *p)
+{
+	char err[256];
+	if (!storage_upload_finish(u->file, row->sha256, err, sizeof(err))) {
+		log_error("upload: %s", err);
+		storage_upload_abort(u->file);
+		return problem_set(p, errno == ENOSPC ? HTTP_INSUFFICIENT_STORAGE : 500,
+				   "the file could not be saved");
+	}
+	pthread_mutex_t *lock = stripe_of(u->im, row->sha256);
+	pthread_mutex_lock(lock);
+	bool ok = storage_upload_commit(u->file, image_type_ext(u->type), row->location, err,
+					sizeof(err));
+	if (!ok) {
+		log_error("upload: %s", err);
+		problem_set(p, errno == ENOSPC ? HTTP_INSUFFICIENT_STORAGE : 500,
+			    "the file could not be saved");
+	} else if (catalog_upsert(row, old_location) != DB_OK) {
+		ok = unavailable(p);
+	}
+	pthread_mutex_unlock(lock);
+	/* A file without a row (the commit failed) is swept as an orphan. */
+	if (!ok && row->location[0])
+		remove_if_orphan(u->im, row->location);
+	return ok;
+}
+
+bool images_upload_commit(struct images_upload *u, const char *key, size_t keylen,
+			  struct image_row *row, struct problem *p)
+{
+	if (!check_upload(u, p)) {
+		images_upload_abort(u);
+		return false;
+	}
+	memset(row, 0, sizeof(*row));
+	memcpy(row->key, key, keylen);
+	row->keylen = keylen;
+	snprintf(row->content_type, sizeof(row->content_type), "%s", image_type_mime(u->type));
+	row->size_bytes = storage_upload_size(u->file);
+	image_dimensions(u->head, u->head_len, u->type, &row->width, &row->height);
+	char old_location[STORAGE_LOCATION_MAX] = "";
+	struct images *im = u->im;
+	bool ok = store(u, row, old_location, p);
+	free(u);
+	if (!ok)
+		return false;
+	/* Only now may the cache forget: a read from here on finds the new row. */
+	cache_client_invalidate(key, keylen, row->version);
+	if (old_location[0] && strcmp(old_location, row->location) != 0)
+		remove_if_orphan(im, old_location);
+	return true;
+}

@@ -1,0 +1,80 @@
+/* frontend: the gallery's web pages and JSON API. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "common/config.h"
+#include "common/db.h"
+#include "common/log.h"
+#include "common/server.h"
+#include "frontend/app.h"
+#include "frontend/router.h"
+#include "frontend/tpl.h"
+
+enum {
+	SHUTDOWN_GRACE_S = 10,
+	/* Handlers wait on MariaDB and memcache, so more threads than cores keep the CPU busy. */
+	THREADS_PER_CORE = 4,
+};
+
+static const char SUMMARY[] =
+	"Serves the gallery's pages and JSON API on GALLERY_FRONTEND_BIND:GALLERY_FRONTEND_PORT,\n"
+	"with images under GALLERY_DATA_DIR, keys in MariaDB and memcache in front.";
+
+int main(int argc, char **argv)
+{
+	int exit_code = EXIT_FAILURE;
+	if (!config_handle_args(argc, argv, SUMMARY, &exit_code))
+		return exit_code;
+	struct config cfg;
+	char err[512];
+	if (!config_load(&cfg, err, sizeof(err))) {
+		fprintf(stderr, "frontend: %s\n", err);
+		return EXIT_FAILURE;
+	}
+	server_block_signals();
+	db_library_init();
+
+	struct app app = {.cfg = &cfg, .max_upload_bytes = (uint64_t)cfg.max_upload_mb << 20};
+	app.templates = tpl_load_dir(cfg.template_dir, err, sizeof(err));
+	if (!app.templates) {
+		log_error("frontend: templates: %s", err);
+		goto out_library;
+	}
+	app.images = images_open(&cfg, err, sizeof(err));
+	if (!app.images) {
+		log_error("frontend: %s", err);
+		goto out_free_templates;
+	}
+	images_sweep_orphans(app.images);
+	struct server_params params = {
+		.bind = cfg.frontend_bind,
+		.port = cfg.frontend_port,
+		.threads = cfg.threads ? cfg.threads : THREADS_PER_CORE * sysconf(_SC_NPROCESSORS_ONLN),
+		.handler = router_handle,
+		.completed = router_completed,
+		.cls = &app,
+		.unescape = router_unescape,
+	};
+	struct MHD_Daemon *daemon = server_start(&params, err, sizeof(err));
+	if (!daemon) {
+		log_error("frontend: %s", err);
+		goto out_close_images;
+	}
+	log_info("frontend listening on %s:%ld, images in %s, memcache at %s", cfg.frontend_bind,
+		 cfg.frontend_port, cfg.data_dir, cfg.memcache_url);
+
+	int sig = server_wait_for_signal();
+	log_info("frontend stopping on signal %d", sig);
+	server_stop(daemon, SHUTDOWN_GRACE_S);
+	exit_code = EXIT_SUCCESS;
+out_close_images:
+	images_close(app.images);
+out_free_templates:
+	tpl_free(app.templates);
+out_library:
+	db_library_end();
+	if (exit_code == EXIT_SUCCESS)
+		log_info("frontend stopped");
+	return exit_code;
+}

@@ -1,0 +1,94 @@
+/* reply: the front end's answers: JSON for the API, pages from templates, errors as either. */
+#include <string.h>
+
+#include "common/http.h"
+#include "common/log.h"
+#include "frontend/app.h"
+#include "frontend/tpl.h"
+
+static const char *status_title(unsigned status)
+{
+	switch (status) {
+	case 400: return "Bad request";
+	case 404: return "Not found";
+	case 405: return "Method not allowed";
+	case 413: return "Too large";
+	case 415: return "Not an image";
+	case 503: return "Unavailable";
+	case 507: return "Disk full";
+	default: return status >= 500 ? "Server error" : "Error";
+	}
+}
+
+static bool wants_html(const struct request *req)
+{
+	const char *accept = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+							 MHD_HTTP_HEADER_ACCEPT);
+	return accept && strstr(accept, "text/html");
+}
+
+static void add_allow(struct request *req, struct MHD_Response *r, unsigned status)
+{
+	if (r && status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, request_allow(req));
+}
+
+enum MHD_Result reply_problem(struct app *app, struct request *req, const struct problem *p)
+{
+	if (!request_is_api(req) && wants_html(req)) {
+		cJSON *data = cJSON_CreateObject();
+		cJSON_AddStringToObject(data, "title", status_title(p->status));
+		cJSON_AddNumberToObject(data, "status", p->status);
+		cJSON_AddStringToObject(data, "message", p->message);
+		return reply_page(app, req, p->status, "error", data);
+	}
+	struct buf body = BUF_INIT;
+	struct MHD_Response *r = NULL;
+	if (http_error_json(&body, p->status, p->message))
+		r = http_response_buf(&body, "application/json");
+	buf_free(&body);
+	add_allow(req, r, p->status);
+	return http_queue(req->conn, p->status, r);
+}
+
+enum MHD_Result reply_error(struct app *app, struct request *req, unsigned status,
+			    const char *message)
+{
+	struct problem p;
+	problem_set(&p, status, "%s", message);
+	return reply_problem(app, req, &p);
+}
+
+void reply_page_headers(struct MHD_Response *r)
+{
+	MHD_add_response_header(r, "Content-Security-Policy",
+				"default-src 'self'; img-src 'self' blob: data:; "
+				"object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "same-origin");
+}
+
+enum MHD_Result reply_page(struct app *app, struct request *req, unsigned status,
+			   const char *template_name, cJSON *data)
+{
+	struct buf page = BUF_INIT;
+	struct MHD_Response *r = NULL;
+	if (data && tpl_render(app->templates, template_name, data, &page))
+		r = http_response_buf(&page, "text/html; charset=utf-8");
+	else
+		log_error("cannot render template %s", template_name);
+	buf_free(&page);
+	cJSON_Delete(data);
+	if (r)
+		reply_page_headers(r);
+	add_allow(req, r, status);
+	return http_queue(req->conn, status, r);
+}
+
+enum MHD_Result reply_json(struct request *req, unsigned status, cJSON *json)
+{
+	enum MHD_Result ret = json ? http_send_json(req->conn, status, json)
+				   : http_queue(req->conn, status, NULL);
+	cJSON_Delete(json);
+	return ret;
+}

@@ -1,0 +1,226 @@
+/* router: libmicrohttpd callbacks that route each request to its page or API handler. */
+#include "router.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/http.h"
+#include "frontend/app.h"
+#include "frontend/validate.h"
+
+enum body_kind {
+	BODY_IGNORED, /* a body, if any, is read and dropped */
+	BODY_FORM,    /* small text fields */
+	BODY_UPLOAD,  /* text fields and a "file" streamed to disk */
+};
+
+enum {
+	/* What multipart framing and the text fields may add to the file itself. */
+	UPLOAD_FRAMING_BYTES = 64 * 1024,
+	FORM_MAX_BYTES = 64 * 1024,
+};
+
+struct route {
+	const char *path;
+	bool prefix;
+	const char *allow;
+	enum body_kind body;
+	bool api;
+	handler_fn fn;
+};
+
+static const struct route routes[] = {
+	{"/", false, "GET, HEAD", BODY_IGNORED, false, page_home},
+	{"/upload_image", false, "GET, HEAD, POST", BODY_UPLOAD, false, page_upload},
+	{"/image", false, "GET, HEAD, POST", BODY_FORM, false, page_image},
+	{"/keys_list", false, "GET, HEAD", BODY_IGNORED, false, page_keys},
+	{"/cache_properties", false, "GET, HEAD, POST", BODY_FORM, false, page_cache_properties},
+	{"/cache_stats", false, "GET, HEAD", BODY_IGNORED, false, page_cache_stats},
+	{"/raw/", true, "GET, HEAD", BODY_IGNORED, false, page_raw},
+	{"/static/", true, "GET, HEAD", BODY_IGNORED, false, page_static},
+	{"/healthz", false, "GET, HEAD", BODY_IGNORED, false, page_healthz},
+	{"/api/upload", false, "POST", BODY_UPLOAD, true, api_upload},
+	{"/api/list_keys", false, "GET, HEAD, POST", BODY_IGNORED, true, api_list_keys},
+	{"/api/key/", true, "GET, HEAD, POST", BODY_IGNORED, true, api_key},
+	{"/api/stats", false, "GET, HEAD", BODY_IGNORED, true, api_stats},
+};
+
+static const struct route *find_route(const char *url, const char **arg)
+{
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		const struct route *r = &routes[i];
+		size_t n = strlen(r->path);
+		if (r->prefix ? strncmp(url, r->path, n) == 0 : strcmp(url, r->path) == 0) {
+			*arg = url + n;
+			return r;
+		}
+	}
+	return NULL;
+}
+
+static bool method_allowed(const char *allow, const char *method)
+{
+	size_t n = strlen(method);
+	for (const char *at = allow; (at = strstr(at, method)); at += n)
+		if ((at == allow || at[-1] == ' ') && (at[n] == ',' || at[n] == '\0'))
+			return true;
+	return false;
+}
+
+bool request_is_post(const struct request *req)
+{
+	return strcmp(req->method, "POST") == 0;
+}
+
+const char *request_arg(const struct request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+bool request_is_api(const struct request *req)
+{
+	return req->route && req->route->api;
+}
+
+const char *request_allow(const struct request *req)
+{
+	return req->route ? req->route->allow : "";
+}
+
+static enum MHD_Result answer(struct app *app, struct request *req)
+{
+	req->answered = true;
+	if (req->problem.status && req->route->api)
+		return reply_problem(app, req, &req->problem);
+	return req->route->fn(app, req);
+}
+
+/* Sets up the form (and the upload) a POST carries, or records why not. */
+static void start_body(struct app *app, struct request *req)
+{
+	uint64_t limit = req->route->body == BODY_UPLOAD ? app->max_upload_bytes : FORM_MAX_BYTES;
+	req->body_limit = limit + UPLOAD_FRAMING_BYTES;
+	if (http_announces_too_large(req->conn, req->body_limit)) {
+		problem_set(&req->problem, 413, "the file is larger than the limit of %llu MB",
+			    (unsigned long long)(app->max_upload_bytes >> 20));
+		return;
+	}
+	struct form_sink sink = {images_upload_write, NULL};
+	if (req->route->body == BODY_UPLOAD) {
+		req->upload = images_upload_begin(app->images, &req->problem);
+		if (!req->upload)
+			return;
+		sink.ctx = req->upload;
+	}
+	req->form = form_create(req->conn, limit, req->upload ? &sink : NULL);
+	if (!req->form)
+		problem_set(&req->problem, 400,
+			    "send the form as multipart/form-data (or "
+			    "application/x-www-form-urlencoded without a file)");
+}
+
+static void form_failed(struct app *app, struct request *req)
+{
+	switch (form_error(req->form)) {
+	case FORM_FILE_TOO_LARGE:
+		problem_set(&req->problem, 413, "the file is larger than the limit of %llu MB",
+			    (unsigned long long)(app->max_upload_bytes >> 20));
+		break;
+	case FORM_FIELD_TOO_LARGE:
+		problem_set(&req->problem, 400, "the field '%s' is too long",
+			    form_field_name_too_large(req->form));
+		break;
+	case FORM_SINK_REFUSED:
+		req->problem = *images_upload_problem(req->upload);
+		break;
+	case FORM_MALFORMED:
+	case FORM_OK:
+		problem_set(&req->problem, 400, "the form is malformed (broken multipart body)");
+		break;
+	}
+}
+
+static enum MHD_Result first_call(struct app *app, struct MHD_Connection *conn, const char *url,
+				  const char *method, void **req_cls)
+{
+	struct request *req = calloc(1, sizeof(*req));
+	if (!req)
+		return MHD_NO;
+	*req_cls = req;
+	req->conn = conn;
+	req->url = url;
+	req->method = method;
+	req->route = find_route(url, &req->path_arg);
+	if (!req->route) {
+		req->answered = true;
+		return reply_error(app, req, 404, "there is no page here");
+	}
+	if (!method_allowed(req->route->allow, method)) {
+		req->answered = true;
+		struct problem p;
+		problem_set(&p, 405, "this path takes only %s", req->route->allow);
+		return reply_problem(app, req, &p);
+	}
+	req->body_limit = FORM_MAX_BYTES;
+	if (request_is_post(req) && req->route->body != BODY_IGNORED)
+		start_body(app, req);
+	else if (http_announces_too_large(conn, req->body_limit))
+		problem_set(&req->problem, 413, "this path takes no body of that size");
+	/* Refuse an oversized or unusable upload before its body is read. */
+	if (req->problem.status)
+		return answer(app, req);
+	return MHD_YES;
+}
+
+enum MHD_Result router_handle(void *cls, struct MHD_Connection *conn, const char *url,
+			      const char *method, const char *version, const char *upload_data,
+			      size_t *upload_data_size, void **req_cls)
+{
+	(void)version;
+	struct app *app = cls;
+	struct request *req = *req_cls;
+	if (!req)
+		return first_call(app, conn, url, method, req_cls);
+	if (*upload_data_size) {
+		req->body_bytes += *upload_data_size;
+		bool fed = req->problem.status || !req->form ||
+			   form_feed(req->form, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		if (!fed)
+			form_failed(app, req);
+		else if (req->body_bytes > req->body_limit)
+			problem_set(&req->problem, 413, "the body is larger than this path takes");
+		/*
+		 * libmicrohttpd answers only once the body is read, so a refused body
+		 * is read and dropped, up to the limit; past it the connection is cut.
+		 */
+		if (req->problem.status && req->body_bytes > req->body_limit)
+			return MHD_NO;
+		return MHD_YES;
+	}
+	if (req->answered)
+		return MHD_YES;
+	if (req->form && !req->problem.status && !form_finish(req->form))
+		form_failed(app, req);
+	return answer(app, req);
+}
+
+void router_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	(void)cls, (void)conn, (void)toe;
+	struct request *req = *req_cls;
+	if (!req)
+		return;
+	form_destroy(req->form);
+	images_upload_abort(req->upload);
+	free(req);
+	*req_cls = NULL;
+}
+
+size_t router_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls, (void)conn;
+	return url_decode_inplace(s, strlen(s));
+}
