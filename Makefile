@@ -24,7 +24,7 @@ TEST_LIB = tests/harness.o
 PROGRAMS = $(BIN)/memcache $(BIN)/frontend
 TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate \
 	$(BIN)/tests/unit_storage \
-	$(BIN)/tests/e2e_memcache
+	$(BIN)/tests/e2e_memcache $(BIN)/tests/e2e_start
 
 .PHONY: all tests deps test asan bench-memcache clean
 all: $(PROGRAMS)
@@ -61,6 +61,10 @@ $(BIN)/tests/unit_storage: $(call objs,tests/unit_storage.o frontend/storage.o c
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 $(BIN)/tests/e2e_memcache: $(call objs,tests/e2e_memcache.o $(TEST_LIB) $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BIN)/tests/e2e_start: $(call objs,tests/e2e_start.o frontend/b64.o $(TEST_LIB) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 

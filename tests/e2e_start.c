@@ -1,0 +1,173 @@
+/* e2e_start: start.sh and shutdown.sh in a copy of the tree, and data that survive them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frontend/b64.h"
+#include "tests/harness.h"
+
+enum { IMAGES = 3, IMAGE_BYTES = 40000 };
+
+static char tree[1024], base[64];
+static int frontend_port, memcache_port;
+static unsigned char images[IMAGES][IMAGE_BYTES];
+
+/* Runs a script of the copied tree with a clean environment; returns its output. */
+static int run_script(const char *script, struct buf *out)
+{
+	struct buf cmd = BUF_INIT;
+	buf_printf(&cmd,
+		   "cd '%s' && env -i PATH=\"$PATH\" HOME=\"$HOME\" MAKE=true "
+		   "GALLERY_FRONTEND_PORT=%d GALLERY_MEMCACHE_PORT=%d GALLERY_FRONTEND_BIND=127.0.0.1 "
+		   "./%s 2>&1",
+		   tree, frontend_port, memcache_port, script);
+	FILE *p = popen(cmd.data, "r");
+	buf_free(&cmd);
+	if (!p)
+		return -1;
+	char line[512];
+	while (fgets(line, sizeof(line), p))
+		buf_puts(out, line);
+	return pclose(p);
+}
+
+static void expect_script(const char *script, const char *words)
+{
+	struct buf out = BUF_INIT;
+	int status = run_script(script, &out);
+	if (status != 0 || !strstr(out.data ? out.data : "", words))
+		fail_msg("%s exited %d saying:\n%s", script, status, out.data ? out.data : "");
+	buf_free(&out);
+}
+
+static int copy_tree(void **state)
+{
+	(void)state;
+	const char *root = harness_env("GALLERY_TEST_ROOT");
+	snprintf(tree, sizeof(tree), "%s/tree", harness_env("GALLERY_TEST_TMP"));
+	struct buf cmd = BUF_INIT;
+	buf_printf(&cmd,
+		   "rm -rf '%1$s' && mkdir -p '%1$s/bin' && cd '%2$s' && "
+		   "cp -a Makefile start.sh shutdown.sh scripts sql templates static '%1$s/' && "
+		   "cp -a '%3$s/memcache' '%3$s/frontend' '%1$s/bin/'",
+		   tree, root, harness_env("GALLERY_TEST_BIN"));
+	frontend_port = harness_free_port();
+	memcache_port = harness_free_port();
+	snprintf(base, sizeof(base), "http://127.0.0.1:%d", frontend_port);
+	for (int i = 0; i < IMAGES; i++) {
+		memcpy(images[i], "GIF89a", 6);
+		for (int j = 6; j < IMAGE_BYTES; j++)
+			images[i][j] = (unsigned char)(rand() & 0xff);
+	}
+	int status = system(cmd.data);
+	buf_free(&cmd);
+	return status == 0 ? 0 : -1;
+}
+
+static int stop_all(void **state)
+{
+	(void)state;
+	struct buf out = BUF_INIT;
+	run_script("shutdown.sh", &out);
+	buf_free(&out);
+	return 0;
+}
+
+static void upload(const char *key, const unsigned char *data, size_t len)
+{
+	CURL *curl = curl_easy_init();
+	curl_mime *mime = curl_mime_init(curl);
+	curl_mimepart *part = curl_mime_addpart(mime);
+	curl_mime_name(part, "key");
+	curl_mime_data(part, key, CURL_ZERO_TERMINATED);
+	part = curl_mime_addpart(mime);
+	curl_mime_name(part, "file");
+	curl_mime_filename(part, "image.gif");
+	curl_mime_data(part, (const char *)data, len);
+	char url[128];
+	snprintf(url, sizeof(url), "%s/api/upload", base);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_MIMEPOST, mime);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, NULL);
+	FILE *sink = fopen("/dev/null", "w");
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, sink);
+	long status = 0;
+	assert_int_equal(curl_easy_perform(curl), CURLE_OK);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	assert_int_equal(status, 200);
+	fclose(sink);
+	curl_mime_free(mime);
+	curl_easy_cleanup(curl);
+}
+
+static void expect_image(const char *key, const unsigned char *data, size_t len)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "/api/key/%s", key);
+	struct reply r;
+	assert_true(http_get(base, path, &r));
+	assert_int_equal(r.status, 200);
+	const char *head = "{\"success\":\"true\",\"content\":\"";
+	assert_memory_equal(r.body.data, head, strlen(head));
+	struct buf bytes = BUF_INIT;
+	size_t b64_len = r.body.len - strlen(head) - 2;
+	assert_true(b64_decode(r.body.data + strlen(head), b64_len, &bytes));
+	assert_int_equal(bytes.len, len);
+	assert_memory_equal(bytes.data, data, len);
+	buf_free(&bytes);
+	reply_free(&r);
+}
+
+static void test_start_twice_then_upload(void **state)
+{
+	(void)state;
+	expect_script("start.sh", "is running at");
+	expect_script("start.sh", "already running");
+	const char *keys[IMAGES] = {"one", "two", "three"};
+	for (int i = 0; i < IMAGES; i++)
+		upload(keys[i], images[i], IMAGE_BYTES);
+	expect_image("two", images[1], IMAGE_BYTES);
+}
+
+static void test_shutdown_stops_everything(void **state)
+{
+	(void)state;
+	expect_script("shutdown.sh", "stopped frontend");
+	struct reply r;
+	assert_false(http_get(base, "/healthz", &r));
+	reply_free(&r);
+	char pidfile[1100];
+	snprintf(pidfile, sizeof(pidfile), "%s/var/frontend.pid", tree);
+	assert_null(fopen(pidfile, "r"));
+}
+
+static void test_data_survive_a_restart(void **state)
+{
+	(void)state;
+	expect_script("start.sh", "is running at");
+	struct reply r;
+	assert_true(http_get(base, "/api/list_keys", &r));
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body.data, "{\"success\":\"true\",\"keys\":[\"three\",\"two\",\"one\"]}");
+	reply_free(&r);
+	expect_image("one", images[0], IMAGE_BYTES);
+	expect_image("three", images[2], IMAGE_BYTES);
+	expect_script("shutdown.sh", "stopped MariaDB");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_start_twice_then_upload),
+		cmocka_unit_test(test_shutdown_stops_everything),
+		cmocka_unit_test(test_data_survive_a_restart),
+	};
+	return cmocka_run_group_tests(tests, copy_tree, stop_all);
+}
