@@ -24,9 +24,9 @@ TEST_LIB = tests/harness.o
 PROGRAMS = $(BIN)/memcache $(BIN)/frontend
 TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate \
 	$(BIN)/tests/unit_storage \
-	$(BIN)/tests/e2e_memcache $(BIN)/tests/e2e_start
+	$(BIN)/tests/e2e_memcache $(BIN)/tests/e2e_cache_client $(BIN)/tests/e2e_start
 
-.PHONY: all tests deps test asan bench-memcache clean
+.PHONY: all tests deps test asan bench-memcache bench clean
 all: $(PROGRAMS)
 tests: $(TESTS)
 
@@ -64,6 +64,11 @@ $(BIN)/tests/e2e_memcache: $(call objs,tests/e2e_memcache.o $(TEST_LIB) $(COMMON
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+$(BIN)/tests/e2e_cache_client: $(call objs,tests/e2e_cache_client.o $(TEST_LIB) \
+		frontend/cache_client.o $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
 $(BIN)/tests/e2e_start: $(call objs,tests/e2e_start.o frontend/b64.o $(TEST_LIB) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
@@ -84,6 +89,10 @@ asan: deps
 bench-memcache: deps
 	$(MAKE) all
 	bench/memcache.sh $(BIN)
+
+bench: deps
+	$(MAKE) all
+	bench/frontend.sh $(BIN)
 
 clean:
 	rm -rf build bin

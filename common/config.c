@@ -67,17 +67,25 @@ void config_print_help(FILE *out, const char *program, const char *summary)
 	CONFIG_FIELDS(CONFIG_HELP)
 }
 
-bool config_handle_args(int argc, char **argv, const char *summary, int *exit_code)
+bool config_init(struct config *cfg, int argc, char **argv, const char *summary,
+		 int *exit_code)
 {
-	if (argc <= 1)
-		return true;
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		config_print_help(stdout, argv[0], summary);
 		*exit_code = 0;
 		return false;
 	}
-	fprintf(stderr, "%s: unknown argument '%s' (settings come from the environment; try --help)\n",
-		argv[0], argv[1]);
 	*exit_code = 2;
-	return false;
+	if (argc > 1) {
+		fprintf(stderr,
+			"%s: unknown argument '%s' (settings come from the environment; try --help)\n",
+			argv[0], argv[1]);
+		return false;
+	}
+	char err[512];
+	if (!config_load(cfg, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", argv[0], err);
+		return false;
+	}
+	return true;
 }

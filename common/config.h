@@ -51,7 +51,12 @@ struct config {
 bool config_load(struct config *cfg, char *err, size_t errlen);
 /* Lists every variable with its default, for --help. */
 void config_print_help(FILE *out, const char *program, const char *summary);
-/* Handles --help and rejects other arguments; returns false when main should exit. */
-bool config_handle_args(int argc, char **argv, const char *summary, int *exit_code);
+/*
+ * What each daemon's main calls first: answers --help, refuses other
+ * arguments, and loads the environment, saying what is wrong on stderr.
+ * Returns false when main should exit with *exit_code.
+ */
+bool config_init(struct config *cfg, int argc, char **argv, const char *summary,
+		 int *exit_code);
 
 #endif

@@ -47,6 +47,16 @@ bool http_error_json(struct buf *out, unsigned code, const char *message)
 	return ok;
 }
 
+cJSON *http_success_object(void)
+{
+	cJSON *root = cJSON_CreateObject();
+	if (root && !cJSON_AddStringToObject(root, "success", "true")) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
 struct MHD_Response *http_response_buf(struct buf *body, const char *content_type)
 {
 	size_t len = body->len;

@@ -23,6 +23,9 @@ bool http_announces_too_large(struct MHD_Connection *conn, size_t limit);
 /* Builds {"success":"false","error":{"code":N,"message":"..."}}. */
 bool http_error_json(struct buf *out, unsigned code, const char *message);
 
+/* {"success":"true"}, for a route to add its fields to; NULL when out of memory. */
+cJSON *http_success_object(void);
+
 /* A response that owns the buffer's bytes; the buffer is left empty. */
 struct MHD_Response *http_response_buf(struct buf *body, const char *content_type);
 /* Queues and drops our reference; NULL sends a bare 500. */

@@ -9,16 +9,6 @@
 
 enum { STATS_DEFAULT_MINUTES = 10, STATS_MAX_MINUTES = 24 * 60 };
 
-static cJSON *success_object(void)
-{
-	cJSON *root = cJSON_CreateObject();
-	if (root && !cJSON_AddStringToObject(root, "success", "true")) {
-		cJSON_Delete(root);
-		return NULL;
-	}
-	return root;
-}
-
 static enum MHD_Result api_fail(struct app *app, struct request *req, unsigned status,
 				const char *message)
 {
@@ -58,7 +48,7 @@ enum MHD_Result api_upload(struct app *app, struct request *req)
 	struct problem p;
 	if (!upload_from_form(req, &row, &p))
 		return reply_problem(app, req, &p);
-	return reply_json(req, MHD_HTTP_OK, success_object());
+	return reply_json(req, MHD_HTTP_OK, http_success_object());
 }
 
 static bool add_key(void *ctx, const struct image_row *row)
@@ -68,7 +58,7 @@ static bool add_key(void *ctx, const struct image_row *row)
 
 enum MHD_Result api_list_keys(struct app *app, struct request *req)
 {
-	cJSON *root = success_object();
+	cJSON *root = http_success_object();
 	cJSON *keys = cJSON_AddArrayToObject(root, "keys");
 	if (!keys) {
 		cJSON_Delete(root);
@@ -125,7 +115,7 @@ enum MHD_Result api_stats(struct app *app, struct request *req)
 		if (*text == '\0' || *end != '\0' || minutes < 1 || minutes > STATS_MAX_MINUTES)
 			return api_fail(app, req, 400, "minutes must be a whole number from 1 to 1440");
 	}
-	cJSON *root = success_object();
+	cJSON *root = http_success_object();
 	cJSON *rows = cJSON_AddArrayToObject(root, "rows");
 	if (!rows) {
 		cJSON_Delete(root);

@@ -23,15 +23,12 @@ static const char SUMMARY[] =
 
 int main(int argc, char **argv)
 {
-	int exit_code = EXIT_FAILURE;
-	if (!config_handle_args(argc, argv, SUMMARY, &exit_code))
-		return exit_code;
 	struct config cfg;
+	int exit_code;
+	if (!config_init(&cfg, argc, argv, SUMMARY, &exit_code))
+		return exit_code;
+	exit_code = EXIT_FAILURE;
 	char err[512];
-	if (!config_load(&cfg, err, sizeof(err))) {
-		fprintf(stderr, "frontend: %s\n", err);
-		return EXIT_FAILURE;
-	}
 	server_block_signals();
 	db_library_init();
 

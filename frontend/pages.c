@@ -402,8 +402,7 @@ enum MHD_Result page_healthz(struct app *app, struct request *req)
 	cJSON *stats = NULL;
 	bool cache_up = cache_client_stats(&stats) == CACHE_ANSWER_OK;
 	cJSON_Delete(stats);
-	cJSON *root = cJSON_CreateObject();
-	cJSON_AddStringToObject(root, "success", "true");
+	cJSON *root = http_success_object();
 	cJSON_AddStringToObject(root, "database", db_up ? "up" : "down");
 	cJSON_AddStringToObject(root, "cache", cache_up ? "up" : "down");
 	return reply_json(req, MHD_HTTP_OK, root);

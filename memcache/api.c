@@ -38,17 +38,6 @@ struct request {
 	struct http_body body;
 };
 
-/* {"success":"true"}, for the route to add its fields to. */
-static cJSON *success_object(void)
-{
-	cJSON *root = cJSON_CreateObject();
-	if (root && !cJSON_AddStringToObject(root, "success", "true")) {
-		cJSON_Delete(root);
-		return NULL;
-	}
-	return root;
-}
-
 static enum MHD_Result send_object(struct MHD_Connection *conn, cJSON *root)
 {
 	enum MHD_Result ret = root ? http_send_json(conn, MHD_HTTP_OK, root)
@@ -140,7 +129,7 @@ static enum MHD_Result route_put(struct api *api, struct MHD_Connection *conn, c
 	switch (cache_put(api->cache, key, keylen, v, version)) {
 	case CACHE_PUT_STORED:
 	case CACHE_PUT_DISABLED:
-		return send_object(conn, success_object());
+		return send_object(conn, http_success_object());
 	case CACHE_PUT_TOO_LARGE:
 		return http_send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
 				       "key and value take %zu bytes, more than the whole capacity",
@@ -189,14 +178,14 @@ static enum MHD_Result route_invalidate(struct api *api, struct MHD_Connection *
 	if (!key || !body_version(conn, body, &version, &ret))
 		return ret;
 	cache_invalidate(api->cache, key, keylen, version);
-	return send_object(conn, success_object());
+	return send_object(conn, http_success_object());
 }
 
 static enum MHD_Result route_clear(struct api *api, struct MHD_Connection *conn, const cJSON *body)
 {
 	(void)body;
 	size_t dropped = cache_clear(api->cache);
-	cJSON *answer = success_object();
+	cJSON *answer = http_success_object();
 	cJSON_AddNumberToObject(answer, "dropped", (double)dropped);
 	return send_object(conn, answer);
 }
@@ -214,7 +203,7 @@ static enum MHD_Result route_refresh(struct api *api, struct MHD_Connection *con
 	}
 	cache_configure(api->cache, capacity, policy);
 	log_info("configuration: capacity %zu bytes, policy %s", capacity, cache_policy_name(policy));
-	cJSON *answer = success_object();
+	cJSON *answer = http_success_object();
 	cJSON_AddNumberToObject(answer, "capacity_bytes", (double)capacity);
 	cJSON_AddStringToObject(answer, "policy", cache_policy_name(policy));
 	return send_object(conn, answer);
@@ -245,7 +234,7 @@ static enum MHD_Result route_healthz(struct api *api, struct MHD_Connection *con
 				     const cJSON *body)
 {
 	(void)api, (void)body;
-	return send_object(conn, success_object());
+	return send_object(conn, http_success_object());
 }
 
 static const struct route routes[] = {

@@ -1,0 +1,513 @@
+/* e2e_cache_client: the front end's cache client against a real memcache daemon. */
+/* cmocka needs these first. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/config.h"
+#include "frontend/cache_client.h"
+#include "tests/harness.h"
+
+enum {
+	MB = 1 << 20,
+	TIMEOUT_MS = 300,
+	/* What "at once" means for a call the breaker answers, generous for sanitizer builds. */
+	AT_ONCE_MS = 50,
+	BREAKER_MS = 500,
+	WARN_INTERVAL_MS = 1000,
+	THREADS = 4,
+	CALLS_PER_THREAD = 50,
+};
+
+static const char HIT_HEAD[] = "{\"success\":\"true\",\"content\":\"";
+
+static struct daemon mc;
+static const setting mc_settings[] = {"GALLERY_STATS_INTERVAL_S=60", NULL};
+
+/* A base64 text of len characters (len a multiple of 4). */
+static char *b64_value(size_t len, char seed)
+{
+	char *v = malloc(len + 1);
+	assert_non_null(v);
+	for (size_t i = 0; i < len; i++)
+		v[i] = (char)('A' + (seed + i) % 26);
+	v[len] = '\0';
+	return v;
+}
+
+static long long elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000LL + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+static void start_clock(struct timespec *t)
+{
+	clock_gettime(CLOCK_MONOTONIC, t);
+}
+
+static enum cache_answer get_str(const char *key, struct buf *out)
+{
+	return cache_client_get(key, strlen(key), out);
+}
+
+static enum cache_answer put_str(const char *key, const char *value, uint64_t version)
+{
+	return cache_client_put(key, strlen(key), value, strlen(value), version);
+}
+
+/* Asserts that key hits with exactly value as its content. */
+static void expect_hit(const char *key, const char *value)
+{
+	struct buf out = BUF_INIT;
+	assert_int_equal(get_str(key, &out), CACHE_ANSWER_OK);
+	size_t len = 0;
+	const char *content = cache_client_content(&out, &len);
+	assert_non_null(content);
+	assert_int_equal(len, strlen(value));
+	assert_memory_equal(content, value, len);
+	buf_free(&out);
+}
+
+static void expect_miss(const char *key)
+{
+	struct buf out = BUF_INIT;
+	assert_int_equal(get_str(key, &out), CACHE_ANSWER_MISS);
+	assert_int_equal(out.len, 0);
+	buf_free(&out);
+}
+
+static long long stat_number(const char *field)
+{
+	cJSON *stats = NULL;
+	assert_int_equal(cache_client_stats(&stats), CACHE_ANSWER_OK);
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(stats, field);
+	assert_true(cJSON_IsNumber(n));
+	long long v = (long long)n->valuedouble;
+	cJSON_Delete(stats);
+	return v;
+}
+
+/* Sends raw JSON to memcache, bypassing the client, and returns the status. */
+static long raw_post(const char *path, const char *json)
+{
+	struct reply r;
+	assert_true(http_post_json(mc.url, path, json, &r));
+	long status = r.status;
+	reply_free(&r);
+	return status;
+}
+
+/* ---- stderr capture, to count the client's warnings ---- */
+
+static int saved_stderr = -1;
+static char capture_path[512];
+
+static void capture_start(void)
+{
+	snprintf(capture_path, sizeof(capture_path), "%s/logs/cache_client-stderr-%d.log",
+		 harness_env("GALLERY_TEST_TMP"), (int)getpid());
+	fflush(stderr);
+	saved_stderr = dup(STDERR_FILENO);
+	int fd = open(capture_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(saved_stderr >= 0 && fd >= 0);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+}
+
+/* What was written to stderr since capture_start; the caller frees it. */
+static char *capture_end(void)
+{
+	fflush(stderr);
+	dup2(saved_stderr, STDERR_FILENO);
+	close(saved_stderr);
+	saved_stderr = -1;
+	FILE *f = fopen(capture_path, "r");
+	assert_non_null(f);
+	struct buf text = BUF_INIT;
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		assert_true(buf_append(&text, chunk, n));
+	fclose(f);
+	fputs(text.data ? text.data : "", stderr); /* keep it in the test's output */
+	return buf_steal(&text);
+}
+
+static int count_of(const char *text, const char *needle)
+{
+	int n = 0;
+	for (const char *at = strstr(text, needle); at; at = strstr(at + 1, needle))
+		n++;
+	return n;
+}
+
+/* ---- fixtures ---- */
+
+static int start_all(void **state)
+{
+	(void)state;
+	sql_exec("DELETE FROM cache_properties");
+	if (!daemon_start(&mc, "memcache", mc_settings))
+		return -1;
+	char timeout[32];
+	snprintf(timeout, sizeof(timeout), "%d", TIMEOUT_MS);
+	setenv("GALLERY_MEMCACHE_URL", mc.url, 1);
+	setenv("GALLERY_MEMCACHE_TIMEOUT_MS", timeout, 1);
+	struct config cfg;
+	char err[512];
+	if (!config_load(&cfg, err, sizeof(err))) {
+		fprintf(stderr, "config_load: %s\n", err);
+		return -1;
+	}
+	return cache_client_init(&cfg) ? 0 : -1;
+}
+
+static int stop_all(void **state)
+{
+	(void)state;
+	cache_client_cleanup();
+	daemon_stop(&mc, SIGTERM);
+	return 0;
+}
+
+static int reset(void **state)
+{
+	(void)state;
+	sql_exec("DELETE FROM cache_properties");
+	raw_post("/refresh_configuration", NULL);
+	raw_post("/clear_cache", NULL);
+	return 0;
+}
+
+/* ---- tests ---- */
+
+static void test_get_miss_leaves_out_alone(void **state)
+{
+	(void)state;
+	struct buf out = BUF_INIT;
+	assert_true(buf_puts(&out, "before"));
+	assert_int_equal(get_str("absent", &out), CACHE_ANSWER_MISS);
+	assert_string_equal(out.data, "before");
+	assert_int_equal(out.len, strlen("before"));
+	buf_free(&out);
+}
+
+static void test_put_then_get_hits(void **state)
+{
+	(void)state;
+	char *value = b64_value(200000, 3);
+	assert_int_equal(put_str("photo one.jpg", value, 1), CACHE_ANSWER_OK);
+	struct buf out = BUF_INIT;
+	assert_int_equal(get_str("photo one.jpg", &out), CACHE_ANSWER_OK);
+	/* The whole answer, as the JSON API sends it on. */
+	assert_int_equal(out.len, strlen(HIT_HEAD) + strlen(value) + 2);
+	assert_memory_equal(out.data, HIT_HEAD, strlen(HIT_HEAD));
+	buf_free(&out);
+	expect_hit("photo one.jpg", value);
+	free(value);
+}
+
+static void test_content_rejects_other_shapes(void **state)
+{
+	(void)state;
+	const char *bad[] = {
+	    "",
+	    "{\"success\":\"true\",\"content\":\"",
+	    "{\"success\":\"true\",\"content\":\"QUJD\"",
+	    "{\"success\":\"false\",\"error\":{\"code\":404,\"message\":\"x\"}}",
+	    "{\"success\": \"true\",\"content\":\"QUJD\"}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct buf b = BUF_INIT;
+		assert_true(buf_puts(&b, bad[i]));
+		size_t len = 99;
+		assert_null(cache_client_content(&b, &len));
+		buf_free(&b);
+	}
+	struct buf empty = BUF_INIT;
+	assert_null(cache_client_content(&empty, NULL));
+	struct buf b = BUF_INIT;
+	assert_true(buf_puts(&b, "{\"success\":\"true\",\"content\":\"\"}"));
+	size_t len = 99;
+	assert_non_null(cache_client_content(&b, &len));
+	assert_int_equal(len, 0);
+	buf_free(&b);
+}
+
+static void test_awkward_keys_round_trip(void **state)
+{
+	(void)state;
+	char long_key[256];
+	for (size_t i = 0; i < 255; i++)
+		long_key[i] = "\"\\/x"[i % 4];
+	long_key[255] = '\0';
+	const char *keys[] = {
+	    "say \"cheese\"",
+	    "back\\slash",
+	    "a/b/../c",
+	    "caf\xc3\xa9 \xe6\x9d\xb1\xe4\xba\xac \xf0\x9f\x8e\x89",
+	    "tab\there, newline\nthere",
+	    "\\\"",
+	    long_key,
+	};
+	size_t n = sizeof(keys) / sizeof(keys[0]);
+	char values[sizeof(keys) / sizeof(keys[0])][16];
+	for (size_t i = 0; i < n; i++) {
+		snprintf(values[i], sizeof(values[i]), "QUJD%c%c%c%c", 'A' + (int)i, 'B', 'C', 'D');
+		assert_int_equal(put_str(keys[i], values[i], 0), CACHE_ANSWER_OK);
+	}
+	for (size_t i = 0; i < n; i++)
+		expect_hit(keys[i], values[i]);
+	assert_int_equal(stat_number("items"), n);
+	/* The keys arrived as the same text, not merely a self-consistent mangling of it. */
+	assert_int_equal(raw_post("/get_from_memcache", "{\"key\":\"say \\\"cheese\\\"\"}"), 200);
+	assert_int_equal(raw_post("/get_from_memcache", "{\"key\":\"back\\\\slash\"}"), 200);
+	assert_int_equal(
+	    raw_post("/get_from_memcache",
+		     "{\"key\":\"caf\\u00e9 \xe6\x9d\xb1\xe4\xba\xac \\ud83c\\udf89\"}"),
+	    200);
+	expect_miss("say \\\"cheese\\\"");
+}
+
+static void test_stale_put_after_invalidate_is_refused(void **state)
+{
+	(void)state;
+	assert_int_equal(put_str("v", "T0xE", 4), CACHE_ANSWER_OK);
+	expect_hit("v", "T0xE");
+	/* An upload made it version 5; a reader that missed at 4 must not put the old value back.
+	 */
+	assert_int_equal(cache_client_invalidate("v", 1, 5), CACHE_ANSWER_OK);
+	expect_miss("v");
+	assert_int_equal(put_str("v", "T0xE", 4), CACHE_ANSWER_OK); /* 409: rightly refused */
+	expect_miss("v");
+	assert_int_equal(put_str("v", "TkVX", 5), CACHE_ANSWER_OK);
+	expect_hit("v", "TkVX");
+	assert_true(stat_number("stale_puts") >= 1);
+	/* Invalidating a key the cache does not hold is a success. */
+	assert_int_equal(cache_client_invalidate("never there", strlen("never there"), 1),
+			 CACHE_ANSWER_OK);
+}
+
+static void test_refresh_and_too_large_put(void **state)
+{
+	(void)state;
+	assert_true(sql_exec("INSERT INTO cache_properties (max_capacity, replacement_policy) "
+			     "VALUES (1, 'RR')"));
+	assert_int_equal(cache_client_refresh(), CACHE_ANSWER_OK);
+	assert_int_equal(stat_number("capacity_bytes"), MB);
+	char *value = b64_value(MB + 4, 2);
+	assert_int_equal(put_str("huge", value, 0), CACHE_ANSWER_OK); /* 413: rightly refused */
+	expect_miss("huge");
+	free(value);
+}
+
+static void test_clear_reports_dropped(void **state)
+{
+	(void)state;
+	assert_int_equal(put_str("a", "QUJD", 0), CACHE_ANSWER_OK);
+	assert_int_equal(put_str("b", "QUJD", 0), CACHE_ANSWER_OK);
+	assert_int_equal(put_str("c", "QUJD", 0), CACHE_ANSWER_OK);
+	long long dropped = -1;
+	assert_int_equal(cache_client_clear(&dropped), CACHE_ANSWER_OK);
+	assert_int_equal(dropped, 3);
+	expect_miss("a");
+	assert_int_equal(cache_client_clear(NULL), CACHE_ANSWER_OK);
+}
+
+static void test_stats_parse(void **state)
+{
+	(void)state;
+	assert_int_equal(put_str("s1", "QUJD", 0), CACHE_ANSWER_OK);
+	assert_int_equal(put_str("s2", "QUJD", 0), CACHE_ANSWER_OK);
+	cJSON *stats = NULL;
+	assert_int_equal(cache_client_stats(&stats), CACHE_ANSWER_OK);
+	assert_true(cJSON_IsObject(stats));
+	const cJSON *items = cJSON_GetObjectItemCaseSensitive(stats, "items");
+	assert_true(cJSON_IsNumber(items));
+	assert_int_equal(items->valueint, 2);
+	assert_true(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(stats, "policy")));
+	cJSON_Delete(stats);
+}
+
+struct worker {
+	pthread_t thread;
+	int id;
+	atomic_int failures;
+};
+
+/* Puts and gets of this thread's own keys; each thread has a handle of its own. */
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	for (int i = 0; i < CALLS_PER_THREAD; i++) {
+		char key[64], value[16];
+		snprintf(key, sizeof(key), "thread %d key %d", w->id, i);
+		snprintf(value, sizeof(value), "QUJD%04d", i % 10000);
+		struct buf out = BUF_INIT;
+		size_t len = 0;
+		const char *content = NULL;
+		if (put_str(key, value, 0) == CACHE_ANSWER_OK &&
+		    get_str(key, &out) == CACHE_ANSWER_OK)
+			content = cache_client_content(&out, &len);
+		if (!content || len != strlen(value) || memcmp(content, value, len) != 0)
+			atomic_fetch_add(&w->failures, 1);
+		buf_free(&out);
+	}
+	return NULL;
+}
+
+static void test_threads_use_their_own_handles(void **state)
+{
+	(void)state;
+	struct worker workers[THREADS];
+	for (int i = 0; i < THREADS; i++) {
+		workers[i].id = i;
+		atomic_init(&workers[i].failures, 0);
+		assert_int_equal(pthread_create(&workers[i].thread, NULL, worker_run, &workers[i]),
+				 0);
+	}
+	int failures = 0;
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(workers[i].thread, NULL);
+		failures += atomic_load(&workers[i].failures);
+	}
+	assert_int_equal(failures, 0);
+	assert_int_equal(stat_number("items"), THREADS * CALLS_PER_THREAD);
+}
+
+static void test_error_answers_warn_once_per_second(void **state)
+{
+	(void)state;
+	char long_key[257];
+	memset(long_key, 'k', 256);
+	long_key[256] = '\0';
+	sleep_ms(WARN_INTERVAL_MS + 100); /* no earlier warning holds the limiter */
+	capture_start();
+	int down = 0;
+	for (int i = 0; i < 5; i++) {
+		struct buf out = BUF_INIT;
+		down += get_str(long_key, &out) == CACHE_ANSWER_DOWN && out.len == 0;
+		buf_free(&out);
+	}
+	/* A 400 is an answer: memcache is there, so no breaker and the next call works. */
+	struct buf out = BUF_INIT;
+	enum cache_answer next = get_str("fine", &out);
+	buf_free(&out);
+	sleep_ms(WARN_INTERVAL_MS + 100);
+	struct buf later = BUF_INIT;
+	enum cache_answer again = get_str(long_key, &later);
+	buf_free(&later);
+	char *text = capture_end();
+	assert_int_equal(down, 5);
+	assert_int_equal(next, CACHE_ANSWER_MISS);
+	assert_int_equal(again, CACHE_ANSWER_DOWN);
+	assert_int_equal(count_of(text, "cache_client:"), 2);
+	assert_int_equal(count_of(text, "answered 400"), 2);
+	assert_non_null(strstr(text, "4 similar warnings suppressed"));
+	free(text);
+}
+
+/* A port that takes connections but never answers them: memcache hung. */
+static int blackhole(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int one = 1;
+	struct sockaddr_in addr = {.sin_family = AF_INET,
+				   .sin_port = htons((uint16_t)port),
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_true(fd >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	return fd;
+}
+
+/* Every call answers DOWN, without waiting: the breaker is open. */
+static void expect_down_at_once(void)
+{
+	struct timespec t;
+	start_clock(&t);
+	struct buf out = BUF_INIT;
+	assert_int_equal(get_str("k", &out), CACHE_ANSWER_DOWN);
+	assert_int_equal(out.len, 0);
+	buf_free(&out);
+	assert_int_equal(put_str("k", "QUJD", 0), CACHE_ANSWER_DOWN);
+	assert_int_equal(cache_client_invalidate("k", 1, 9), CACHE_ANSWER_DOWN);
+	long long dropped = -1;
+	assert_int_equal(cache_client_clear(&dropped), CACHE_ANSWER_DOWN);
+	assert_int_equal(dropped, -1);
+	assert_int_equal(cache_client_refresh(), CACHE_ANSWER_DOWN);
+	cJSON dummy;
+	cJSON *stats = &dummy; /* the call must set it to NULL */
+	assert_int_equal(cache_client_stats(&stats), CACHE_ANSWER_DOWN);
+	assert_null(stats);
+	assert_true(elapsed_ms(&t) < AT_ONCE_MS);
+}
+
+static void test_down_is_fast_and_recovers(void **state)
+{
+	(void)state;
+	assert_int_equal(put_str("k", "QUJD", 0), CACHE_ANSWER_OK); /* a kept-alive connection */
+	daemon_stop(&mc, SIGKILL);
+
+	struct timespec t;
+	start_clock(&t);
+	struct buf out = BUF_INIT;
+	assert_int_equal(get_str("k", &out), CACHE_ANSWER_DOWN);
+	buf_free(&out);
+	assert_true(elapsed_ms(&t) < 1000);
+	expect_down_at_once();
+
+	/* A hung memcache costs one timeout, then the breaker answers for it. */
+	int hole = blackhole(mc.port);
+	sleep_ms(BREAKER_MS + 100);
+	start_clock(&t);
+	assert_int_equal(get_str("k", &out), CACHE_ANSWER_DOWN);
+	buf_free(&out);
+	long long waited = elapsed_ms(&t);
+	assert_true(waited >= TIMEOUT_MS - 20 && waited < 1000);
+	expect_down_at_once();
+	close(hole);
+
+	assert_true(daemon_restart(&mc, mc_settings));
+	sleep_ms(BREAKER_MS + 100);
+	expect_miss("k"); /* a new daemon starts empty */
+	assert_int_equal(put_str("k", "QUJD", 0), CACHE_ANSWER_OK);
+	expect_hit("k", "QUJD");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup(test_get_miss_leaves_out_alone, reset),
+	    cmocka_unit_test_setup(test_put_then_get_hits, reset),
+	    cmocka_unit_test(test_content_rejects_other_shapes),
+	    cmocka_unit_test_setup(test_awkward_keys_round_trip, reset),
+	    cmocka_unit_test_setup(test_stale_put_after_invalidate_is_refused, reset),
+	    cmocka_unit_test_setup(test_refresh_and_too_large_put, reset),
+	    cmocka_unit_test_setup(test_clear_reports_dropped, reset),
+	    cmocka_unit_test_setup(test_stats_parse, reset),
+	    cmocka_unit_test_setup(test_threads_use_their_own_handles, reset),
+	    cmocka_unit_test_setup(test_error_answers_warn_once_per_second, reset),
+	    cmocka_unit_test_setup(test_down_is_fast_and_recovers, reset),
+	};
+	return cmocka_run_group_tests(tests, start_all, stop_all);
+}
