@@ -147,6 +147,7 @@ enum MHD_Result page_home(struct app *app, struct request *req)
 	cJSON *recent = cJSON_AddArrayToObject(data, "recent");
 	uint64_t total;
 	catalog_page("", 0, RECENT_IMAGES, add_image, recent, &total);
+	cJSON_AddBoolToObject(data, "has_recent", cJSON_GetArraySize(recent) > 0);
 	return reply_page(app, req, MHD_HTTP_OK, "home", data);
 }
 
@@ -245,6 +246,7 @@ enum MHD_Result page_keys(struct app *app, struct request *req)
 		return reply_page(app, req, MHD_HTTP_SERVICE_UNAVAILABLE, "keys", data);
 	}
 	cJSON_AddNumberToObject(data, "total", (double)total);
+	cJSON_AddBoolToObject(data, "has_keys", cJSON_GetArraySize(keys) > 0);
 	add_pager(data, page, total, filter);
 	return reply_page(app, req, MHD_HTTP_OK, "keys", data);
 }
@@ -350,6 +352,7 @@ enum MHD_Result page_cache_stats(struct app *app, struct request *req)
 	cJSON *rows = cJSON_AddArrayToObject(data, "rows");
 	if (catalog_stats_since(STATS_MINUTES, add_stats_row, rows) != DB_OK)
 		set_message(data, false, "The database does not answer; try again in a moment.");
+	cJSON_AddBoolToObject(data, "has_rows", cJSON_GetArraySize(rows) > 0);
 	add_properties(data);
 	add_cache_totals(data);
 	return reply_page(app, req, MHD_HTTP_OK, "cache_stats", data);
