@@ -21,15 +21,30 @@ void http_body_feed(struct http_body *body, const char *data, size_t *size)
 	*size = 0;
 }
 
-bool http_announces_too_large(struct MHD_Connection *conn, size_t limit)
+/* The Content-Length of the request; false when it has none that parses. */
+static bool announced_length(struct MHD_Connection *conn, unsigned long long *n)
 {
 	const char *length =
 		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (!length)
+	if (!length || !*length)
 		return false;
 	char *end;
-	unsigned long long n = strtoull(length, &end, 10);
-	return *end == '\0' && n > limit;
+	*n = strtoull(length, &end, 10);
+	return *end == '\0';
+}
+
+bool http_announces_too_large(struct MHD_Connection *conn, size_t limit)
+{
+	unsigned long long n;
+	return announced_length(conn, &n) && n > limit;
+}
+
+void http_body_begin(struct http_body *body, struct MHD_Connection *conn, size_t limit)
+{
+	body->limit = limit;
+	unsigned long long n;
+	if (announced_length(conn, &n) && n > 0 && n <= limit)
+		buf_reserve(&body->buf, (size_t)n);
 }
 
 bool http_error_json(struct buf *out, unsigned code, const char *message)

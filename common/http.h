@@ -15,6 +15,8 @@ struct http_body {
 	bool too_large;
 };
 
+/* Sets the limit, and reserves the announced length so the body is never copied to grow. */
+void http_body_begin(struct http_body *body, struct MHD_Connection *conn, size_t limit);
 /* Takes one chunk that libmicrohttpd handed over and marks it consumed. */
 void http_body_feed(struct http_body *body, const char *data, size_t *size);
 /* True when the request announces a body larger than limit. */

@@ -279,7 +279,7 @@ static enum MHD_Result start_request(struct api *api, struct MHD_Connection *con
 	if (!req)
 		return MHD_NO;
 	req->route = route;
-	req->body.limit = api->max_body_bytes;
+	http_body_begin(&req->body, conn, api->max_body_bytes);
 	*req_cls = req;
 	return MHD_YES;
 }

@@ -1,4 +1,5 @@
 /* memcache: the gallery's in-memory image cache daemon. */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,15 @@
 #include "memcache/cache_sql.h"
 #include "memcache/stats_timer.h"
 
-enum { SHUTDOWN_GRACE_S = 10 };
+enum {
+	SHUTDOWN_GRACE_S = 10,
+	/*
+	 * Values of this size or more get pages of their own, given back to the
+	 * system when evicted; a fixed threshold keeps glibc from raising it and
+	 * holding freed images in its heaps, so memory stays close to capacity.
+	 */
+	LARGE_ALLOCATION_BYTES = 64 * 1024,
+};
 
 static const char SUMMARY[] =
 	"Holds base64 images in memory under LRU or random replacement and answers\n"
@@ -40,6 +49,7 @@ int main(int argc, char **argv)
 		return exit_code;
 	exit_code = EXIT_FAILURE;
 	char err[512];
+	mallopt(M_MMAP_THRESHOLD, LARGE_ALLOCATION_BYTES);
 	server_block_signals();
 	db_library_init();
 
