@@ -51,21 +51,27 @@ initialise() {
 	chmod 600 "$dir/password"
 }
 
+# Starts the server on a free port; tries again with another when that port is taken.
 start_server() {
-	local port
-	port=$(free_port)
-	local args=(--no-defaults --datadir="$dir/data" --socket="$sock" --pid-file="$pidfile"
-		--port="$port" --bind-address=127.0.0.1 --log-error="$dir/mysqld.log"
-		--skip-name-resolve --character-set-server=utf8mb4
-		--innodb-buffer-pool-size=64M --max-connections=500)
-	[[ $(id -u) -ne 0 ]] || args+=(--user=root)
-	setsid mariadbd "${args[@]}" </dev/null >/dev/null 2>&1 &
-	for _ in $(seq 1 300); do
-		if mariadb-admin --no-defaults --socket="$sock" -u "$os_user" ping >/dev/null 2>&1; then
-			echo "$port" >"$dir/port"
-			return
-		fi
-		sleep 0.1
+	local port pid
+	for _ in 1 2 3 4 5; do
+		port=$(free_port)
+		local args=(--no-defaults --datadir="$dir/data" --socket="$sock" --pid-file="$pidfile"
+			--port="$port" --bind-address=127.0.0.1 --log-error="$dir/mysqld.log"
+			--skip-name-resolve --character-set-server=utf8mb4
+			--innodb-buffer-pool-size=64M --max-connections=500)
+		[[ $(id -u) -ne 0 ]] || args+=(--user=root)
+		setsid mariadbd "${args[@]}" </dev/null >/dev/null 2>&1 &
+		pid=$!
+		for _ in $(seq 1 300); do
+			if mariadb-admin --no-defaults --socket="$sock" -u "$os_user" ping >/dev/null 2>&1; then
+				echo "$port" >"$dir/port"
+				return
+			fi
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -0 "$pid" 2>/dev/null && break
 	done
 	echo "db: server did not start; its log:" >&2
 	tail -20 "$dir/mysqld.log" >&2

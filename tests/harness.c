@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <mysql.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -168,28 +170,10 @@ static size_t collect(char *data, size_t size, size_t n, void *userdata)
 	return buf_append(userdata, data, size * n) ? size * n : 0;
 }
 
-bool http_call(const char *method, const char *url, const char *content_type, const void *body,
-	       size_t len, struct reply *out)
+/* Sends what curl is set up for and collects the answer into out. */
+static bool perform(CURL *curl, const char *url, struct curl_slist *headers, struct reply *out)
 {
-	memset(out, 0, sizeof(*out));
-	CURL *curl = curl_easy_init();
-	if (!curl)
-		return false;
-	struct curl_slist *headers = NULL;
-	char type[256];
-	if (content_type) {
-		snprintf(type, sizeof(type), "Content-Type: %s", content_type);
-		headers = curl_slist_append(headers, type);
-	}
-	headers = curl_slist_append(headers, "Expect:");
 	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-	if (strcmp(method, "HEAD") == 0)
-		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-	if (body) {
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	}
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &out->body);
@@ -200,11 +184,81 @@ bool http_call(const char *method, const char *url, const char *content_type, co
 	CURLcode rc = curl_easy_perform(curl);
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
-	curl_slist_free_all(headers);
-	curl_easy_cleanup(curl);
+	curl_off_t sent = 0;
+	if (curl_easy_getinfo(curl, CURLINFO_SIZE_UPLOAD_T, &sent) == CURLE_OK)
+		out->sent = (long long)sent;
 	if (!out->body.data)
 		buf_append(&out->body, "", 0);
 	return rc == CURLE_OK;
+}
+
+bool http_request(const char *method, const char *url, const char *const *headers,
+		  const void *body, size_t len, struct reply *out)
+{
+	memset(out, 0, sizeof(*out));
+	CURL *curl = curl_easy_init();
+	if (!curl)
+		return false;
+	struct curl_slist *list = NULL;
+	for (const char *const *h = headers; h && *h; h++)
+		list = curl_slist_append(list, *h);
+	/* Small bodies go at once, as most clients send them. */
+	list = curl_slist_append(list, "Expect:");
+	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+	if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+	if (body) {
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	}
+	bool ok = perform(curl, url, list, out);
+	curl_slist_free_all(list);
+	curl_easy_cleanup(curl);
+	return ok;
+}
+
+bool http_call(const char *method, const char *url, const char *content_type, const void *body,
+	       size_t len, struct reply *out)
+{
+	char type[256];
+	const char *headers[] = {type, NULL};
+	snprintf(type, sizeof(type), "Content-Type: %s", content_type ? content_type : "");
+	return http_request(method, url, content_type ? headers : NULL, body, len, out);
+}
+
+bool http_upload(const char *base, const char *path, const char *key, const void *data,
+		 size_t len, const char *filename, const char *accept, struct reply *out)
+{
+	memset(out, 0, sizeof(*out));
+	char url[4096], accept_header[256];
+	snprintf(url, sizeof(url), "%s%s", base, path);
+	CURL *curl = curl_easy_init();
+	if (!curl)
+		return false;
+	curl_mime *form = curl_mime_init(curl);
+	curl_mimepart *part;
+	if (key) {
+		part = curl_mime_addpart(form);
+		curl_mime_name(part, "key");
+		curl_mime_data(part, key, CURL_ZERO_TERMINATED);
+	}
+	if (data) {
+		part = curl_mime_addpart(form);
+		curl_mime_name(part, "file");
+		curl_mime_data(part, data, len);
+		curl_mime_filename(part, filename);
+	}
+	curl_easy_setopt(curl, CURLOPT_MIMEPOST, form);
+	struct curl_slist *list = NULL;
+	if (accept) {
+		snprintf(accept_header, sizeof(accept_header), "Accept: %s", accept);
+		list = curl_slist_append(list, accept_header);
+	}
+	bool ok = perform(curl, url, list, out);
+	curl_slist_free_all(list);
+	curl_mime_free(form);
+	curl_easy_cleanup(curl);
+	return ok;
 }
 
 bool http_post_json(const char *base, const char *path, const char *json, struct reply *out)
@@ -306,6 +360,32 @@ static bool db_script(const char *action)
 	snprintf(cmd, sizeof(cmd), "'%s/scripts/db.sh' %s '%s' >/dev/null",
 		 harness_env("GALLERY_TEST_ROOT"), action, harness_env("GALLERY_TEST_DB_DIR"));
 	return system(cmd) == 0;
+}
+
+long count_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	long count = 0;
+	struct dirent *e;
+	while (count >= 0 && (e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		struct stat st;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			count = -1;
+		} else if (S_ISREG(st.st_mode)) {
+			count++;
+		} else if (S_ISDIR(st.st_mode)) {
+			char sub[4096];
+			snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
+			long n = count_files(sub);
+			count = n < 0 ? -1 : count + n;
+		}
+	}
+	closedir(d);
+	return count;
 }
 
 bool db_server_stop(void)

@@ -41,11 +41,27 @@ struct reply {
 	long status;
 	struct buf body;
 	struct buf headers;
+	long long sent; /* request body bytes curl sent (0 when the server refused before) */
 };
 
 /* One HTTP request; body may be NULL. Returns false when no answer came. */
 bool http_call(const char *method, const char *url, const char *content_type, const void *body,
 	       size_t len, struct reply *out);
+/*
+ * Like http_call, with request headers given as "Name: value" lines in a
+ * NULL-terminated list (headers may be NULL), e.g. {"Accept: text/html", NULL}.
+ */
+bool http_request(const char *method, const char *url, const char *const *headers,
+		  const void *body, size_t len, struct reply *out);
+/*
+ * A multipart/form-data POST to base + path, as a browser sends a file form:
+ * a text field "key" (left out when key is NULL), then a part "file" of len
+ * bytes with the given filename (left out when data is NULL). accept is an
+ * Accept header value or NULL. curl keeps its "Expect: 100-continue" for large
+ * bodies, so a server can refuse one before it is sent: see out->sent.
+ */
+bool http_upload(const char *base, const char *path, const char *key, const void *data,
+		 size_t len, const char *filename, const char *accept, struct reply *out);
 /* POST of a JSON text to base + path. */
 bool http_post_json(const char *base, const char *path, const char *json, struct reply *out);
 bool http_get(const char *base, const char *path, struct reply *out);
@@ -65,5 +81,8 @@ bool db_server_stop(void);
 bool db_server_start(void);
 
 void sleep_ms(long ms);
+
+/* How many regular files dir and its subfolders hold; -1 when a folder cannot be read. */
+long count_files(const char *dir);
 
 #endif

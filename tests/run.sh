@@ -40,8 +40,9 @@ for program in "$bin"/tests/unit_* "$bin"/tests/e2e_*; do
 	"$program" >"$tmp/logs/$name.out" 2>&1
 	rc=$?
 	cat "$tmp/logs/$name.out"
-	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$tmp/logs/$name.out" | tail -1)
-	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$tmp/logs/$name.out" | tail -1)
+	# A program may run several cmocka groups, each with its own summary lines.
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$tmp/logs/$name.out" | awk '{n += $1} END {print n + 0}')
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$tmp/logs/$name.out" | awk '{n += $1} END {print n + 0}')
 	passed=$((passed + ${p:-0}))
 	failed=$((failed + ${f:-0}))
 	if [[ $rc -ne 0 && ${f:-0} -eq 0 ]]; then
