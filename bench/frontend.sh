@@ -1,0 +1,525 @@
+#!/usr/bin/env bash
+# Benchmark of the front end: throughput, latency and errors of /api/key reads
+# that hit memcache, reads that miss it (capacity 0: row, file and base64 on
+# every request), uploads of ~100 KB images, and read:write mixes of 20:80,
+# 50:50 and 80:20 at 1, 4 and 16 connections, against nginx serving a read-hit
+# answer as a static file. It prints the figures, the peak memory of the
+# daemons and whether the targets are met, and draws one latency and one
+# throughput graph per mix into bench/. A slow figure never makes it fail.
+#
+# usage: make bench                    (installs what is missing, builds, runs this)
+#        bench/frontend.sh [BIN_DIR]   (BIN_DIR defaults to bin)
+# Environment: BENCH_SECONDS (length of each measured wrk run, default 10),
+#              BENCH_KEEP=1 keeps the temporary folder.
+# Everything printed also goes to bench/out/frontend-<date>.txt.
+# Every server it starts listens on 127.0.0.1 only and is stopped by its pid.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bin=$(cd "${1:-$root/bin}" && pwd)
+seconds=${BENCH_SECONDS:-10}
+
+image_count=100        # images filled before the runs; the reads pick among them
+image_bytes=100000     # each a GIF89a header and random bytes
+cache_mb=64            # memcache capacity for the runs: holds all images (~13 MB of base64)
+upload_keys=64         # uploads rotate over this many keys per wrk thread
+mixes=(20 50 80)       # read percentages of the read:write mixes
+mix_connections=(1 4 16)
+
+stamp=$(date +%Y%m%d-%H%M%S)
+mkdir -p "$root/bench/out"
+outfile=$root/bench/out/frontend-$stamp.txt
+exec > >(tee "$outfile") 2>&1
+
+# --- helpers -----------------------------------------------------------------
+
+say() { printf '%s\n' "$*"; }
+section() { printf '\n== %s\n' "$*"; }
+
+# A loopback port nobody answers on; the server's own bind is the final check.
+free_port() {
+	local port
+	for _ in $(seq 1 50); do
+		port=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			echo "$port"
+			return
+		fi
+	done
+	say "no free loopback port found" >&2
+	exit 1
+}
+
+wait_http() { # url
+	for _ in $(seq 1 100); do
+		curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	say "nothing answers at $1" >&2
+	exit 1
+}
+
+stop_pid() { # pid [signal]
+	[[ -n ${1:-} ]] || return 0
+	kill "-${2:-TERM}" "$1" 2>/dev/null || return 0
+	wait "$1" 2>/dev/null || true
+}
+
+# The MariaDB admin (the OS user over the socket), as tests/run.sh uses it.
+sql() { # statement [client options...]
+	mariadb --no-defaults --socket="$GALLERY_DB_SOCKET" -u "$(id -un)" "${@:2}" "$GALLERY_DB_NAME" \
+		-e "$1"
+}
+
+mc_post() { # path [curl args...]
+	local path=$1
+	shift
+	curl -fsS --max-time 30 -X POST -H 'Content-Type: application/json' "$@" "$mc_url$path"
+}
+
+mc_stat() { # field of memcache's GET /stats
+	curl -fsS --max-time 5 "$mc_url/stats" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"
+}
+
+set_capacity() { # MB: a new newest cache_properties row, applied if memcache runs
+	sql "INSERT INTO cache_properties (max_capacity, replacement_policy) VALUES ($1, 'LRU')"
+	[[ -z ${mc_pid:-} ]] || mc_post /refresh_configuration >/dev/null
+}
+
+peak_rss_mb() { # pid: VmHWM in MB, or "?" when the process is gone
+	awk '$1 == "VmHWM:" { printf "%.1f", $2 / 1024; found = 1 } END { if (!found) print "?" }' \
+		"/proc/$1/status" 2>/dev/null || echo "?"
+}
+
+# CPU seconds: all the machine's busy time, and that of this script's process
+# tree (wrk, curl and nginx once waited for) plus the daemons it started.
+cpu_busy_s() {
+	awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" { printf "%.1f", ($2 + $3 + $4 + $7 + $8) / hz }' /proc/stat
+}
+cpu_own_s() {
+	local pid total=0
+	for pid in $$ $fe_pid $mc_pid $db_pid; do
+		total=$((total + $(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+	done
+	awk -v t="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }'
+}
+
+# --- the servers ---------------------------------------------------------------
+
+start_memcache() { # sets mc_pid, mc_url
+	local port
+	port=$(free_port)
+	GALLERY_MEMCACHE_BIND=127.0.0.1 GALLERY_MEMCACHE_PORT=$port \
+		"$bin/memcache" </dev/null >"$tmp/memcache.log" 2>&1 &
+	mc_pid=$!
+	mc_url=http://127.0.0.1:$port
+	wait_http "$mc_url/healthz"
+}
+
+start_frontend() { # sets fe_pid, fe_url
+	local port
+	port=$(free_port)
+	GALLERY_FRONTEND_BIND=127.0.0.1 GALLERY_FRONTEND_PORT=$port \
+		GALLERY_DATA_DIR=$tmp/data GALLERY_MEMCACHE_URL=$mc_url \
+		GALLERY_TEMPLATE_DIR=$root/templates GALLERY_STATIC_DIR=$root/static \
+		GALLERY_STATS_INTERVAL_S=5 \
+		"$bin/frontend" </dev/null >"$tmp/frontend.log" 2>&1 &
+	fe_pid=$!
+	fe_url=http://127.0.0.1:$port
+	wait_http "$fe_url/healthz"
+}
+
+start_nginx() { # file to serve as /hit.json; sets ngx_pid, ngx_url
+	local dir=$tmp/nginx port user_line=
+	port=$(free_port)
+	mkdir -p "$dir/www" "$dir/temp"
+	cp "$1" "$dir/www/hit.json"
+	# As root the workers would switch to nobody, who cannot enter the folder.
+	[[ $(id -u) -ne 0 ]] || user_line="user $(id -un) $(id -gn);"
+	cat >"$dir/nginx.conf" <<-CONF
+		$user_line
+		daemon off;
+		worker_processes 2;
+		pid $dir/nginx.pid;
+		error_log $dir/error.log warn;
+		events { worker_connections 1024; }
+		http {
+		    access_log off;
+		    default_type application/json;
+		    sendfile on;
+		    tcp_nopush on;
+		    keepalive_requests 100000000;
+		    client_body_temp_path $dir/temp/client;
+		    proxy_temp_path $dir/temp/proxy;
+		    fastcgi_temp_path $dir/temp/fastcgi;
+		    uwsgi_temp_path $dir/temp/uwsgi;
+		    scgi_temp_path $dir/temp/scgi;
+		    server {
+		        listen 127.0.0.1:$port;
+		        root $dir/www;
+		    }
+		}
+	CONF
+	/usr/sbin/nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" </dev/null \
+		>"$dir/stdout.log" 2>&1 &
+	ngx_pid=$!
+	ngx_url=http://127.0.0.1:$port
+	wait_http "$ngx_url/hit.json"
+}
+
+# --- images and the one wrk script ---------------------------------------------
+
+make_image() { # file: "GIF89a", 320 x 240, then random bytes; image_bytes in all
+	{
+		printf 'GIF89a\x40\x01\xf0\x00'
+		head -c $((image_bytes - 10)) /dev/urandom
+	} >"$1"
+}
+
+upload() { # key file
+	curl -fsS --max-time 30 -o /dev/null -F "key=$1" -F "file=@$2;type=image/gif" \
+		"$fe_url/api/upload"
+}
+
+# Each request is a read (GET /api/key/img-<random 1..n>) with probability
+# read_percent, else an upload of key up-<thread>-<i>, i rotating over
+# upload_keys. Every upload carries a new image: the template with a tag of
+# thread and counter after its 10-byte header, so that no two are alike.
+write_lua() { # file read_percent
+	cat >"$1" <<-LUA
+		local read_percent, read_keys, upload_keys = $2, $image_count, $upload_keys
+		local boundary = "gallery-bench-5f0c2e9a4b7d1e36"
+		local f = assert(io.open("$tmp/upload.gif", "rb"))
+		local image = f:read("*a")
+		f:close()
+		local image_head, image_rest = image:sub(1, 10), image:sub(27)
+		local read_headers = {}
+		local upload_headers = {["Content-Type"] = "multipart/form-data; boundary=" .. boundary}
+
+		local thread_count = 0
+		function setup(thread)
+			thread:set("id", thread_count)
+			thread_count = thread_count + 1
+		end
+
+		local counter = 0
+		function init(args)
+			math.randomseed(os.time() + 7919 * id)
+		end
+
+		local function upload_body(key, tag)
+			return "--" .. boundary .. "\r\n" ..
+				'Content-Disposition: form-data; name="key"\r\n\r\n' .. key .. "\r\n" ..
+				"--" .. boundary .. "\r\n" ..
+				'Content-Disposition: form-data; name="file"; filename="bench.gif"\r\n' ..
+				"Content-Type: image/gif\r\n\r\n" ..
+				image_head .. tag .. image_rest .. "\r\n" ..
+				"--" .. boundary .. "--\r\n"
+		end
+
+		function request()
+			if math.random(100) <= read_percent then
+				return wrk.format("GET", "/api/key/img-" .. math.random(read_keys), read_headers)
+			end
+			local key = "up-" .. id .. "-" .. (counter % upload_keys)
+			local tag = string.format("%08x%08x", id, counter)
+			counter = counter + 1
+			return wrk.format("POST", "/api/upload", upload_headers, upload_body(key, tag))
+		end
+	LUA
+}
+
+# --- running wrk and reading its figures ---------------------------------------
+
+declare -A rps p50 p99 non2xx sockerr
+
+to_ms() { # wrk duration such as 812.00us, 1.20ms, 2.01s, 1.00m
+	awk -v t="$1" 'BEGIN {
+		n = t + 0; u = t; sub(/^[0-9.]+/, "", u)
+		f = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : -1
+		if (f < 0) print "?"; else printf "%.3f", n * f
+	}'
+}
+
+parse_wrk() { # name: reads $tmp/wrk-<name>.txt into rps, p50, p99, non2xx, sockerr
+	local out=$tmp/wrk-$1.txt
+	rps[$1]=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+	p50[$1]=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
+	p99[$1]=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
+	non2xx[$1]=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$out")
+	non2xx[$1]=${non2xx[$1]:-0}
+	sockerr[$1]=$(awk '/Socket errors:/ { gsub(/,/, ""); print $4 + $6 + $8 + $10 }' "$out")
+	sockerr[$1]=${sockerr[$1]:-0}
+}
+
+run_wrk() { # name connections url [script]
+	local threads=$(($2 < 2 ? $2 : 2))
+	local cmd=(wrk -t "$threads" -c "$2" -d "${seconds}s" --latency)
+	[[ -z ${4:-} ]] || cmd+=(-s "$4")
+	"${cmd[@]}" "$3" >"$tmp/wrk-$1.txt" 2>&1 || say "($1: wrk exited with status $?)"
+	parse_wrk "$1"
+}
+
+# Like run_wrk, and records memcache's hits and misses during the run.
+declare -A run_hits run_misses
+run_wrk_counted() { # name connections url script
+	local hits misses
+	hits=$(mc_stat hits) misses=$(mc_stat misses)
+	run_wrk "$@"
+	run_hits[$1]=$(($(mc_stat hits) - hits))
+	run_misses[$1]=$(($(mc_stat misses) - misses))
+}
+
+row_format='%-30s %5s %11s %9s %9s %8s %8s\n'
+table_head() {
+	# shellcheck disable=SC2059
+	printf "$row_format" case conns "requests/s" "p50 ms" "p99 ms" "non-2xx" "sock err"
+}
+table_row() { # label connections name
+	# shellcheck disable=SC2059
+	printf "$row_format" "$1" "$2" "${rps[$3]:-?}" "${p50[$3]:-?}" "${p99[$3]:-?}" \
+		"${non2xx[$3]:-?}" "${sockerr[$3]:-?}"
+}
+
+ratio() { # a b -> a/b with 2 decimals
+	awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "?" }'
+}
+
+verdict() { # condition-as-awk-expression -> met / NOT met
+	awk "BEGIN { exit !($1) }" && echo "met" || echo "NOT met"
+}
+
+# Counts a log's warn and error lines and shows the last few, times cut off.
+log_summary() { # file name
+	local lines
+	lines=$(grep -E '^[^ ]+ (warn|error) ' "$1" || true)
+	say "$2: $(grep -c . <<<"$lines" || true) warn/error lines${lines:+; the last ones:}"
+	[[ -z $lines ]] || tail -5 <<<"$lines" | cut -d' ' -f2- | cut -c1-200 | sed 's/^/    /'
+}
+
+# --- graphs ----------------------------------------------------------------------
+
+# A small SVG line chart: x is the connection count (equal steps: 1, 4, 16 is
+# a log scale), y starts at 0. Each series is "name|colour|v1 v2 v3"; with two
+# or more, the first (the lowest, p50) has its labels under its points.
+svg_chart() { # file title y_label x_values series...
+	local file=$1 title=$2 ylabel=$3 xs=$4
+	shift 4
+	printf '%s\n' "$@" | awk -F'|' -v title="$title" -v ylabel="$ylabel" -v xs="$xs" '
+		function fmt(v) { return v >= 100 ? sprintf("%d", v + 0.5) : v >= 10 ? sprintf("%.1f", v) : sprintf("%.2f", v) }
+		{ name[NR] = $1; colour[NR] = $2; n = split($3, v, " ")
+		  for (i = 1; i <= n; i++) { val[NR, i] = v[i]; if (v[i] + 0 > top) top = v[i] + 0 } }
+		END {
+			W = 380; H = 240; L = 58; R = 16; T = 30; B = 52; pw = W - L - R; ph = H - T - B
+			nx = split(xs, x, " ")
+			top = top > 0 ? top * 1.12 : 1   # room above the highest point for its label
+			step = 10 ^ int(log(top / 4) / log(10)); if (top / 4 < 1) step = 10 ^ (int(log(top / 4) / log(10)) - 1)
+			if (top / step > 20) step *= 5; else if (top / step > 8) step *= 2
+			ymax = step * int(top / step + 0.999999); if (ymax < top) ymax += step
+			printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"11\">\n", W, H
+			printf "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n", W, H
+			printf "<text x=\"8\" y=\"18\" font-size=\"13\">%s</text>\n", title
+			for (y = 0; y <= ymax + step / 2; y += step) {
+				gy = T + ph - ph * y / ymax
+				printf "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/>", L, gy, L + pw, gy
+				printf "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n", L - 4, gy + 4, step >= 1 ? sprintf("%d", y + 0.5) : sprintf("%g", y)
+			}
+			printf "<text transform=\"translate(14,%d) rotate(-90)\" text-anchor=\"middle\">%s</text>\n", T + ph / 2, ylabel
+			for (i = 1; i <= nx; i++) {
+				px[i] = L + 24 + (pw - 48) * (nx > 1 ? (i - 1) / (nx - 1) : 0.5)
+				printf "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", px[i], T + ph + 31, x[i]
+			}
+			printf "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">connections</text>\n", L + pw / 2, H - 6
+			printf "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#888\"/>\n", L, T, pw, ph
+			for (s = 1; s <= NR; s++) {
+				pts = ""
+				for (i = 1; i <= nx; i++) {
+					py[i] = T + ph - ph * val[s, i] / ymax
+					pts = pts sprintf("%.1f,%.1f ", px[i], py[i])
+				}
+				printf "<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"/>\n", pts, colour[s]
+				for (i = 1; i <= nx; i++)
+					printf "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"%s\">%s</text>\n", px[i], py[i], colour[s], px[i], py[i] + (NR > 1 && s == 1 ? 15 : -6), colour[s], fmt(val[s, i])
+				if (NR > 1) printf "<text x=\"%d\" y=\"18\" text-anchor=\"end\" fill=\"%s\">%s</text>\n", W - R - 34 * (NR - s), colour[s], name[s]
+			}
+			print "</svg>"
+		}' >"$file"
+}
+
+draw_mix_graphs() { # read_percent
+	local mix=$1-$((100 - $1)) c lat50=() lat99=() tput=()
+	for c in "${mix_connections[@]}"; do
+		lat50+=("${p50[mix-$1-$c]:-0}")
+		lat99+=("${p99[mix-$1-$c]:-0}")
+		tput+=("${rps[mix-$1-$c]:-0}")
+	done
+	svg_chart "$root/bench/frontend-$mix-latency.svg" "front end, read:write $1:$((100 - $1)): latency" \
+		"ms" "${mix_connections[*]}" "p50|#1f77b4|${lat50[*]}" "p99|#d62728|${lat99[*]}"
+	svg_chart "$root/bench/frontend-$mix-throughput.svg" "front end, read:write $1:$((100 - $1)): throughput" \
+		"requests/s" "${mix_connections[*]}" "requests/s|#2ca02c|${tput[*]}"
+	say "graphs: bench/frontend-$mix-latency.svg, bench/frontend-$mix-throughput.svg"
+}
+
+# --- setup -------------------------------------------------------------------
+
+say "front end benchmark, $(date '+%Y-%m-%d %H:%M:%S %Z')"
+say "machine: $(uname -srm)"
+say "cpu:     $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cores"
+say "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min; other work on the machine skews every figure)"
+say "wrk runs: ${seconds}s each, threads = min(connections, 2), all on 127.0.0.1; binaries: $bin"
+
+"$root/scripts/deps.sh" wrk nginx-light
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/gallery-bench-frontend.XXXXXX")
+mc_pid='' fe_pid='' ngx_pid=''
+cleanup() {
+	stop_pid "${fe_pid:-}"
+	stop_pid "${mc_pid:-}"
+	stop_pid "${ngx_pid:-}" QUIT
+	"$root/scripts/db.sh" stop "$tmp/db" >/dev/null 2>&1 || true
+	if [[ -n ${BENCH_KEEP:-} ]]; then
+		say "temporary folder kept: $tmp"
+	else
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+
+"$root/scripts/db.sh" start "$tmp/db" >/dev/null
+set -a
+# shellcheck disable=SC1091
+. "$tmp/db/db.env"
+set +a
+set_capacity "$cache_mb"
+start_memcache
+start_frontend
+db_pid=$(cat "$tmp/db/mysqld.pid" 2>/dev/null || true)
+busy_start=$(cpu_busy_s) own_start=$(cpu_own_s)
+
+section "fill: $image_count images of $image_bytes bytes (GIF89a header + random bytes) via /api/upload"
+mkdir -p "$tmp/images"
+make_image "$tmp/upload.gif"
+start=$(date +%s.%N)
+for i in $(seq 1 "$image_count"); do
+	make_image "$tmp/images/$i.gif"
+	upload "img-$i" "$tmp/images/$i.gif"
+done
+say "uploaded in $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')s with curl, one at a time"
+
+# Two passes: the first misses and puts each value, the second must hit.
+warm_cache() {
+	local i
+	for _ in 1 2; do
+		for i in $(seq 1 "$image_count"); do
+			curl -fsS --max-time 10 -o /dev/null "$fe_url/api/key/img-$i"
+		done
+	done
+	say "cache warm: $(mc_stat items) items, $(mc_stat bytes) bytes (capacity $cache_mb MB)"
+}
+warm_cache
+
+for p in 0 20 50 80 100; do write_lua "$tmp/mix-$p.lua" "$p"; done
+
+# --- 1. read-hit against nginx ----------------------------------------------------
+
+curl -fsS "$fe_url/api/key/img-1" -o "$tmp/hit.json"
+start_nginx "$tmp/hit.json"
+curl -fsS "$ngx_url/hit.json" | cmp -s - "$tmp/hit.json" ||
+	say "note: nginx does not serve the same bytes as the read-hit answer"
+section "read-hit: GET /api/key/img-<random 1..$image_count>, all in memcache; nginx serving one answer ($(wc -c <"$tmp/hit.json") bytes) as a file"
+# read-hit and nginx alternate, so that other load on the machine hits both alike.
+for c in 1 16; do
+	run_wrk_counted "hit-$c" "$c" "$fe_url" "$tmp/mix-100.lua"
+	run_wrk "nginx-$c" "$c" "$ngx_url/hit.json"
+done
+stop_pid "$ngx_pid" QUIT
+ngx_pid=
+for c in 1 16; do
+	say "read-hit, $c connection(s): memcache saw ${run_hits[hit-$c]} hits, ${run_misses[hit-$c]} misses"
+done
+
+# --- 2. read-miss: cache cleared and capacity 0 ------------------------------------
+
+section "read-miss: memcache cleared and its capacity set to 0, so every read goes to MariaDB and the disk"
+mc_post /clear_cache >/dev/null
+set_capacity 0
+for c in 1 16; do
+	run_wrk_counted "miss-$c" "$c" "$fe_url" "$tmp/mix-100.lua"
+	say "read-miss, $c connection(s): memcache saw ${run_hits[miss-$c]} hits, ${run_misses[miss-$c]} misses"
+done
+set_capacity "$cache_mb"
+warm_cache
+
+# --- 3. upload ---------------------------------------------------------------------
+
+section "upload: POST /api/upload of a new ${image_bytes}-byte image each time, keys rotating over $upload_keys per wrk thread"
+for c in 1 16; do
+	run_wrk "upload-$c" "$c" "$fe_url" "$tmp/mix-0.lua"
+done
+
+# --- 4. mixes ----------------------------------------------------------------------
+
+section "mixes of read-hit and upload (reads of img-1..$image_count, uploads as above); connections ${mix_connections[*]}"
+for p in "${mixes[@]}"; do
+	for c in "${mix_connections[@]}"; do
+		run_wrk_counted "mix-$p-$c" "$c" "$fe_url" "$tmp/mix-$p.lua"
+	done
+	say "read:write $p:$((100 - p)) done; memcache hits/misses at 16 connections:" \
+		"${run_hits[mix-$p-16]}/${run_misses[mix-$p-16]}"
+done
+say "rows in images: $(sql 'SELECT COUNT(*) FROM images' --skip-column-names)" \
+	"(bounded: $image_count + $upload_keys per wrk thread)"
+
+# --- figures ---------------------------------------------------------------------
+
+section "figures"
+table_head
+for c in 1 16; do table_row "read-hit" "$c" "hit-$c"; done
+for c in 1 16; do table_row "nginx, same body as a file" "$c" "nginx-$c"; done
+for c in 1 16; do table_row "read-miss (capacity 0)" "$c" "miss-$c"; done
+for c in 1 16; do table_row "upload (~100 KB)" "$c" "upload-$c"; done
+for p in "${mixes[@]}"; do
+	for c in "${mix_connections[@]}"; do
+		table_row "read:write $p:$((100 - p))" "$c" "mix-$p-$c"
+	done
+done
+
+section "peak memory (VmHWM) over the whole run"
+printf '%-12s %8s %10s\n' process pid "peak MB"
+printf '%-12s %8s %10s\n' frontend "$fe_pid" "$(peak_rss_mb "$fe_pid")"
+printf '%-12s %8s %10s\n' memcache "$mc_pid" "$(peak_rss_mb "$mc_pid")"
+if [[ -n $db_pid ]]; then
+	printf '%-12s %8s %10s\n' mariadbd "$db_pid" "$(peak_rss_mb "$db_pid")"
+fi
+
+section "targets"
+errors=0
+for name in "${!rps[@]}"; do
+	[[ $name == nginx-* ]] && continue
+	errors=$((errors + ${non2xx[$name]:-0} + ${sockerr[$name]:-0}))
+done
+for c in 1 16; do
+	r=$(ratio "${rps[hit-$c]}" "${rps[nginx-$c]}")
+	say "read-hit / nginx requests/s, $c connection(s): $r  (target >= 0.40: $(verdict "$r >= 0.40"))"
+done
+say "upload at 16 connections: ${rps[upload-16]} requests/s  (target >= 1000: $(verdict "${rps[upload-16]} >= 1000"))"
+say "read-hit p99 at 16 connections: ${p99[hit-16]} ms  (target < 5 ms: $(verdict "${p99[hit-16]} < 5"))"
+say "errors over every front end run (non-2xx + socket errors): $errors  (target 0: $(verdict "$errors == 0"))"
+
+section "warnings and errors in the daemons' logs"
+log_summary "$tmp/frontend.log" frontend
+log_summary "$tmp/memcache.log" memcache
+busy=$(awk -v a="$busy_start" -v b="$(cpu_busy_s)" 'BEGIN { printf "%.1f", b - a }')
+own=$(awk -v a="$own_start" -v b="$(cpu_own_s)" 'BEGIN { printf "%.1f", b - a }')
+say "CPU time since the daemons started: ${busy}s busy on the machine, ${own}s of it by this" \
+	"benchmark's processes, $(awk -v b="$busy" -v o="$own" 'BEGIN { printf "%.1f", b - o }')s by other work" \
+	"(kernel threads such as the disk journal included)"
+say "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+awk -v b="$busy" -v o="$own" 'BEGIN { exit !(b > 0 && (b - o) / b > 0.10) }' &&
+	say "note: other work took more than 10% of the CPU time; the figures are skewed" \
+		"(run again on a quiet machine)"
+
+section "graphs"
+for p in "${mixes[@]}"; do draw_mix_graphs "$p"; done
+
+section "done; this output is in bench/out/$(basename "$outfile")"
