@@ -89,6 +89,8 @@ static enum db_status fail(struct db *db, unsigned err, const char *msg)
 		disconnect(db);
 		return DB_UNAVAILABLE;
 	}
+	if (err == ER_LOCK_DEADLOCK || err == ER_LOCK_WAIT_TIMEOUT)
+		return DB_CONFLICT;
 	return DB_FAILED;
 }
 
@@ -107,6 +109,9 @@ static bool connect_db(struct db *db)
 	mysql_options(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	/* Timestamps go out as UTC, whatever the server's zone. */
 	mysql_options(conn, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
+	/* No gap locks: uploads of different new keys must not deadlock each other. */
+	mysql_options(conn, MYSQL_INIT_COMMAND,
+		      "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
 	const char *host = *cfg->db_host ? cfg->db_host : NULL;
 	const char *socket = *cfg->db_socket ? cfg->db_socket : NULL;
 	if (!mysql_real_connect(conn, host, cfg->db_user, cfg->db_password, cfg->db_name,

@@ -12,6 +12,7 @@ enum db_status {
 	DB_OK,
 	DB_UNAVAILABLE, /* the server cannot be reached; try again later */
 	DB_FAILED,      /* the statement itself failed */
+	DB_CONFLICT,    /* a deadlock or lock timeout undid the transaction; run it again */
 };
 
 enum db_param_type { DB_PARAM_STR, DB_PARAM_INT, DB_PARAM_NULL };

@@ -9,7 +9,11 @@
 #include "common/buf.h"
 #include "common/log.h"
 
-enum { LIKE_PATTERN_MAX = 2 * KEY_MAX_BYTES + 3 };
+enum {
+	LIKE_PATTERN_MAX = 2 * KEY_MAX_BYTES + 3,
+	/* InnoDB may still pick an upload as a deadlock victim; it is simply run again. */
+	UPSERT_ATTEMPTS = 5,
+};
 
 static const struct config *catalog_cfg;
 static pthread_key_t db_key;
@@ -127,7 +131,7 @@ static bool on_first_number(void *ctx, char **cols, const unsigned long *lens, u
 	return false;
 }
 
-enum db_status catalog_upsert(struct image_row *row, char old_location[STORAGE_LOCATION_MAX])
+static enum db_status upsert_once(struct image_row *row, char old_location[STORAGE_LOCATION_MAX])
 {
 	struct db *db = thread_db();
 	if (!db)
@@ -162,6 +166,16 @@ enum db_status catalog_upsert(struct image_row *row, char old_location[STORAGE_L
 		status = db_commit(db);
 	if (status != DB_OK)
 		db_rollback(db);
+	return status;
+}
+
+enum db_status catalog_upsert(struct image_row *row, char old_location[STORAGE_LOCATION_MAX])
+{
+	enum db_status status;
+	int attempts = 0;
+	do
+		status = upsert_once(row, old_location);
+	while (status == DB_CONFLICT && ++attempts < UPSERT_ATTEMPTS);
 	return status;
 }
 

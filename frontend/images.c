@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,14 +25,32 @@ enum {
 	/* Files younger than this may belong to an upload about to commit its row. */
 	ORPHAN_MIN_AGE_S = 60,
 	HTTP_INSUFFICIENT_STORAGE = 507,
+	/* Invalidations memcache missed, kept to send again; past this the cache is cleared. */
+	PENDING_MAX = 256,
 };
 
 static const char ANSWER_HEAD[] = "{\"success\":\"true\",\"content\":\"";
 static const char ANSWER_TAIL[] = "\"}";
 
+struct pending_invalidation {
+	char key[KEY_MAX_BYTES];
+	size_t keylen;
+	uint64_t version;
+};
+
 struct images {
 	struct storage *storage;
 	pthread_mutex_t stripes[LOCK_STRIPES];
+	/*
+	 * An upload whose invalidation memcache did not take (down or slow) leaves
+	 * the old value there. Until it is sent again, reads of that key skip the
+	 * cache; when there are too many, the whole cache is cleared instead.
+	 */
+	pthread_mutex_t pending_lock;
+	struct pending_invalidation pending[PENDING_MAX];
+	size_t npending;
+	bool clear_pending;
+	atomic_bool any_pending; /* read without the lock on every request */
 };
 
 struct images_upload {
@@ -63,6 +82,7 @@ struct images *images_open(const struct config *cfg, char *err, size_t errlen)
 	}
 	for (unsigned i = 0; i < LOCK_STRIPES; i++)
 		pthread_mutex_init(&im->stripes[i], NULL);
+	pthread_mutex_init(&im->pending_lock, NULL);
 	return im;
 out_close_storage:
 	storage_close(im->storage);
@@ -78,6 +98,7 @@ void images_close(struct images *im)
 	cache_client_cleanup();
 	for (unsigned i = 0; i < LOCK_STRIPES; i++)
 		pthread_mutex_destroy(&im->stripes[i]);
+	pthread_mutex_destroy(&im->pending_lock);
 	storage_close(im->storage);
 	free(im);
 }
@@ -109,6 +130,48 @@ static void sweep_one(void *ctx, const char *location)
 void images_sweep_orphans(struct images *im)
 {
 	storage_each_file(im->storage, ORPHAN_MIN_AGE_S, sweep_one, im);
+}
+
+static void invalidate(struct images *im, const char *key, size_t keylen, uint64_t version)
+{
+	if (cache_client_invalidate(key, keylen, version) == CACHE_ANSWER_OK)
+		return;
+	pthread_mutex_lock(&im->pending_lock);
+	if (im->npending < PENDING_MAX) {
+		struct pending_invalidation *p = &im->pending[im->npending++];
+		memcpy(p->key, key, keylen);
+		p->keylen = keylen;
+		p->version = version;
+	} else {
+		im->clear_pending = true;
+	}
+	atomic_store(&im->any_pending, true);
+	pthread_mutex_unlock(&im->pending_lock);
+	log_warn("memcache missed an invalidation; reads of that key skip it until it is sent again");
+}
+
+/* Sends missed invalidations again; true when memcache may be used for key. */
+static bool cache_usable_for(struct images *im, const char *key, size_t keylen)
+{
+	if (!atomic_load(&im->any_pending))
+		return true;
+	pthread_mutex_lock(&im->pending_lock);
+	if (im->clear_pending && cache_client_clear(NULL) == CACHE_ANSWER_OK)
+		im->clear_pending = false;
+	size_t kept = 0;
+	for (size_t i = 0; i < im->npending; i++) {
+		struct pending_invalidation *p = &im->pending[i];
+		if (im->clear_pending ||
+		    cache_client_invalidate(p->key, p->keylen, p->version) != CACHE_ANSWER_OK)
+			im->pending[kept++] = *p;
+	}
+	im->npending = kept;
+	atomic_store(&im->any_pending, kept > 0 || im->clear_pending);
+	bool usable = !im->clear_pending;
+	for (size_t i = 0; usable && i < kept; i++)
+		usable = im->pending[i].keylen != keylen || memcmp(im->pending[i].key, key, keylen) != 0;
+	pthread_mutex_unlock(&im->pending_lock);
+	return usable;
 }
 
 static bool unavailable(struct problem *p)
@@ -152,7 +215,9 @@ static bool read_current_file(struct images *im, const char *key, size_t keylen,
 bool images_read_json(struct images *im, const char *key, size_t keylen, struct buf *answer,
 		      struct problem *p)
 {
-	enum cache_answer cached = cache_client_get(key, keylen, answer);
+	enum cache_answer cached = cache_usable_for(im, key, keylen)
+					   ? cache_client_get(key, keylen, answer)
+					   : CACHE_ANSWER_DOWN;
 	size_t len;
 	if (cached == CACHE_ANSWER_OK && cache_client_content(answer, &len))
 		return true;
@@ -180,7 +245,9 @@ bool images_read_bytes(struct images *im, const struct image_row *row, struct bu
 		       struct problem *p)
 {
 	struct buf answer = BUF_INIT;
-	enum cache_answer cached = cache_client_get(row->key, row->keylen, &answer);
+	enum cache_answer cached = cache_usable_for(im, row->key, row->keylen)
+					   ? cache_client_get(row->key, row->keylen, &answer)
+					   : CACHE_ANSWER_DOWN;
 	const char *b64;
 	size_t len;
 	bool ok;
@@ -326,7 +393,7 @@ bool images_upload_commit(struct images_upload *u, const char *key, size_t keyle
 	if (!ok)
 		return false;
 	/* Only now may the cache forget: a read from here on finds the new row. */
-	cache_client_invalidate(key, keylen, row->version);
+	invalidate(im, key, keylen, row->version);
 	if (old_location[0] && strcmp(old_location, row->location) != 0)
 		remove_if_orphan(im, old_location);
 	return true;

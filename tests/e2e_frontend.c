@@ -1144,6 +1144,30 @@ static void test_reads_and_uploads_survive_a_memcache_crash(void **state)
 	image_free(&during);
 }
 
+/*
+ * A stalled memcache (SIGSTOP) makes a read time out, which opens the front
+ * end's circuit breaker; an upload right after cannot tell memcache to forget
+ * the old image. When memcache answers again the old image must not be served.
+ */
+static void test_missed_invalidation_never_serves_the_old_image(void **state)
+{
+	(void)state;
+	struct image old = make_image(GIF), new = make_image(PNG);
+	upload_ok("stalled", &old);
+	read_expecting("stalled", &old, false);
+	read_expecting("stalled", &old, true);
+	kill(mc.pid, SIGSTOP);
+	expect_content("stalled", &old);
+	kill(mc.pid, SIGCONT);
+	upload_ok("stalled", &new);
+	sleep_ms(BREAKER_WAIT_MS);
+	read_expecting("stalled", &new, false);
+	read_expecting("stalled", &new, true);
+	expect_raw("stalled", &new, NULL, 0);
+	image_free(&old);
+	image_free(&new);
+}
+
 static int connect_to_frontend(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -1398,6 +1422,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_healthz_says_whether_the_cache_answers,
 				   ensure_daemons_running),
 	    cmocka_unit_test_setup(test_reads_and_uploads_survive_a_memcache_crash,
+				   ensure_daemons_running),
+	    cmocka_unit_test_setup(test_missed_invalidation_never_serves_the_old_image,
 				   ensure_daemons_running),
 	    cmocka_unit_test_setup(test_upload_killed_midway_leaves_nothing,
 				   ensure_daemons_running),
