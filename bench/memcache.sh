@@ -34,11 +34,14 @@ exec > >(tee "$outfile") 2>&1
 say() { printf '%s\n' "$*"; }
 section() { printf '\n== %s\n' "$*"; }
 
-# A loopback port nobody answers on; the server's own bind is the final check.
+# A loopback port nobody answers on, below the kernel's range for outgoing
+# connections when it can be; the server's own bind is the final check.
 free_port() {
-	local port
+	local lo=20000 hi=60000 ephemeral port
+	read -r ephemeral _ </proc/sys/net/ipv4/ip_local_port_range || ephemeral=0
+	((ephemeral > lo + 1000)) && hi=$((ephemeral - 1))
 	for _ in $(seq 1 50); do
-		port=$((20000 + RANDOM % 40000))
+		port=$((lo + RANDOM % (hi - lo + 1)))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			echo "$port"
 			return
@@ -48,13 +51,22 @@ free_port() {
 	exit 1
 }
 
-wait_http() { # url
+wait_http() { # url pid: false if the process ends or nothing answers in 10 s
 	for _ in $(seq 1 100); do
+		kill -0 "$2" 2>/dev/null || return 1
 		curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null && return 0
 		sleep 0.1
 	done
-	say "nothing answers at $1" >&2
-	exit 1
+	return 1
+}
+
+# Gives up on a server that did not answer, showing the end of its log.
+server_failed() { # name pid log...
+	local name=$1 pid=$2
+	shift 2
+	say "$name did not start; the end of its logs:"
+	tail -n 5 "$@" || true
+	stop_pid "$pid"
 }
 
 stop_pid() { # pid [signal]
@@ -85,15 +97,20 @@ mc_stat() { # field of GET /stats
 
 mc_count=0
 start_memcache() { # starts a fresh daemon; sets mc_pid, mc_url, mc_log
-	mc_count=$((mc_count + 1))
 	local port
-	port=$(free_port)
-	mc_log=$tmp/memcache-$mc_count.log
-	GALLERY_MEMCACHE_BIND=127.0.0.1 GALLERY_MEMCACHE_PORT=$port \
-		"$bin/memcache" </dev/null >"$mc_log" 2>&1 &
-	mc_pid=$!
-	mc_url=http://127.0.0.1:$port
-	wait_http "$mc_url/healthz"
+	for _ in 1 2 3; do
+		mc_count=$((mc_count + 1))
+		port=$(free_port)
+		mc_log=$tmp/memcache-$mc_count.log
+		GALLERY_MEMCACHE_BIND=127.0.0.1 GALLERY_MEMCACHE_PORT=$port \
+			"$bin/memcache" </dev/null >"$mc_log" 2>&1 &
+		mc_pid=$!
+		mc_url=http://127.0.0.1:$port
+		wait_http "$mc_url/healthz" "$mc_pid" && return 0
+		server_failed memcache "$mc_pid" "$mc_log"
+		mc_pid=
+	done
+	exit 1
 }
 
 stop_memcache() {
@@ -102,18 +119,33 @@ stop_memcache() {
 }
 
 start_nginx() { # file to serve as /hit.json; sets ngx_pid, ngx_url
-	local dir=$tmp/nginx port user_line=
-	port=$(free_port)
+	local dir=$tmp/nginx
 	mkdir -p "$dir/www" "$dir/temp"
 	cp "$1" "$dir/www/hit.json"
+	for _ in 1 2 3; do
+		write_nginx_conf "$dir" "$(free_port)"
+		/usr/sbin/nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" </dev/null \
+			>"$dir/stderr.log" 2>&1 &
+		ngx_pid=$!
+		ngx_url=http://127.0.0.1:$(cat "$dir/port")
+		wait_http "$ngx_url/hit.json" "$ngx_pid" && return 0
+		server_failed nginx "$ngx_pid" "$dir/error.log" "$dir/stderr.log"
+		ngx_pid=
+	done
+	exit 1
+}
+
+write_nginx_conf() { # dir port
+	local user_line=
 	# As root the workers would switch to nobody, who cannot enter the folder.
 	[[ $(id -u) -ne 0 ]] || user_line="user $(id -un) $(id -gn);"
-	cat >"$dir/nginx.conf" <<-CONF
+	echo "$2" >"$1/port"
+	cat >"$1/nginx.conf" <<-CONF
 		$user_line
 		daemon off;
 		worker_processes 2;
-		pid $dir/nginx.pid;
-		error_log $dir/error.log warn;
+		pid $1/nginx.pid;
+		error_log $1/error.log warn;
 		events { worker_connections 1024; }
 		http {
 		    access_log off;
@@ -121,22 +153,17 @@ start_nginx() { # file to serve as /hit.json; sets ngx_pid, ngx_url
 		    sendfile on;
 		    tcp_nopush on;
 		    keepalive_requests 100000000;
-		    client_body_temp_path $dir/temp/client;
-		    proxy_temp_path $dir/temp/proxy;
-		    fastcgi_temp_path $dir/temp/fastcgi;
-		    uwsgi_temp_path $dir/temp/uwsgi;
-		    scgi_temp_path $dir/temp/scgi;
+		    client_body_temp_path $1/temp/client;
+		    proxy_temp_path $1/temp/proxy;
+		    fastcgi_temp_path $1/temp/fastcgi;
+		    uwsgi_temp_path $1/temp/uwsgi;
+		    scgi_temp_path $1/temp/scgi;
 		    server {
-		        listen 127.0.0.1:$port;
-		        root $dir/www;
+		        listen 127.0.0.1:$2;
+		        root $1/www;
 		    }
 		}
 	CONF
-	/usr/sbin/nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" </dev/null \
-		>"$dir/stdout.log" 2>&1 &
-	ngx_pid=$!
-	ngx_url=http://127.0.0.1:$port
-	wait_http "$ngx_url/hit.json"
 }
 
 # --- wrk scripts (generated into the temp folder) ----------------------------
@@ -184,34 +211,27 @@ write_put_rotating_lua() { # file value_file keys
 	} >"$1"
 }
 
-# Puts keys PREFIX<first>..PREFIX<last> once each, split over the threads; a
-# thread stops once its share (plus a margin for requests still in flight,
-# which re-put its own keys) has been answered.
-write_fill_lua() { # file value_file prefix first last threads connections
+# Puts keys PREFIX<first>..PREFIX<last>, split over the threads; a thread that
+# is through its share starts it again (re-puts). fill() stops wrk in time.
+write_fill_lua() { # file value_file prefix first last threads
 	{
 		say "$lua_post_json"
 		lua_read_value "$2"
 		say "$lua_thread_ids"
 		cat <<-LUA
-			local first, last, threads, connections = $4, $5, $6, $7
-			local lo, count, sent, answered
+			local first, last, threads = $4, $5, $6
+			local lo, count, sent
 			function init(args)
 				local share = math.ceil((last - first + 1) / threads)
 				lo = first + id * share
 				count = math.max(1, math.min(last, lo + share - 1) - lo + 1)
-				sent, answered = 0, 0
+				sent = 0
 			end
 			function request()
 				local key = lo + sent % count
 				sent = sent + 1
 				return wrk.format(nil, nil, nil,
 					'{"key":"$3' .. key .. '","value":"' .. value .. '"}')
-			end
-			function response(status, headers, body)
-				answered = answered + 1
-				if answered >= count + 2 * connections then
-					wrk.thread:stop()
-				end
 			end
 		LUA
 	} >"$1"
@@ -252,20 +272,46 @@ to_ms() { # wrk duration such as 812.00us, 1.20ms, 2.01s, 1.00m
 	}'
 }
 
+wrk_command() { # connections seconds url script|-: the wrk command line
+	local threads=$(($1 < 2 ? $1 : 2))
+	printf '%s\n' wrk -t "$threads" -c "$1" -d "${2}s" --latency
+	[[ $4 == - ]] || printf '%s\n' -s "$4"
+	printf '%s\n' "$3"
+}
+
+parse_wrk() { # name: reads $tmp/wrk-<name>.txt into rps, p50, p99, non2xx, sockerr
+	local out=$tmp/wrk-$1.txt
+	rps[$1]=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+	p50[$1]=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
+	p99[$1]=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
+	non2xx[$1]=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$out")
+	non2xx[$1]=${non2xx[$1]:-0}
+	sockerr[$1]=$(awk '/Socket errors:/ { gsub(/,/, ""); print $4 + $6 + $8 + $10 }' "$out")
+	sockerr[$1]=${sockerr[$1]:-0}
+}
+
 run_wrk() { # name connections seconds url script|-
-	local name=$1 conns=$2 secs=$3 url=$4 script=$5 out threads
-	out=$tmp/wrk-$name.txt
-	threads=$((conns < 2 ? conns : 2))
-	local args=(-t "$threads" -c "$conns" -d "${secs}s" --latency)
-	[[ $script == - ]] || args+=(-s "$script")
-	wrk "${args[@]}" "$url" >"$out" 2>&1 || say "($name: wrk exited with status $?)"
-	rps[$name]=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
-	p50[$name]=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
-	p99[$name]=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
-	non2xx[$name]=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$out")
-	non2xx[$name]=${non2xx[$name]:-0}
-	sockerr[$name]=$(awk '/Socket errors:/ { gsub(/,/, ""); print $4 + $6 + $8 + $10 }' "$out")
-	sockerr[$name]=${sockerr[$name]:-0}
+	local cmd
+	mapfile -t cmd < <(wrk_command "$2" "$3" "$4" "$5")
+	"${cmd[@]}" >"$tmp/wrk-$1.txt" 2>&1 || say "($1: wrk exited with status $?)"
+	parse_wrk "$1"
+}
+
+# Runs a put script until /stats <field> reaches target (at most 60 s), then
+# stops wrk with SIGINT, on which it reports. Sets fill_seconds.
+fill() { # name connections url script field target
+	local cmd pid start
+	mapfile -t cmd < <(wrk_command "$2" 60 "$3" "$4")
+	start=$(date +%s.%N)
+	"${cmd[@]}" >"$tmp/wrk-$1.txt" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null && (($(mc_stat "$5") < $6)); do
+		sleep 0.05
+	done
+	kill -INT "$pid" 2>/dev/null || true
+	wait "$pid" || true
+	fill_seconds=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+	parse_wrk "$1"
 }
 
 row_format='%-26s %5s %11s %10s %10s %9s %9s\n'
@@ -295,9 +341,11 @@ say "cpu:     $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 say "wrk runs: ${seconds}s each, threads = min(connections, 2); binary: $bin/memcache"
 
 "$root/scripts/deps.sh" wrk nginx-light
+say "tools:   $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), $(/usr/sbin/nginx -v 2>&1 | cut -d' ' -f3)"
+say "load average at start (other work on the machine skews figures): $(cut -d' ' -f1-3 /proc/loadavg)"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gallery-bench.XXXXXX")
-mc_pid= ngx_pid=
+mc_pid='' ngx_pid=''
 cleanup() {
 	stop_memcache
 	stop_pid "${ngx_pid:-}" QUIT
@@ -312,6 +360,7 @@ trap cleanup EXIT
 
 "$root/scripts/db.sh" start "$tmp/db" >/dev/null
 set -a
+# shellcheck source=/dev/null
 . "$tmp/db/db.env"
 set +a
 
@@ -356,8 +405,9 @@ table_head
 for c in 1 16; do table_row "memcache get-hit" "$c" "hit-$c"; done
 for c in 1 16; do table_row "nginx static file" "$c" "nginx-$c"; done
 for c in 1 16; do table_row "memcache get-miss (404)" "$c" "miss-$c"; done
-for c in 1 16; do table_row "memcache put ($((put_keys * 2)) keys)" "$c" "put-$c"; done
-say "(get-miss answers 404 by design: its non-2xx count is every request)"
+for c in 1 16; do table_row "memcache put" "$c" "put-$c"; done
+say "(get-miss answers 404 by design: its non-2xx count is every request;"
+say " put rotates over $put_keys keys per wrk thread, replacing, never evicting)"
 say ""
 for c in 1 16; do
 	r=$(ratio "${rps[hit-$c]}" "${rps[nginx-$c]}")
@@ -369,29 +419,43 @@ ngx_pid=
 
 # --- 2. memory after filling the capacity twice over ---------------------------
 
-section "memory: capacity 64 MB, filled twice over with ~130 KB values"
 capacity_mb=64
-fill_count=$(( (2 * capacity_mb * 1048576 + 129999) / 130000 + 1 ))
-set_capacity "$capacity_mb"
-start_memcache
-mc_post /refresh_configuration >/dev/null
-write_fill_lua "$tmp/fill-mem.lua" "$tmp/hit.b64" mem- 1 "$fill_count" 2 16
-run_wrk fill-mem 16 120 "$mc_url/put_into_memcache" "$tmp/fill-mem.lua"
-puts=$(mc_stat puts) items=$(mc_stat items) bytes=$(mc_stat bytes) evictions=$(mc_stat evictions)
-hwm_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$mc_pid/status")
-rss_kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$mc_pid/status")
+fill_count=$(((2 * capacity_mb * 1048576 + 129999) / 130000 + 1))
 target_mb=$(awk -v c="$capacity_mb" 'BEGIN { printf "%.1f", c * 1.15 + 10 }')
-hwm_mb=$(awk -v k="$hwm_kb" 'BEGIN { printf "%.1f", k / 1024 }')
-rss_mb=$(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')
-say "filled: $puts puts of $fill_count distinct keys (${rps[fill-mem]} puts/s, 16 connections);"
-say "        now $items items, $bytes bytes stored, $evictions evictions"
-printf '%-34s %10s\n' "capacity" "$capacity_mb.0 MB" \
-	"target: capacity + 15% + 10 MB" "$target_mb MB" \
-	"VmHWM (peak RSS)" "$hwm_mb MB" \
-	"VmRSS (now)" "$rss_mb MB" \
-	"VmHWM / capacity" "$(ratio "$hwm_mb" "$capacity_mb")"
-say "peak RSS within the target: $(verdict "$hwm_mb <= $target_mb")"
-stop_memcache
+status_mb() { # VmHWM|VmRSS of the running memcache, in MB
+	awk -v f="$1:" '$1 == f { printf "%.1f", $2 / 1024 }' "/proc/$mc_pid/status"
+}
+
+# A fresh daemon each time, so that VmHWM is this fill's peak alone.
+memory_run() { # connections
+	set_capacity "$capacity_mb"
+	start_memcache
+	mc_post /refresh_configuration >/dev/null
+	local start_mb
+	start_mb=$(status_mb VmRSS)
+	write_fill_lua "$tmp/fill-mem.lua" "$tmp/hit.b64" mem- 1 "$fill_count" $(($1 < 2 ? $1 : 2))
+	fill "fill-mem-$1" "$1" "$mc_url/put_into_memcache" "$tmp/fill-mem.lua" puts "$fill_count"
+	hwm[$1]=$(status_mb VmHWM)
+	rss[$1]=$(status_mb VmRSS)
+	say "$1 connection(s): RSS at start $start_mb MB; $(mc_stat puts) puts in ${fill_seconds}s" \
+		"(${rps[fill-mem-$1]} puts/s); now $(mc_stat items) items, $(mc_stat bytes) bytes," \
+		"$(mc_stat evictions) evictions"
+	stop_memcache
+}
+
+section "memory: capacity $capacity_mb MB, filled twice over ($fill_count puts of distinct keys) with ~130 KB values"
+declare -A hwm rss
+for c in 1 16; do memory_run "$c"; done
+say ""
+printf '%-36s %12s %12s\n' "" "1 conn" "16 conns" \
+	"capacity (MB)" "$capacity_mb.0" "$capacity_mb.0" \
+	"target: capacity + 15% + 10 MB" "$target_mb" "$target_mb" \
+	"VmHWM, peak RSS (MB)" "${hwm[1]}" "${hwm[16]}" \
+	"VmRSS after the fill (MB)" "${rss[1]}" "${rss[16]}" \
+	"VmHWM / capacity" "$(ratio "${hwm[1]}" "$capacity_mb")" "$(ratio "${hwm[16]}" "$capacity_mb")"
+for c in 1 16; do
+	say "peak RSS within the target, filled over $c connection(s): $(verdict "${hwm[$c]} <= $target_mb")"
+done
 
 # --- 3. flatness from 1,000 to 100,000 items ------------------------------------
 
@@ -399,15 +463,12 @@ section "flatness: $(wc -c <"$tmp/small.b64")-byte base64 values, capacity 512 M
 set_capacity 512
 start_memcache
 mc_post /refresh_configuration >/dev/null
-threads=2
 filled=0
 for n in "$flat_small" "$flat_large"; do
-	write_fill_lua "$tmp/fill-$n.lua" "$tmp/small.b64" f $((filled + 1)) "$n" "$threads" "$flat_connections"
-	start_s=$(date +%s.%N)
-	run_wrk "fill-$n" "$flat_connections" 60 "$mc_url/put_into_memcache" "$tmp/fill-$n.lua"
-	took=$(awk -v a="$start_s" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+	write_fill_lua "$tmp/fill-$n.lua" "$tmp/small.b64" f $((filled + 1)) "$n" 2
+	fill "fill-$n" "$flat_connections" "$mc_url/put_into_memcache" "$tmp/fill-$n.lua" items "$n"
 	filled=$n
-	say "filled to $(mc_stat items) items (target $n) in ${took}s"
+	say "filled to $(mc_stat items) items (target $n) in ${fill_seconds}s (${rps[fill-$n]} puts/s)"
 	write_random_lua "$tmp/flat-get-$n.lua" get f "$n"
 	write_random_lua "$tmp/flat-put-$n.lua" put f "$n" "$tmp/small.b64"
 	run_wrk "flat-get-$n" "$flat_connections" "$seconds" "$mc_url/get_from_memcache" "$tmp/flat-get-$n.lua"
@@ -426,8 +487,10 @@ for op in get put; do
 	r=$(ratio "${rps[flat-$op-$flat_large]}" "${rps[flat-$op-$flat_small]}")
 	l=$(ratio "${p50[flat-$op-$flat_large]}" "${p50[flat-$op-$flat_small]}")
 	say "$op at $flat_large / at $flat_small items: requests/s x$r, p50 x$l" \
-		"(flat, within 20%: $(verdict "$r >= 0.80 && $l <= 1.25"))"
+		"(flat, i.e. requests/s at most 20% lower and p50 at most 25% higher: $(verdict "$r >= 0.80 && $l <= 1.25"))"
 done
 stop_memcache
 
+say ""
+say "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 section "done; this output is in bench/out/$(basename "$outfile")"

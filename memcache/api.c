@@ -86,10 +86,11 @@ static bool body_version(struct MHD_Connection *conn, const cJSON *body, uint64_
 	return true;
 }
 
-static bool is_base64_char(unsigned char c)
+/* Branch-free, so the check runs at memory speed over random image data. */
+static unsigned is_base64_char(unsigned char c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       c == '+' || c == '/';
+	return ((unsigned)(c - 'A') < 26) | ((unsigned)(c - 'a') < 26) |
+	       ((unsigned)(c - '0') < 10) | (c == '+') | (c == '/');
 }
 
 static bool is_base64(const char *s, size_t len)
@@ -97,10 +98,10 @@ static bool is_base64(const char *s, size_t len)
 	if (len == 0 || len % 4 != 0)
 		return false;
 	size_t padding = s[len - 1] == '=' ? (s[len - 2] == '=' ? 2 : 1) : 0;
+	unsigned all = 1;
 	for (size_t i = 0; i < len - padding; i++)
-		if (!is_base64_char((unsigned char)s[i]))
-			return false;
-	return true;
+		all &= is_base64_char((unsigned char)s[i]);
+	return all;
 }
 
 static enum MHD_Result route_put(struct api *api, struct MHD_Connection *conn, const cJSON *body)
