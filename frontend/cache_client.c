@@ -147,6 +147,9 @@ static bool is_unreachable(CURLcode rc)
 	}
 }
 
+/* An image answer arrives in a few large reads rather than many 16 KB ones. */
+static const long RECEIVE_BUFFER_BYTES = 256 * 1024;
+
 static void free_handle(void *value)
 {
 	struct handle *h = value;
@@ -170,6 +173,7 @@ static bool set_common_options(struct handle *h)
 	       curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms) == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_PROXY, "") == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L) == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_BUFFERSIZE, RECEIVE_BUFFER_BYTES) == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers) == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect) == CURLE_OK;
 }
