@@ -52,11 +52,13 @@ static void *run(void *arg)
 	struct timespec deadline;
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	pthread_mutex_lock(&t->lock);
-	while (!t->stopping) {
+	/* Every pass ends with a row, so a stop, however early, still writes the last one. */
+	for (bool last = false; !last;) {
 		deadline.tv_sec += t->interval_s;
 		int rc = 0;
 		while (!t->stopping && rc != ETIMEDOUT)
 			rc = pthread_cond_timedwait(&t->wake, &t->lock, &deadline);
+		last = t->stopping;
 		pthread_mutex_unlock(&t->lock);
 		write_row(t);
 		pthread_mutex_lock(&t->lock);

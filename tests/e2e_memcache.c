@@ -426,6 +426,7 @@ static void test_sigterm_writes_a_last_row(void **state)
 	long long last_id = sql_scalar("SELECT COALESCE(MAX(id),0) FROM cache_stats");
 	struct reply r;
 	assert_true(http_post_json(slow.url, "/get_from_memcache", "{\"key\":\"x\"}", &r));
+	assert_true(reply_is_error(&r, 404));
 	reply_free(&r);
 	int status = daemon_stop(&slow, SIGTERM);
 	assert_true(WIFEXITED(status));
