@@ -13,6 +13,7 @@
 #              BENCH_KEEP=1 keeps the temporary folder.
 # Everything printed also goes to bench/out/frontend-<date>.txt.
 # Every server it starts listens on 127.0.0.1 only and is stopped by its pid.
+# The helpers it shares with bench/memcache.sh are in bench/lib.sh.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,65 +27,11 @@ upload_keys=64         # uploads rotate over this many keys per wrk thread
 mixes=(20 50 80)       # read percentages of the read:write mixes
 mix_connections=(1 4 16)
 
-stamp=$(date +%Y%m%d-%H%M%S)
-mkdir -p "$root/bench/out"
-outfile=$root/bench/out/frontend-$stamp.txt
-exec > >(tee "$outfile") 2>&1
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$root/bench/lib.sh"
+tee_output frontend
 
-# --- helpers -----------------------------------------------------------------
-
-say() { printf '%s\n' "$*"; }
-section() { printf '\n== %s\n' "$*"; }
-
-# A loopback port nobody answers on; the server's own bind is the final check.
-free_port() {
-	local port
-	for _ in $(seq 1 50); do
-		port=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			echo "$port"
-			return
-		fi
-	done
-	say "no free loopback port found" >&2
-	exit 1
-}
-
-wait_http() { # url
-	for _ in $(seq 1 100); do
-		curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	say "nothing answers at $1" >&2
-	exit 1
-}
-
-stop_pid() { # pid [signal]
-	[[ -n ${1:-} ]] || return 0
-	kill "-${2:-TERM}" "$1" 2>/dev/null || return 0
-	wait "$1" 2>/dev/null || true
-}
-
-# The MariaDB admin (the OS user over the socket), as tests/run.sh uses it.
-sql() { # statement [client options...]
-	mariadb --no-defaults --socket="$GALLERY_DB_SOCKET" -u "$(id -un)" "${@:2}" "$GALLERY_DB_NAME" \
-		-e "$1"
-}
-
-mc_post() { # path [curl args...]
-	local path=$1
-	shift
-	curl -fsS --max-time 30 -X POST -H 'Content-Type: application/json' "$@" "$mc_url$path"
-}
-
-mc_stat() { # field of memcache's GET /stats
-	curl -fsS --max-time 5 "$mc_url/stats" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"
-}
-
-set_capacity() { # MB: a new newest cache_properties row, applied if memcache runs
-	sql "INSERT INTO cache_properties (max_capacity, replacement_policy) VALUES ($1, 'LRU')"
-	[[ -z ${mc_pid:-} ]] || mc_post /refresh_configuration >/dev/null
-}
+# --- memory and CPU time ------------------------------------------------------
 
 peak_rss_mb() { # pid: VmHWM in MB, or "?" when the process is gone
 	awk '$1 == "VmHWM:" { printf "%.1f", $2 / 1024; found = 1 } END { if (!found) print "?" }' \
@@ -106,16 +53,6 @@ cpu_own_s() {
 
 # --- the servers ---------------------------------------------------------------
 
-start_memcache() { # sets mc_pid, mc_url
-	local port
-	port=$(free_port)
-	GALLERY_MEMCACHE_BIND=127.0.0.1 GALLERY_MEMCACHE_PORT=$port \
-		"$bin/memcache" </dev/null >"$tmp/memcache.log" 2>&1 &
-	mc_pid=$!
-	mc_url=http://127.0.0.1:$port
-	wait_http "$mc_url/healthz"
-}
-
 start_frontend() { # sets fe_pid, fe_url
 	local port
 	port=$(free_port)
@@ -126,45 +63,9 @@ start_frontend() { # sets fe_pid, fe_url
 		"$bin/frontend" </dev/null >"$tmp/frontend.log" 2>&1 &
 	fe_pid=$!
 	fe_url=http://127.0.0.1:$port
-	wait_http "$fe_url/healthz"
-}
-
-start_nginx() { # file to serve as /hit.json; sets ngx_pid, ngx_url
-	local dir=$tmp/nginx port user_line=
-	port=$(free_port)
-	mkdir -p "$dir/www" "$dir/temp"
-	cp "$1" "$dir/www/hit.json"
-	# As root the workers would switch to nobody, who cannot enter the folder.
-	[[ $(id -u) -ne 0 ]] || user_line="user $(id -un) $(id -gn);"
-	cat >"$dir/nginx.conf" <<-CONF
-		$user_line
-		daemon off;
-		worker_processes 2;
-		pid $dir/nginx.pid;
-		error_log $dir/error.log warn;
-		events { worker_connections 1024; }
-		http {
-		    access_log off;
-		    default_type application/json;
-		    sendfile on;
-		    tcp_nopush on;
-		    keepalive_requests 100000000;
-		    client_body_temp_path $dir/temp/client;
-		    proxy_temp_path $dir/temp/proxy;
-		    fastcgi_temp_path $dir/temp/fastcgi;
-		    uwsgi_temp_path $dir/temp/uwsgi;
-		    scgi_temp_path $dir/temp/scgi;
-		    server {
-		        listen 127.0.0.1:$port;
-		        root $dir/www;
-		    }
-		}
-	CONF
-	/usr/sbin/nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" </dev/null \
-		>"$dir/stdout.log" 2>&1 &
-	ngx_pid=$!
-	ngx_url=http://127.0.0.1:$port
-	wait_http "$ngx_url/hit.json"
+	wait_http "$fe_url/healthz" "$fe_pid" && return 0
+	server_failed frontend "$fe_pid" "$tmp/frontend.log"
+	exit 1
 }
 
 # --- images and the one wrk script ---------------------------------------------
@@ -231,35 +132,6 @@ write_lua() { # file read_percent
 
 # --- running wrk and reading its figures ---------------------------------------
 
-declare -A rps p50 p99 non2xx sockerr
-
-to_ms() { # wrk duration such as 812.00us, 1.20ms, 2.01s, 1.00m
-	awk -v t="$1" 'BEGIN {
-		n = t + 0; u = t; sub(/^[0-9.]+/, "", u)
-		f = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : -1
-		if (f < 0) print "?"; else printf "%.3f", n * f
-	}'
-}
-
-parse_wrk() { # name: reads $tmp/wrk-<name>.txt into rps, p50, p99, non2xx, sockerr
-	local out=$tmp/wrk-$1.txt
-	rps[$1]=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
-	p50[$1]=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
-	p99[$1]=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
-	non2xx[$1]=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$out")
-	non2xx[$1]=${non2xx[$1]:-0}
-	sockerr[$1]=$(awk '/Socket errors:/ { gsub(/,/, ""); print $4 + $6 + $8 + $10 }' "$out")
-	sockerr[$1]=${sockerr[$1]:-0}
-}
-
-run_wrk() { # name connections url [script]
-	local threads=$(($2 < 2 ? $2 : 2))
-	local cmd=(wrk -t "$threads" -c "$2" -d "${seconds}s" --latency)
-	[[ -z ${4:-} ]] || cmd+=(-s "$4")
-	"${cmd[@]}" "$3" >"$tmp/wrk-$1.txt" 2>&1 || say "($1: wrk exited with status $?)"
-	parse_wrk "$1"
-}
-
 # Like run_wrk, and records memcache's hits and misses during the run.
 declare -A run_hits run_misses
 run_wrk_counted() { # name connections url script
@@ -270,24 +142,8 @@ run_wrk_counted() { # name connections url script
 	run_misses[$1]=$(($(mc_stat misses) - misses))
 }
 
+# The columns of table_head and table_row (bench/lib.sh).
 row_format='%-30s %5s %11s %9s %9s %8s %8s\n'
-table_head() {
-	# shellcheck disable=SC2059
-	printf "$row_format" case conns "requests/s" "p50 ms" "p99 ms" "non-2xx" "sock err"
-}
-table_row() { # label connections name
-	# shellcheck disable=SC2059
-	printf "$row_format" "$1" "$2" "${rps[$3]:-?}" "${p50[$3]:-?}" "${p99[$3]:-?}" \
-		"${non2xx[$3]:-?}" "${sockerr[$3]:-?}"
-}
-
-ratio() { # a b -> a/b with 2 decimals
-	awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "?" }'
-}
-
-verdict() { # condition-as-awk-expression -> met / NOT met
-	awk "BEGIN { exit !($1) }" && echo "met" || echo "NOT met"
-}
 
 # Counts a log's warn and error lines and shows the last few, times cut off.
 log_summary() { # file name
@@ -362,34 +218,21 @@ draw_mix_graphs() { # read_percent
 
 # --- setup -------------------------------------------------------------------
 
-say "front end benchmark, $(date '+%Y-%m-%d %H:%M:%S %Z')"
-say "machine: $(uname -srm)"
-say "cpu:     $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cores"
+machine_header "front end benchmark"
 say "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min; other work on the machine skews every figure)"
 say "wrk runs: ${seconds}s each, threads = min(connections, 2), all on 127.0.0.1; binaries: $bin"
 
 "$root/scripts/deps.sh" wrk nginx-light
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gallery-bench-frontend.XXXXXX")
+make_tmp gallery-bench-frontend
 mc_pid='' fe_pid='' ngx_pid=''
 cleanup() {
 	stop_pid "${fe_pid:-}"
-	stop_pid "${mc_pid:-}"
-	stop_pid "${ngx_pid:-}" QUIT
-	"$root/scripts/db.sh" stop "$tmp/db" >/dev/null 2>&1 || true
-	if [[ -n ${BENCH_KEEP:-} ]]; then
-		say "temporary folder kept: $tmp"
-	else
-		rm -rf "$tmp"
-	fi
+	bench_cleanup
 }
 trap cleanup EXIT
 
-"$root/scripts/db.sh" start "$tmp/db" >/dev/null
-set -a
-# shellcheck disable=SC1091
-. "$tmp/db/db.env"
-set +a
+start_db
 set_capacity "$cache_mb"
 start_memcache
 start_frontend
@@ -508,7 +351,7 @@ say "errors over every front end run (non-2xx + socket errors): $errors  (target
 
 section "warnings and errors in the daemons' logs"
 log_summary "$tmp/frontend.log" frontend
-log_summary "$tmp/memcache.log" memcache
+log_summary "$mc_log" memcache
 busy=$(awk -v a="$busy_start" -v b="$(cpu_busy_s)" 'BEGIN { printf "%.1f", b - a }')
 own=$(awk -v a="$own_start" -v b="$(cpu_own_s)" 'BEGIN { printf "%.1f", b - a }')
 say "CPU time since the daemons started: ${busy}s busy on the machine, ${own}s of it by this" \

@@ -11,6 +11,7 @@
 #              BENCH_KEEP=1 keeps the temporary folder.
 # Everything printed also goes to bench/out/memcache-<date>.txt.
 # Every server it starts listens on 127.0.0.1 only and is stopped by its pid.
+# The helpers it shares with bench/frontend.sh are in bench/lib.sh.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -24,147 +25,9 @@ flat_small=1000
 flat_large=100000
 flat_connections=16
 
-stamp=$(date +%Y%m%d-%H%M%S)
-mkdir -p "$root/bench/out"
-outfile=$root/bench/out/memcache-$stamp.txt
-exec > >(tee "$outfile") 2>&1
-
-# --- helpers -----------------------------------------------------------------
-
-say() { printf '%s\n' "$*"; }
-section() { printf '\n== %s\n' "$*"; }
-
-# A loopback port nobody answers on, below the kernel's range for outgoing
-# connections when it can be; the server's own bind is the final check.
-free_port() {
-	local lo=20000 hi=60000 ephemeral port
-	read -r ephemeral _ </proc/sys/net/ipv4/ip_local_port_range || ephemeral=0
-	((ephemeral > lo + 1000)) && hi=$((ephemeral - 1))
-	for _ in $(seq 1 50); do
-		port=$((lo + RANDOM % (hi - lo + 1)))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			echo "$port"
-			return
-		fi
-	done
-	say "no free loopback port found" >&2
-	exit 1
-}
-
-wait_http() { # url pid: false if the process ends or nothing answers in 10 s
-	for _ in $(seq 1 100); do
-		kill -0 "$2" 2>/dev/null || return 1
-		curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# Gives up on a server that did not answer, showing the end of its log.
-server_failed() { # name pid log...
-	local name=$1 pid=$2
-	shift 2
-	say "$name did not start; the end of its logs:"
-	tail -n 5 "$@" || true
-	stop_pid "$pid"
-}
-
-stop_pid() { # pid [signal]
-	[[ -n ${1:-} ]] || return 0
-	kill "-${2:-TERM}" "$1" 2>/dev/null || return 0
-	wait "$1" 2>/dev/null || true
-}
-
-# The MariaDB admin (the OS user over the socket), as tests/run.sh uses it.
-sql() {
-	mariadb --no-defaults --socket="$GALLERY_DB_SOCKET" -u "$(id -un)" "$GALLERY_DB_NAME" -e "$1"
-}
-
-set_capacity() { # MB: a new newest cache_properties row, applied if memcache runs
-	sql "INSERT INTO cache_properties (max_capacity, replacement_policy) VALUES ($1, 'LRU')"
-	[[ -z ${mc_pid:-} ]] || mc_post /refresh_configuration >/dev/null
-}
-
-mc_post() { # path [curl args...]
-	local path=$1
-	shift
-	curl -fsS --max-time 30 -X POST -H 'Content-Type: application/json' "$@" "$mc_url$path"
-}
-
-mc_stat() { # field of GET /stats
-	curl -fsS --max-time 5 "$mc_url/stats" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"
-}
-
-mc_count=0
-start_memcache() { # starts a fresh daemon; sets mc_pid, mc_url, mc_log
-	local port
-	for _ in 1 2 3; do
-		mc_count=$((mc_count + 1))
-		port=$(free_port)
-		mc_log=$tmp/memcache-$mc_count.log
-		GALLERY_MEMCACHE_BIND=127.0.0.1 GALLERY_MEMCACHE_PORT=$port \
-			"$bin/memcache" </dev/null >"$mc_log" 2>&1 &
-		mc_pid=$!
-		mc_url=http://127.0.0.1:$port
-		wait_http "$mc_url/healthz" "$mc_pid" && return 0
-		server_failed memcache "$mc_pid" "$mc_log"
-		mc_pid=
-	done
-	exit 1
-}
-
-stop_memcache() {
-	stop_pid "${mc_pid:-}"
-	mc_pid=
-}
-
-start_nginx() { # file to serve as /hit.json; sets ngx_pid, ngx_url
-	local dir=$tmp/nginx
-	mkdir -p "$dir/www" "$dir/temp"
-	cp "$1" "$dir/www/hit.json"
-	for _ in 1 2 3; do
-		write_nginx_conf "$dir" "$(free_port)"
-		/usr/sbin/nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" </dev/null \
-			>"$dir/stderr.log" 2>&1 &
-		ngx_pid=$!
-		ngx_url=http://127.0.0.1:$(cat "$dir/port")
-		wait_http "$ngx_url/hit.json" "$ngx_pid" && return 0
-		server_failed nginx "$ngx_pid" "$dir/error.log" "$dir/stderr.log"
-		ngx_pid=
-	done
-	exit 1
-}
-
-write_nginx_conf() { # dir port
-	local user_line=
-	# As root the workers would switch to nobody, who cannot enter the folder.
-	[[ $(id -u) -ne 0 ]] || user_line="user $(id -un) $(id -gn);"
-	echo "$2" >"$1/port"
-	cat >"$1/nginx.conf" <<-CONF
-		$user_line
-		daemon off;
-		worker_processes 2;
-		pid $1/nginx.pid;
-		error_log $1/error.log warn;
-		events { worker_connections 1024; }
-		http {
-		    access_log off;
-		    default_type application/json;
-		    sendfile on;
-		    tcp_nopush on;
-		    keepalive_requests 100000000;
-		    client_body_temp_path $1/temp/client;
-		    proxy_temp_path $1/temp/proxy;
-		    fastcgi_temp_path $1/temp/fastcgi;
-		    uwsgi_temp_path $1/temp/uwsgi;
-		    scgi_temp_path $1/temp/scgi;
-		    server {
-		        listen 127.0.0.1:$2;
-		        root $1/www;
-		    }
-		}
-	CONF
-}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$root/bench/lib.sh"
+tee_output memcache
 
 # --- wrk scripts (generated into the temp folder) ----------------------------
 
@@ -260,42 +123,7 @@ write_random_lua() { # file get|put prefix n [value_file]
 	} >"$1"
 }
 
-# --- running wrk and reading its figures ---------------------------------------
-
-declare -A rps p50 p99 non2xx sockerr
-
-to_ms() { # wrk duration such as 812.00us, 1.20ms, 2.01s, 1.00m
-	awk -v t="$1" 'BEGIN {
-		n = t + 0; u = t; sub(/^[0-9.]+/, "", u)
-		f = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : -1
-		if (f < 0) print "?"; else printf "%.3f", n * f
-	}'
-}
-
-wrk_command() { # connections seconds url script|-: the wrk command line
-	local threads=$(($1 < 2 ? $1 : 2))
-	printf '%s\n' wrk -t "$threads" -c "$1" -d "${2}s" --latency
-	[[ $4 == - ]] || printf '%s\n' -s "$4"
-	printf '%s\n' "$3"
-}
-
-parse_wrk() { # name: reads $tmp/wrk-<name>.txt into rps, p50, p99, non2xx, sockerr
-	local out=$tmp/wrk-$1.txt
-	rps[$1]=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
-	p50[$1]=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
-	p99[$1]=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
-	non2xx[$1]=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$out")
-	non2xx[$1]=${non2xx[$1]:-0}
-	sockerr[$1]=$(awk '/Socket errors:/ { gsub(/,/, ""); print $4 + $6 + $8 + $10 }' "$out")
-	sockerr[$1]=${sockerr[$1]:-0}
-}
-
-run_wrk() { # name connections seconds url script|-
-	local cmd
-	mapfile -t cmd < <(wrk_command "$2" "$3" "$4" "$5")
-	"${cmd[@]}" >"$tmp/wrk-$1.txt" 2>&1 || say "($1: wrk exited with status $?)"
-	parse_wrk "$1"
-}
+# --- filling memcache with wrk, and the table's columns --------------------------
 
 # Runs a put script until /stats <field> reaches target (at most 60 s), then
 # stops wrk with SIGINT, on which it reports. Sets fill_seconds.
@@ -314,55 +142,23 @@ fill() { # name connections url script field target
 	parse_wrk "$1"
 }
 
+# The columns of table_head and table_row (bench/lib.sh).
 row_format='%-26s %5s %11s %10s %10s %9s %9s\n'
-table_head() {
-	# shellcheck disable=SC2059
-	printf "$row_format" case conns "requests/s" "p50 ms" "p99 ms" "non-2xx" "sock err"
-}
-table_row() { # label connections name
-	# shellcheck disable=SC2059
-	printf "$row_format" "$1" "$2" "${rps[$3]:-?}" "${p50[$3]:-?}" "${p99[$3]:-?}" \
-		"${non2xx[$3]:-?}" "${sockerr[$3]:-?}"
-}
-
-ratio() { # a b -> a/b with 2 decimals
-	awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "?" }'
-}
-
-verdict() { # condition-as-awk-expression -> met / NOT met
-	awk "BEGIN { exit !($1) }" && echo "met" || echo "NOT met"
-}
 
 # --- setup -------------------------------------------------------------------
 
-say "memcache benchmark, $(date '+%Y-%m-%d %H:%M:%S %Z')"
-say "machine: $(uname -srm)"
-say "cpu:     $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cores"
+machine_header "memcache benchmark"
 say "wrk runs: ${seconds}s each, threads = min(connections, 2); binary: $bin/memcache"
 
 "$root/scripts/deps.sh" wrk nginx-light
 say "tools:   $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), $(/usr/sbin/nginx -v 2>&1 | cut -d' ' -f3)"
 say "load average at start (other work on the machine skews figures): $(cut -d' ' -f1-3 /proc/loadavg)"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gallery-bench.XXXXXX")
+make_tmp gallery-bench
 mc_pid='' ngx_pid=''
-cleanup() {
-	stop_memcache
-	stop_pid "${ngx_pid:-}" QUIT
-	"$root/scripts/db.sh" stop "$tmp/db" >/dev/null 2>&1 || true
-	if [[ -n ${BENCH_KEEP:-} ]]; then
-		say "temporary folder kept: $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 
-"$root/scripts/db.sh" start "$tmp/db" >/dev/null
-set -a
-# shellcheck source=/dev/null
-. "$tmp/db/db.env"
-set +a
+start_db
 
 head -c "$hit_raw_bytes" /dev/urandom | base64 -w0 >"$tmp/hit.b64"
 head -c "$small_raw_bytes" /dev/urandom | base64 -w0 >"$tmp/small.b64"
@@ -389,14 +185,14 @@ write_put_rotating_lua "$tmp/put.lua" "$tmp/hit.b64" "$put_keys"
 
 # get-hit and nginx alternate, so that other load on the machine hits both alike.
 for c in 1 16; do
-	run_wrk "hit-$c" "$c" "$seconds" "$mc_url/get_from_memcache" "$tmp/get-hit.lua"
-	run_wrk "nginx-$c" "$c" "$seconds" "$ngx_url/hit.json" -
+	run_wrk "hit-$c" "$c" "$mc_url/get_from_memcache" "$tmp/get-hit.lua"
+	run_wrk "nginx-$c" "$c" "$ngx_url/hit.json"
 done
 for c in 1 16; do
-	run_wrk "miss-$c" "$c" "$seconds" "$mc_url/get_from_memcache" "$tmp/get-miss.lua"
+	run_wrk "miss-$c" "$c" "$mc_url/get_from_memcache" "$tmp/get-miss.lua"
 done
 for c in 1 16; do
-	run_wrk "put-$c" "$c" "$seconds" "$mc_url/put_into_memcache" "$tmp/put.lua"
+	run_wrk "put-$c" "$c" "$mc_url/put_into_memcache" "$tmp/put.lua"
 done
 say "after the runs: $(curl -fsS "$mc_url/stats")"
 
@@ -471,8 +267,8 @@ for n in "$flat_small" "$flat_large"; do
 	say "filled to $(mc_stat items) items (target $n) in ${fill_seconds}s (${rps[fill-$n]} puts/s)"
 	write_random_lua "$tmp/flat-get-$n.lua" get f "$n"
 	write_random_lua "$tmp/flat-put-$n.lua" put f "$n" "$tmp/small.b64"
-	run_wrk "flat-get-$n" "$flat_connections" "$seconds" "$mc_url/get_from_memcache" "$tmp/flat-get-$n.lua"
-	run_wrk "flat-put-$n" "$flat_connections" "$seconds" "$mc_url/put_into_memcache" "$tmp/flat-put-$n.lua"
+	run_wrk "flat-get-$n" "$flat_connections" "$mc_url/get_from_memcache" "$tmp/flat-get-$n.lua"
+	run_wrk "flat-put-$n" "$flat_connections" "$mc_url/put_into_memcache" "$tmp/flat-put-$n.lua"
 done
 say "after the runs: $(curl -fsS "$mc_url/stats")"
 say ""
