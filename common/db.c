@@ -28,8 +28,6 @@ struct db {
 	const struct config *cfg;
 	MYSQL *conn;
 	struct stmt_entry *stmts;
-	unsigned long long affected_rows;
-	unsigned long long insert_id;
 	bool in_transaction;
 	char error[256];
 };
@@ -269,8 +267,6 @@ static enum db_status exec_once(struct db *db, const char *sql, const struct db_
 		return fail(db, mysql_stmt_errno(stmt), mysql_stmt_error(stmt));
 	if (mysql_stmt_execute(stmt))
 		return fail(db, mysql_stmt_errno(stmt), mysql_stmt_error(stmt));
-	db->affected_rows = mysql_stmt_affected_rows(stmt);
-	db->insert_id = mysql_stmt_insert_id(stmt);
 	return fetch_rows(db, stmt, on_row, ctx);
 }
 
@@ -291,20 +287,24 @@ enum db_status db_exec(struct db *db, const char *sql, const struct db_param *pa
 	return status;
 }
 
-enum db_status db_begin(struct db *db)
+static enum db_status begin_once(struct db *db)
 {
 	if (!db->conn && !connect_db(db))
 		return DB_UNAVAILABLE;
-	/* Check the idle connection first, so a server restart costs no failed upload. */
-	if (mysql_ping(db->conn) != 0) {
-		disconnect(db);
-		if (!connect_db(db))
-			return DB_UNAVAILABLE;
-	}
 	if (mysql_autocommit(db->conn, 0))
 		return fail(db, mysql_errno(db->conn), mysql_error(db->conn));
 	db->in_transaction = true;
 	return DB_OK;
+}
+
+enum db_status db_begin(struct db *db)
+{
+	bool had_connection = db->conn != NULL;
+	enum db_status status = begin_once(db);
+	/* As in db_exec: an idle connection the server dropped gets one fresh attempt. */
+	if (status == DB_UNAVAILABLE && had_connection)
+		status = begin_once(db);
+	return status;
 }
 
 enum db_status db_commit(struct db *db)
@@ -322,16 +322,6 @@ void db_rollback(struct db *db)
 	db->in_transaction = false;
 	if (db->conn && (mysql_rollback(db->conn) || mysql_autocommit(db->conn, 1)))
 		fail(db, mysql_errno(db->conn), mysql_error(db->conn));
-}
-
-unsigned long long db_affected_rows(const struct db *db)
-{
-	return db->affected_rows;
-}
-
-unsigned long long db_insert_id(const struct db *db)
-{
-	return db->insert_id;
 }
 
 const char *db_error(const struct db *db)

@@ -52,8 +52,6 @@ enum db_status db_begin(struct db *db);
 enum db_status db_commit(struct db *db);
 void db_rollback(struct db *db);
 
-unsigned long long db_affected_rows(const struct db *db);
-unsigned long long db_insert_id(const struct db *db);
 /* The last error in words, for the log. */
 const char *db_error(const struct db *db);
 
