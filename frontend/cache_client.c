@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "common/config.h"
+#include "common/http.h"
 #include "common/log.h"
 
 enum {
@@ -33,9 +34,8 @@ enum {
 	HTTP_CONTENT_TOO_LARGE = 413,
 };
 
-/* The head and tail of memcache's answer to a hit (memcache/api.c stores them so). */
-static const char HIT_HEAD[] = "{\"success\":\"true\",\"content\":\"";
-static const char HIT_TAIL[] = "\"}";
+static const char HIT_HEAD[] = HTTP_CONTENT_HEAD;
+static const char HIT_TAIL[] = HTTP_CONTENT_TAIL;
 
 enum route {
 	ROUTE_GET,
@@ -432,6 +432,32 @@ const char *cache_client_content(const struct buf *answer, size_t *len)
 	return answer->data + head;
 }
 
+/*
+ * Sends a built body (freed here) and answers OK for a 200, and for a refusal
+ * when the caller counts that as done.
+ */
+static enum cache_answer send_body(enum route route, struct buf *body, bool built,
+				   bool refusal_is_done)
+{
+	if (!built) {
+		buf_free(body);
+		warn_limited("out of memory building a request to %s", route_paths[route]);
+		return CACHE_ANSWER_DOWN;
+	}
+	struct buf answer = BUF_INIT;
+	long status = 0;
+	bool answered = call(route, body->data, body->len, &answer, &status);
+	buf_free(body);
+	bool refused = status == HTTP_CONFLICT || status == HTTP_CONTENT_TOO_LARGE;
+	enum cache_answer a = CACHE_ANSWER_DOWN;
+	if (answered && (status == HTTP_OK || (refusal_is_done && refused)))
+		a = CACHE_ANSWER_OK;
+	else if (answered)
+		unexpected(route, status, &answer, 0);
+	buf_free(&answer);
+	return a;
+}
+
 enum cache_answer cache_client_put(const char *key, size_t keylen, const char *b64, size_t len,
 				   uint64_t version)
 {
@@ -442,46 +468,16 @@ enum cache_answer cache_client_put(const char *key, size_t keylen, const char *b
 		     key_body(&body, key, keylen) &&
 		     buf_printf(&body, ",\"version\":%" PRIu64 ",\"value\":\"", version) &&
 		     buf_append(&body, b64, len) && buf_puts(&body, "\"}");
-	if (!built) {
-		buf_free(&body);
-		warn_limited("out of memory building a put of %zu bytes", len);
-		return CACHE_ANSWER_DOWN;
-	}
-	struct buf answer = BUF_INIT;
-	long status = 0;
-	bool answered = call(ROUTE_PUT, body.data, body.len, &answer, &status);
-	buf_free(&body);
-	enum cache_answer a = CACHE_ANSWER_DOWN;
 	/* 409: a newer version is known; 413: larger than the cache. Both rightly refused. */
-	if (answered &&
-	    (status == HTTP_OK || status == HTTP_CONFLICT || status == HTTP_CONTENT_TOO_LARGE))
-		a = CACHE_ANSWER_OK;
-	else if (answered)
-		unexpected(ROUTE_PUT, status, &answer, 0);
-	buf_free(&answer);
-	return a;
+	return send_body(ROUTE_PUT, &body, built, true);
 }
 
 enum cache_answer cache_client_invalidate(const char *key, size_t keylen, uint64_t version)
 {
 	struct buf body = BUF_INIT;
-	if (!key_body(&body, key, keylen) ||
-	    !buf_printf(&body, ",\"version\":%" PRIu64 "}", version)) {
-		buf_free(&body);
-		warn_limited("out of memory building an invalidate");
-		return CACHE_ANSWER_DOWN;
-	}
-	struct buf answer = BUF_INIT;
-	long status = 0;
-	bool answered = call(ROUTE_INVALIDATE, body.data, body.len, &answer, &status);
-	buf_free(&body);
-	enum cache_answer a = CACHE_ANSWER_DOWN;
-	if (answered && status == HTTP_OK)
-		a = CACHE_ANSWER_OK;
-	else if (answered)
-		unexpected(ROUTE_INVALIDATE, status, &answer, 0);
-	buf_free(&answer);
-	return a;
+	bool built = key_body(&body, key, keylen) &&
+		     buf_printf(&body, ",\"version\":%" PRIu64 "}", version);
+	return send_body(ROUTE_INVALIDATE, &body, built, false);
 }
 
 /* A bodiless call (GET when post is false, an empty POST otherwise) answered 200, parsed. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/config.h"
+#include "common/http.h"
 #include "common/log.h"
 #include "frontend/b64.h"
 #include "frontend/cache_client.h"
@@ -28,9 +29,6 @@ enum {
 	/* Invalidations memcache missed, kept to send again; past this the cache is cleared. */
 	PENDING_MAX = 256,
 };
-
-static const char ANSWER_HEAD[] = "{\"success\":\"true\",\"content\":\"";
-static const char ANSWER_TAIL[] = "\"}";
 
 struct pending_invalidation {
 	char key[KEY_MAX_BYTES];
@@ -212,12 +210,19 @@ static bool read_current_file(struct images *im, const char *key, size_t keylen,
 	return problem_set(p, 500, "the image file cannot be read");
 }
 
+/* memcache's answer for key, unless a missed invalidation keeps it from being asked. */
+static enum cache_answer cached_get(struct images *im, const char *key, size_t keylen,
+				    struct buf *answer)
+{
+	if (!cache_usable_for(im, key, keylen))
+		return CACHE_ANSWER_DOWN;
+	return cache_client_get(key, keylen, answer);
+}
+
 bool images_read_json(struct images *im, const char *key, size_t keylen, struct buf *answer,
 		      struct problem *p)
 {
-	enum cache_answer cached = cache_usable_for(im, key, keylen)
-					   ? cache_client_get(key, keylen, answer)
-					   : CACHE_ANSWER_DOWN;
+	enum cache_answer cached = cached_get(im, key, keylen, answer);
 	size_t len;
 	if (cached == CACHE_ANSWER_OK && cache_client_content(answer, &len))
 		return true;
@@ -225,45 +230,26 @@ bool images_read_json(struct images *im, const char *key, size_t keylen, struct 
 	struct image_row row;
 	struct buf bytes = BUF_INIT;
 	bool ok = read_current_file(im, key, keylen, &row, &bytes, p);
-	if (ok) {
-		ok = buf_puts(answer, ANSWER_HEAD) && b64_encode(bytes.data, bytes.len, answer) &&
-		     buf_puts(answer, ANSWER_TAIL);
-		if (!ok)
-			problem_set(p, 500, "out of memory");
-	}
-	/* After a miss (not when memcache is down) the value goes back with its version. */
-	if (ok && cached == CACHE_ANSWER_MISS) {
-		const char *b64 = answer->data + sizeof(ANSWER_HEAD) - 1;
-		size_t b64_len = answer->len - (sizeof(ANSWER_HEAD) - 1) - (sizeof(ANSWER_TAIL) - 1);
-		cache_client_put(key, keylen, b64, b64_len, row.version);
-	}
+	if (ok && !(buf_puts(answer, HTTP_CONTENT_HEAD) && b64_encode(bytes.data, bytes.len, answer) &&
+		    buf_puts(answer, HTTP_CONTENT_TAIL)))
+		ok = problem_set(p, 500, "out of memory");
 	buf_free(&bytes);
+	/* After a miss (not when memcache is down) the value goes back with its version. */
+	const char *b64;
+	if (ok && cached == CACHE_ANSWER_MISS && (b64 = cache_client_content(answer, &len)))
+		cache_client_put(key, keylen, b64, len, row.version);
 	return ok;
 }
 
-bool images_read_bytes(struct images *im, const struct image_row *row, struct buf *bytes,
+bool images_read_bytes(struct images *im, const char *key, size_t keylen, struct buf *bytes,
 		       struct problem *p)
 {
 	struct buf answer = BUF_INIT;
-	enum cache_answer cached = cache_usable_for(im, row->key, row->keylen)
-					   ? cache_client_get(row->key, row->keylen, &answer)
-					   : CACHE_ANSWER_DOWN;
 	const char *b64;
 	size_t len;
-	bool ok;
-	if (cached == CACHE_ANSWER_OK && (b64 = cache_client_content(&answer, &len))) {
-		ok = b64_decode(b64, len, bytes) || problem_set(p, 500, "out of memory");
-		goto out;
-	}
-	struct image_row current;
-	ok = read_current_file(im, row->key, row->keylen, &current, bytes, p);
-	if (ok && cached == CACHE_ANSWER_MISS) {
-		buf_reset(&answer);
-		if (b64_encode(bytes->data, bytes->len, &answer))
-			cache_client_put(row->key, row->keylen, answer.data, answer.len,
-					 current.version);
-	}
-out:
+	bool ok = images_read_json(im, key, keylen, &answer, p);
+	if (ok && (!(b64 = cache_client_content(&answer, &len)) || !b64_decode(b64, len, bytes)))
+		ok = problem_set(p, 500, "out of memory");
 	buf_free(&answer);
 	return ok;
 }

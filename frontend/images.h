@@ -25,8 +25,8 @@ bool images_read_json(struct images *im, const char *key, size_t keylen, struct 
 /* The row of key; a 404 or 503 problem when there is none or no database. */
 bool images_find(struct images *im, const char *key, size_t keylen, struct image_row *row,
 		 struct problem *p);
-/* The bytes of the image the row names, from memcache when it has them. */
-bool images_read_bytes(struct images *im, const struct image_row *row, struct buf *bytes,
+/* The bytes of key's image, from memcache when it has them. */
+bool images_read_bytes(struct images *im, const char *key, size_t keylen, struct buf *bytes,
 		       struct problem *p);
 
 /* An upload streams into a temporary file while it arrives. */

@@ -20,7 +20,6 @@ enum {
 	KEYS_PER_PAGE = 100,
 	STATS_MINUTES = 10,
 	CAPACITY_MAX_MB = 4096,
-	DEFAULT_CAPACITY_MB = 10,
 	KEY_URL_MAX = 3 * KEY_MAX_BYTES + 1,
 	PATH_MAX_BYTES = 1024,
 };
@@ -106,7 +105,7 @@ static void add_properties(cJSON *data)
 	struct cache_properties props;
 	bool found = false;
 	catalog_properties(&props, &found);
-	cJSON_AddNumberToObject(data, "capacity_mb", found ? props.capacity_mb : DEFAULT_CAPACITY_MB);
+	cJSON_AddNumberToObject(data, "capacity_mb", found ? props.capacity_mb : CACHE_DEFAULT_CAPACITY_MB);
 	bool rr = found && strcmp(props.policy, "RR") == 0;
 	cJSON_AddStringToObject(data, "policy_name",
 				rr ? "Random Replacement" : "Least Recently Used");
@@ -379,7 +378,7 @@ enum MHD_Result page_raw(struct app *app, struct request *req)
 		r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 	} else {
 		struct buf bytes = BUF_INIT;
-		if (!images_read_bytes(app->images, &row, &bytes, &p)) {
+		if (!images_read_bytes(app->images, key, keylen, &bytes, &p)) {
 			buf_free(&bytes);
 			return reply_problem(app, req, &p);
 		}

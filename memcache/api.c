@@ -20,8 +20,8 @@ enum {
  * A stored value is the whole answer to a hit, so that a hit is sent straight
  * from the cache without copying or encoding anything.
  */
-static const char HIT_HEAD[] = "{\"success\":\"true\",\"content\":\"";
-static const char HIT_TAIL[] = "\"}";
+static const char HIT_HEAD[] = HTTP_CONTENT_HEAD;
+static const char HIT_TAIL[] = HTTP_CONTENT_TAIL;
 
 typedef enum MHD_Result (*route_fn)(struct api *api, struct MHD_Connection *conn,
 				    const cJSON *body);
