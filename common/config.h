@@ -40,6 +40,9 @@
 #define CONFIG_INT(field) long field;
 #define CONFIG_MEMBER(type, field, var, def, min, max, help) CONFIG_##type(field)
 
+/* The cache's capacity while cache_properties has no row (the policy is then LRU). */
+enum { CACHE_DEFAULT_CAPACITY_MB = 10 };
+
 struct config {
 	CONFIG_FIELDS(CONFIG_MEMBER)
 };

@@ -9,12 +9,6 @@
 
 enum { STATS_DEFAULT_MINUTES = 10, STATS_MAX_MINUTES = 24 * 60 };
 
-static enum MHD_Result api_fail(struct app *app, struct request *req, unsigned status,
-				const char *message)
-{
-	return reply_error(app, req, status, message);
-}
-
 /* The checked key of an upload form; false with p filled. */
 static bool form_key(const struct request *req, const char **key, size_t *len, struct problem *p)
 {
@@ -62,11 +56,11 @@ enum MHD_Result api_list_keys(struct app *app, struct request *req)
 	cJSON *keys = cJSON_AddArrayToObject(root, "keys");
 	if (!keys) {
 		cJSON_Delete(root);
-		return api_fail(app, req, 500, "out of memory");
+		return reply_error(app, req, 500, "out of memory");
 	}
 	if (catalog_all(add_key, keys) != DB_OK) {
 		cJSON_Delete(root);
-		return api_fail(app, req, 503, "the database does not answer; try again in a moment");
+		return reply_error(app, req, 503, "the database does not answer; try again in a moment");
 	}
 	return reply_json(req, MHD_HTTP_OK, root);
 }
@@ -77,7 +71,7 @@ enum MHD_Result api_key(struct app *app, struct request *req)
 	size_t keylen = strlen(key);
 	char err[PROBLEM_MESSAGE_MAX];
 	if (!key_is_valid(key, keylen, err, sizeof(err)))
-		return api_fail(app, req, 400, err);
+		return reply_error(app, req, 400, err);
 	struct buf answer = BUF_INIT;
 	struct problem p;
 	if (!images_read_json(app->images, key, keylen, &answer, &p)) {
@@ -113,17 +107,17 @@ enum MHD_Result api_stats(struct app *app, struct request *req)
 		char *end;
 		minutes = strtol(text, &end, 10);
 		if (*text == '\0' || *end != '\0' || minutes < 1 || minutes > STATS_MAX_MINUTES)
-			return api_fail(app, req, 400, "minutes must be a whole number from 1 to 1440");
+			return reply_error(app, req, 400, "minutes must be a whole number from 1 to 1440");
 	}
 	cJSON *root = http_success_object();
 	cJSON *rows = cJSON_AddArrayToObject(root, "rows");
 	if (!rows) {
 		cJSON_Delete(root);
-		return api_fail(app, req, 500, "out of memory");
+		return reply_error(app, req, 500, "out of memory");
 	}
 	if (catalog_stats_since((unsigned)minutes, add_point, rows) != DB_OK) {
 		cJSON_Delete(root);
-		return api_fail(app, req, 503, "the database does not answer; try again in a moment");
+		return reply_error(app, req, 503, "the database does not answer; try again in a moment");
 	}
 	return reply_json(req, MHD_HTTP_OK, root);
 }

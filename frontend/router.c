@@ -96,14 +96,19 @@ static enum MHD_Result answer(struct app *app, struct request *req)
 	return req->route->fn(app, req);
 }
 
+static void refuse_too_large(struct app *app, struct request *req)
+{
+	problem_set(&req->problem, 413, "the file is larger than the limit of %llu MB",
+		    (unsigned long long)(app->max_upload_bytes >> 20));
+}
+
 /* Sets up the form (and the upload) a POST carries, or records why not. */
 static void start_body(struct app *app, struct request *req)
 {
 	uint64_t limit = req->route->body == BODY_UPLOAD ? app->max_upload_bytes : FORM_MAX_BYTES;
 	req->body_limit = limit + UPLOAD_FRAMING_BYTES;
 	if (http_announces_too_large(req->conn, req->body_limit)) {
-		problem_set(&req->problem, 413, "the file is larger than the limit of %llu MB",
-			    (unsigned long long)(app->max_upload_bytes >> 20));
+		refuse_too_large(app, req);
 		return;
 	}
 	struct form_sink sink = {images_upload_write, NULL};
@@ -124,8 +129,7 @@ static void form_failed(struct app *app, struct request *req)
 {
 	switch (form_error(req->form)) {
 	case FORM_FILE_TOO_LARGE:
-		problem_set(&req->problem, 413, "the file is larger than the limit of %llu MB",
-			    (unsigned long long)(app->max_upload_bytes >> 20));
+		refuse_too_large(app, req);
 		break;
 	case FORM_FIELD_TOO_LARGE:
 		problem_set(&req->problem, 400, "the field '%s' is too long",

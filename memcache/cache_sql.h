@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "common/config.h"
 #include "common/db.h"
 #include "memcache/cache.h"
 
@@ -21,7 +22,6 @@ struct cache_stats_row {
 	CACHE_STATS_ROW(CACHE_STATS_ROW_MEMBER)
 };
 
-enum { CACHE_DEFAULT_CAPACITY_MB = 10 };
 #define CACHE_DEFAULT_POLICY CACHE_LRU
 #define CACHE_BYTES_PER_MB ((size_t)1 << 20)
 
