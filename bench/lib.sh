@@ -37,21 +37,9 @@ machine_header() { # title
 
 # --- processes --------------------------------------------------------------------
 
-# A loopback port nobody answers on, below the kernel's range for outgoing
-# connections when it can be; the server's own bind is the final check.
+# A loopback port nobody answers on (scripts/free-port.sh).
 free_port() {
-	local lo=20000 hi=60000 ephemeral port
-	read -r ephemeral _ </proc/sys/net/ipv4/ip_local_port_range || ephemeral=0
-	((ephemeral > lo + 1000)) && hi=$((ephemeral - 1))
-	for _ in $(seq 1 50); do
-		port=$((lo + RANDOM % (hi - lo + 1)))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			echo "$port"
-			return
-		fi
-	done
-	say "no free loopback port found" >&2
-	exit 1
+	"$root/scripts/free-port.sh"
 }
 
 wait_http() { # url pid: false if the process ends or nothing answers in 10 s

@@ -27,20 +27,6 @@ client() {
 	mariadb --no-defaults --socket="$sock" -u "$os_user" "$@"
 }
 
-# A loopback port nobody answers on; the server's own bind is the final check.
-free_port() {
-	local port
-	for _ in $(seq 1 50); do
-		port=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			echo "$port"
-			return
-		fi
-	done
-	echo "db: no free port found" >&2
-	exit 1
-}
-
 initialise() {
 	echo "db: initialising a new server in $dir"
 	mariadb-install-db --no-defaults --datadir="$dir/data" --user="$os_user" \
@@ -55,7 +41,7 @@ initialise() {
 start_server() {
 	local port pid
 	for _ in 1 2 3 4 5; do
-		port=$(free_port)
+		port=$("$here/free-port.sh")
 		local args=(--no-defaults --datadir="$dir/data" --socket="$sock" --pid-file="$pidfile"
 			--port="$port" --bind-address=127.0.0.1 --log-error="$dir/mysqld.log"
 			--skip-name-resolve --character-set-server=utf8mb4

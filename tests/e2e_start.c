@@ -5,7 +5,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,29 +81,10 @@ static int stop_all(void **state)
 
 static void upload(const char *key, const unsigned char *data, size_t len)
 {
-	CURL *curl = curl_easy_init();
-	curl_mime *mime = curl_mime_init(curl);
-	curl_mimepart *part = curl_mime_addpart(mime);
-	curl_mime_name(part, "key");
-	curl_mime_data(part, key, CURL_ZERO_TERMINATED);
-	part = curl_mime_addpart(mime);
-	curl_mime_name(part, "file");
-	curl_mime_filename(part, "image.gif");
-	curl_mime_data(part, (const char *)data, len);
-	char url[128];
-	snprintf(url, sizeof(url), "%s/api/upload", base);
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_MIMEPOST, mime);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, NULL);
-	FILE *sink = fopen("/dev/null", "w");
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, sink);
-	long status = 0;
-	assert_int_equal(curl_easy_perform(curl), CURLE_OK);
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	assert_int_equal(status, 200);
-	fclose(sink);
-	curl_mime_free(mime);
-	curl_easy_cleanup(curl);
+	struct reply r;
+	assert_true(http_upload(base, "/api/upload", key, data, len, "image.gif", NULL, &r));
+	assert_int_equal(r.status, 200);
+	reply_free(&r);
 }
 
 static void expect_image(const char *key, const unsigned char *data, size_t len)
