@@ -29,7 +29,10 @@ client() {
 
 initialise() {
 	echo "db: initialising a new server in $dir"
+	# A temporary folder of its own: servers set up side by side must not share /tmp's files.
+	mkdir -p "$dir/tmp"
 	mariadb-install-db --no-defaults --datadir="$dir/data" --user="$os_user" \
+		--tmpdir="$dir/tmp" \
 		--auth-root-authentication-method=socket --auth-root-socket-user="$os_user" \
 		--skip-test-db >"$dir/install.log" 2>&1 ||
 		{ cat "$dir/install.log" >&2; exit 1; }
@@ -40,9 +43,11 @@ initialise() {
 # Starts the server on a free port; tries again with another when that port is taken.
 start_server() {
 	local port pid
+	mkdir -p "$dir/tmp"
 	for _ in 1 2 3 4 5; do
 		port=$("$here/free-port.sh")
-		local args=(--no-defaults --datadir="$dir/data" --socket="$sock" --pid-file="$pidfile"
+		local args=(--no-defaults --datadir="$dir/data" --tmpdir="$dir/tmp"
+			--socket="$sock" --pid-file="$pidfile"
 			--port="$port" --bind-address=127.0.0.1 --log-error="$dir/mysqld.log"
 			--skip-name-resolve --character-set-server=utf8mb4
 			--innodb-buffer-pool-size=64M --max-connections=500)
