@@ -27,7 +27,7 @@ TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate
 	$(BIN)/tests/e2e_memcache $(BIN)/tests/e2e_cache_client $(BIN)/tests/e2e_start \
 	$(BIN)/tests/e2e_frontend
 
-.PHONY: all tests deps test asan bench-memcache bench clean
+.PHONY: all tests deps test-deps test asan bench-memcache bench clean
 all: $(PROGRAMS)
 tests: $(TESTS)
 
@@ -81,12 +81,15 @@ $(BIN)/tests/e2e_frontend: $(call objs,tests/e2e_frontend.o frontend/b64.o $(TES
 deps:
 	scripts/deps.sh
 
-test: deps
+test-deps: deps
+	scripts/test-deps.sh
+
+test: test-deps
 	$(MAKE) all tests
 	tests/run.sh $(BIN)
 
 # AddressSanitizer and UndefinedBehaviorSanitizer over the whole suite.
-asan: deps
+asan: test-deps
 	$(MAKE) all tests O=build/asan BIN=bin/asan OPT=-O1 \
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 	tests/run.sh bin/asan

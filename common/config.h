@@ -34,6 +34,8 @@
 	X(INT, threads, "GALLERY_THREADS", "0", 0, 256, "worker threads; 0 means one per core")  \
 	X(STR, template_dir, "GALLERY_TEMPLATE_DIR", "./templates", 0, 0, "HTML templates")      \
 	X(STR, static_dir, "GALLERY_STATIC_DIR", "./static", 0, 0, "CSS, JS and icons")          \
+	X(STR, chartjs_file, "GALLERY_CHARTJS_FILE", "/usr/share/javascript/chart.js/chart.min.js", \
+	  0, 0, "Chart.js, served as /static/vendor/chart.js (Debian's libjs-chart.js)")         \
 	X(STR, log_level, "GALLERY_LOG_LEVEL", "info", 0, 0, "debug, info, warn or error")
 
 #define CONFIG_STR(field) const char *field;

@@ -4,6 +4,7 @@
 
 #include "common/http.h"
 #include "frontend/app.h"
+#include "frontend/cache_client.h"
 #include "frontend/catalog.h"
 #include "frontend/validate.h"
 
@@ -119,5 +120,12 @@ enum MHD_Result api_stats(struct app *app, struct request *req)
 		cJSON_Delete(root);
 		return reply_error(app, req, 503, "the database does not answer; try again in a moment");
 	}
+	/* memcache's own totals since it started, or null while it does not answer. */
+	cJSON *cache = NULL;
+	if (cache_client_stats(&cache) != CACHE_ANSWER_OK) {
+		cJSON_Delete(cache);
+		cache = cJSON_CreateNull();
+	}
+	cJSON_AddItemToObject(root, "cache", cache);
 	return reply_json(req, MHD_HTTP_OK, root);
 }

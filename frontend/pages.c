@@ -125,6 +125,10 @@ static void add_cache_totals(cJSON *data)
 		human_size(cJSON_IsNumber(bytes) ? (uint64_t)bytes->valuedouble : 0, size,
 			    sizeof(size));
 		cJSON_AddStringToObject(stats, "size", size);
+		cJSON *capacity = cJSON_GetObjectItem(stats, "capacity_bytes");
+		human_size(cJSON_IsNumber(capacity) ? (uint64_t)capacity->valuedouble : 0, size,
+			    sizeof(size));
+		cJSON_AddStringToObject(stats, "capacity", size);
 	} else {
 		cJSON_Delete(stats);
 		cJSON_AddBoolToObject(data, "cache_down", true);
@@ -153,6 +157,7 @@ enum MHD_Result page_home(struct app *app, struct request *req)
 enum MHD_Result page_upload(struct app *app, struct request *req)
 {
 	cJSON *data = page_data("Upload an image", "upload");
+	cJSON_AddNumberToObject(data, "max_upload_mb", (double)app->cfg->max_upload_mb);
 	if (!request_is_post(req))
 		return reply_page(app, req, MHD_HTTP_OK, "upload", data);
 	size_t keylen = 0;
@@ -342,7 +347,8 @@ static void add_stats_row(void *ctx, const struct stats_point *sp)
 		snprintf(text, sizeof(text), "%.1f%%", 100.0 * sp->miss_count / gets);
 		cJSON_AddStringToObject(row, "miss_rate", text);
 	}
-	cJSON_AddItemToArray(ctx, row);
+	/* Newest first: the table is read from the top. */
+	cJSON_InsertItemInArray(ctx, 0, row);
 }
 
 enum MHD_Result page_cache_stats(struct app *app, struct request *req)
@@ -448,7 +454,11 @@ enum MHD_Result page_static(struct app *app, struct request *req)
 	if (!static_path_ok(path) || !type)
 		return reply_error(app, req, MHD_HTTP_NOT_FOUND, "there is no such file");
 	char full[PATH_MAX_BYTES * 2];
-	snprintf(full, sizeof(full), "%s/%s", app->cfg->static_dir, path);
+	/* Chart.js comes from the Debian package, where it keeps its own updates. */
+	if (strcmp(path, "vendor/chart.js") == 0)
+		snprintf(full, sizeof(full), "%s", app->cfg->chartjs_file);
+	else
+		snprintf(full, sizeof(full), "%s/%s", app->cfg->static_dir, path);
 	int fd = open(full, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {

@@ -59,5 +59,26 @@ for program in "$bin"/tests/unit_* "$bin"/tests/e2e_*; do
 	rm -f "$tmp"/logs/*.log
 done
 
+# The browser tests: Debian's Chromium driven by playwright-core, reported as TAP.
+shots=$bin/screenshots
+rm -rf "$shots"
+echo "== browser"
+GALLERY_SCREENSHOT_DIR=$shots node --test --test-reporter=tap "$root"/tests/browser/*.test.mjs \
+	>"$tmp/logs/browser.out" 2>&1
+rc=$?
+cat "$tmp/logs/browser.out"
+p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tmp/logs/browser.out")
+f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tmp/logs/browser.out")
+passed=$((passed + ${p:-0}))
+failed=$((failed + ${f:-0}))
+if [[ $rc -ne 0 && ${f:-0} -eq 0 ]]; then
+	echo "!! the browser tests exited with status $rc before reporting their failures"
+	failed=$((failed + 1))
+fi
+for log in "$tmp"/logs/browser-*.log; do
+	[[ $rc -ne 0 && -f $log ]] && { echo "-- last lines of $(basename "$log")"; tail -15 "$log"; }
+done
+echo "screenshots of the pages the browser tests checked: $shots"
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
