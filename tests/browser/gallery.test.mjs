@@ -261,6 +261,10 @@ test('every page opens without console errors', async () => {
   assert.match(await row.textContent(), /image\/png/);
   await done('keys');
 
+  await go('/');
+  await page.waitForFunction(() => [...document.querySelectorAll('ul.grid img')].every(i => i.complete && i.naturalWidth > 0));
+  await done('gallery');
+
   await page.setViewportSize({ width: 390, height: 844 });
   await go('/');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
