@@ -4,6 +4,7 @@
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/http.h"
 #include "common/log.h"
@@ -263,10 +264,60 @@ static bool method_is(const char *method, const char *wanted)
 	       (strcmp(wanted, "GET") == 0 && strcmp(method, "HEAD") == 0);
 }
 
+/* Takes as long for every wrong token as for the right one, so timing does not reveal it. */
+static bool token_matches(const char *given, const char *token)
+{
+	size_t len = strlen(token), given_len = strlen(given);
+	unsigned diff = len != given_len;
+	for (size_t i = 0; i < len; i++)
+		diff |= (unsigned char)token[i] ^ (unsigned char)(i < given_len ? given[i] : 0);
+	return diff == 0;
+}
+
+static const char BEARER[] = "Bearer ";
+
+static bool authorized(const struct api *api, struct MHD_Connection *conn)
+{
+	if (!api->token || !*api->token)
+		return true;
+	const char *auth =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	return auth && strncasecmp(auth, BEARER, sizeof(BEARER) - 1) == 0 &&
+	       token_matches(auth + sizeof(BEARER) - 1, api->token);
+}
+
+static enum MHD_Result send_unauthorized(struct MHD_Connection *conn)
+{
+	struct buf body = BUF_INIT;
+	struct MHD_Response *r = NULL;
+	if (http_error_json(&body, MHD_HTTP_UNAUTHORIZED,
+			    "this cache wants its token: send Authorization: Bearer "
+			    "<GALLERY_MEMCACHE_TOKEN>"))
+		r = http_response_buf(&body, "application/json");
+	buf_free(&body);
+	if (r)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+	return http_queue(conn, MHD_HTTP_UNAUTHORIZED, r);
+}
+
+/* application/json, with or without parameters such as charset. */
+static bool is_json_type(struct MHD_Connection *conn)
+{
+	static const char JSON_TYPE[] = "application/json";
+	const char *type =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	size_t n = sizeof(JSON_TYPE) - 1;
+	return type && strncasecmp(type, JSON_TYPE, n) == 0 &&
+	       (type[n] == '\0' || type[n] == ';' || type[n] == ' ');
+}
+
 static enum MHD_Result start_request(struct api *api, struct MHD_Connection *conn,
 				     const char *url, const char *method, void **req_cls)
 {
 	const struct route *route = find_route(url);
+	/* /healthz stays open, for start scripts and load balancers that hold no token. */
+	if ((!route || route->fn != route_healthz) && !authorized(api, conn))
+		return send_unauthorized(conn);
 	if (!route)
 		return http_send_error(conn, MHD_HTTP_NOT_FOUND, "no route %s", url);
 	if (!method_is(method, route->method))
@@ -276,6 +327,9 @@ static enum MHD_Result start_request(struct api *api, struct MHD_Connection *con
 		return http_send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
 				       "the body is larger than the limit of %zu bytes",
 				       api->max_body_bytes);
+	if (route->json_body && !is_json_type(conn))
+		return http_send_error(conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+				       "send the body as Content-Type: application/json");
 	struct request *req = calloc(1, sizeof(*req));
 	if (!req)
 		return MHD_NO;
