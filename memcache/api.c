@@ -312,8 +312,12 @@ static bool is_json_type(struct MHD_Connection *conn)
 }
 
 static enum MHD_Result start_request(struct api *api, struct MHD_Connection *conn,
-				     const char *url, const char *method, void **req_cls)
+				     const char *url, const char *method, const char *version,
+				     void **req_cls)
 {
+	if (http_lacks_host(conn, version))
+		return http_send_error(conn, MHD_HTTP_BAD_REQUEST,
+				       "an HTTP/1.1 request needs a Host header");
 	const struct route *route = find_route(url);
 	/* /healthz stays open, for start scripts and load balancers that hold no token. */
 	if ((!route || route->fn != route_healthz) && !authorized(api, conn))
@@ -339,6 +343,22 @@ static enum MHD_Result start_request(struct api *api, struct MHD_Connection *con
 	return MHD_YES;
 }
 
+/* Whether a JSON text holds the escape \u0000 (a backslash that is itself escaped does not count). */
+static bool has_nul_escape(const char *s, size_t len)
+{
+	static const char NUL_ESCAPE[] = "u0000";
+	size_t n = sizeof(NUL_ESCAPE) - 1;
+	const char *end = s + len;
+	/* memchr jumps over the long runs of base64 that hold no backslash. */
+	for (const char *at = s; (at = memchr(at, '\\', (size_t)(end - at))); at += 2) {
+		if ((size_t)(end - at - 1) >= n && memcmp(at + 1, NUL_ESCAPE, n) == 0)
+			return true;
+		if (end - at < 2)
+			break;
+	}
+	return false;
+}
+
 static enum MHD_Result finish_request(struct api *api, struct MHD_Connection *conn,
 				      struct request *req)
 {
@@ -346,14 +366,24 @@ static enum MHD_Result finish_request(struct api *api, struct MHD_Connection *co
 		return http_send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
 				       "the body is larger than the limit of %zu bytes",
 				       api->max_body_bytes);
+	const char *data = req->body.buf.data;
+	size_t len = req->body.buf.len;
 	if (!req->route->json_body)
-		return req->route->fn(api, conn, NULL);
-	if (req->body.buf.len == 0)
+		return len ? http_send_error(conn, MHD_HTTP_BAD_REQUEST, "this route takes no body")
+			   : req->route->fn(api, conn, NULL);
+	if (len == 0)
 		return http_send_error(conn, MHD_HTTP_BAD_REQUEST,
 				       "the body is empty; send a JSON object");
-	cJSON *body = cJSON_ParseWithLength(req->body.buf.data, req->body.buf.len);
+	/* cJSON ends strings at a NUL, so a key holding one would stand for a shorter key. */
+	if (memchr(data, '\0', len) || has_nul_escape(data, len))
+		return http_send_error(conn, MHD_HTTP_BAD_REQUEST,
+				       "the body holds a NUL character; keys and values may not");
+	const char *end = NULL;
+	cJSON *body = cJSON_ParseWithLengthOpts(data, len, &end, false);
+	while (body && end < data + len && strchr(" \t\r\n", *end))
+		end++;
 	enum MHD_Result ret;
-	if (!body)
+	if (!body || end != data + len)
 		ret = http_send_error(conn, MHD_HTTP_BAD_REQUEST, "the body is not valid JSON");
 	else if (!cJSON_IsObject(body))
 		ret = http_send_error(conn, MHD_HTTP_BAD_REQUEST, "the body must be a JSON object");
@@ -367,11 +397,10 @@ enum MHD_Result api_handle(void *cls, struct MHD_Connection *conn, const char *u
 			   const char *method, const char *version, const char *upload_data,
 			   size_t *upload_data_size, void **req_cls)
 {
-	(void)version;
 	struct api *api = cls;
 	struct request *req = *req_cls;
 	if (!req)
-		return start_request(api, conn, url, method, req_cls);
+		return start_request(api, conn, url, method, version, req_cls);
 	if (*upload_data_size) {
 		http_body_feed(&req->body, upload_data, upload_data_size);
 		return MHD_YES;
