@@ -4,12 +4,14 @@
 #include "common/http.h"
 #include "common/log.h"
 #include "frontend/app.h"
+#include "frontend/csrf.h"
 #include "frontend/tpl.h"
 
 static const char *status_title(unsigned status)
 {
 	switch (status) {
 	case 400: return "Bad request";
+	case 403: return "Forbidden";
 	case 404: return "Not found";
 	case 405: return "Method not allowed";
 	case 413: return "Too large";
@@ -71,6 +73,10 @@ void reply_page_headers(struct MHD_Response *r)
 enum MHD_Result reply_page(struct app *app, struct request *req, unsigned status,
 			   const char *template_name, cJSON *data)
 {
+	char token[CSRF_TOKEN_LEN + 1];
+	bool fresh_token;
+	csrf_token(req->conn, token, &fresh_token);
+	cJSON_AddStringToObject(data, "csrf_token", token);
 	struct buf page = BUF_INIT;
 	struct MHD_Response *r = NULL;
 	if (data && tpl_render(app->templates, template_name, data, &page))
@@ -79,8 +85,11 @@ enum MHD_Result reply_page(struct app *app, struct request *req, unsigned status
 		log_error("cannot render template %s", template_name);
 	buf_free(&page);
 	cJSON_Delete(data);
-	if (r)
+	if (r) {
 		reply_page_headers(r);
+		if (fresh_token)
+			csrf_set_cookie(r, token);
+	}
 	add_allow(req, r, status);
 	return http_queue(req->conn, status, r);
 }

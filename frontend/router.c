@@ -7,6 +7,7 @@
 
 #include "common/http.h"
 #include "frontend/app.h"
+#include "frontend/csrf.h"
 #include "frontend/validate.h"
 
 enum body_kind {
@@ -211,6 +212,12 @@ enum MHD_Result router_handle(void *cls, struct MHD_Connection *conn, const char
 		return MHD_YES;
 	if (req->form && !req->problem.status && !form_finish(req->form))
 		form_failed(app, req);
+	/* Page forms come from our own pages; the API is for programs, which have no cookies. */
+	if (req->form && !req->problem.status && !req->route->api &&
+	    !csrf_form_ok(conn, form_field(req->form, CSRF_FIELD, NULL)))
+		problem_set(&req->problem, 403,
+			    "this form is out of date or came from another site; "
+			    "check it and send it again");
 	return answer(app, req);
 }
 

@@ -220,14 +220,15 @@ static void get_page(const char *path, struct reply *r)
 	fe_request("GET", path, HTML_HEADERS, r);
 }
 
-/* A POST of an urlencoded form, as a browser sends it. */
+/* A POST of an urlencoded form, as a browser sends it from our page (with its form token). */
 static void post_form(const char *path, const char *body, struct reply *r)
 {
-	char url[2 * URL_MAX], type[128];
+	char url[2 * URL_MAX], type[128], form[4096];
 	snprintf(url, sizeof(url), "%s%s", fe.url, path);
 	snprintf(type, sizeof(type), "Content-Type: %s", FORM_TYPE);
-	const char *headers[] = {type, HTML_HEADERS[0], NULL};
-	assert_true(http_request("POST", url, headers, body, strlen(body), r));
+	snprintf(form, sizeof(form), "%s&csrf_token=" HARNESS_CSRF_TOKEN, body);
+	const char *headers[] = {type, HTML_HEADERS[0], HARNESS_CSRF_COOKIE, NULL};
+	assert_true(http_request("POST", url, headers, form, strlen(form), r));
 }
 
 static void upload_ok(const char *key, const struct image *im)
@@ -327,7 +328,7 @@ static void expect_body_lacks(const struct reply *r, const char *text)
 static void expect_page(struct reply *r, long status)
 {
 	if (r->status != status)
-		fail_msg("expected a %ld page, got %ld: %.300s", status, r->status, r->body.data);
+		fail_msg("expected a %ld page, got %ld: %.3000s", status, r->status, r->body.data);
 	expect_header_starts(r, "Content-Type", "text/html");
 	expect_header_starts(r, "Content-Security-Policy", "default-src 'self'");
 	expect_header_starts(r, "X-Content-Type-Options", "nosniff");
@@ -1101,6 +1102,74 @@ static void test_cache_properties_clear_says_how_many(void **state)
 	image_free(&b);
 }
 
+static void test_form_pages_set_the_token_they_embed(void **state)
+{
+	(void)state;
+	struct reply r;
+	get_page("/upload_image", &r);
+	expect_page(&r, 200);
+	char cookie[256], field[128];
+	assert_non_null(reply_header(&r, "Set-Cookie", cookie, sizeof(cookie)));
+	assert_int_equal(strncmp(cookie, "gallery_csrf=", 13), 0);
+	assert_non_null(strstr(cookie, "SameSite=Strict"));
+	assert_non_null(strstr(cookie, "HttpOnly"));
+	snprintf(field, sizeof(field), "name=\"csrf_token\" value=\"%.32s\"", cookie + 13);
+	expect_body_has(&r, field);
+	reply_free(&r);
+	/* A browser that already holds a token keeps it. */
+	fe_request("GET", "/cache_properties", (const char *const[]){HARNESS_CSRF_COOKIE, NULL}, &r);
+	assert_null(reply_header(&r, "Set-Cookie", cookie, sizeof(cookie)));
+	expect_body_has(&r, "value=\"" HARNESS_CSRF_TOKEN "\"");
+	reply_free(&r);
+}
+
+/* A form posted from another site carries no token, or not the one in our cookie. */
+static void test_form_posts_without_the_token_are_refused(void **state)
+{
+	(void)state;
+	long long rows = properties_rows();
+	char url[2 * URL_MAX], type[128];
+	snprintf(url, sizeof(url), "%s/cache_properties", fe.url);
+	snprintf(type, sizeof(type), "Content-Type: %s", FORM_TYPE);
+	const char *no_cookie[] = {type, HTML_HEADERS[0], NULL};
+	const char *cookie[] = {type, HTML_HEADERS[0], HARNESS_CSRF_COOKIE, NULL};
+	const char *bodies[] = {
+	    "capacity=7&policy=LRU&action=save",
+	    "capacity=7&policy=LRU&action=save&csrf_token=ffffffffffffffffffffffffffffffff",
+	};
+	for (int with_cookie = 0; with_cookie < 2; with_cookie++) {
+		for (size_t i = 0; i < 2; i++) {
+			struct reply r;
+			assert_true(http_request("POST", url, with_cookie ? cookie : no_cookie,
+						 bodies[i], strlen(bodies[i]), &r));
+			expect_page(&r, 403);
+			expect_body_has(&r, "came from another site");
+			reply_free(&r);
+		}
+	}
+	assert_int_equal(properties_rows(), rows);
+
+	/* A whole, valid image upload posted to the page without a token stores nothing. */
+	struct image im = make_image(PNG);
+	struct stored before = stored_now();
+	struct buf body = BUF_INIT;
+	const char head[] = "--xyzzy\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\n"
+			    "forged\r\n--xyzzy\r\nContent-Disposition: form-data; name=\"file\"; "
+			    "filename=\"f.png\"\r\nContent-Type: image/png\r\n\r\n";
+	assert_true(buf_append(&body, head, strlen(head)) && buf_append(&body, im.bytes, im.len) &&
+		    buf_append(&body, "\r\n--xyzzy--\r\n", 13));
+	const char *multipart[] = {"Content-Type: multipart/form-data; boundary=xyzzy",
+				   HTML_HEADERS[0], NULL};
+	snprintf(url, sizeof(url), "%s/upload_image", fe.url);
+	struct reply r;
+	assert_true(http_request("POST", url, multipart, body.data, body.len, &r));
+	expect_page(&r, 403);
+	reply_free(&r);
+	buf_free(&body);
+	expect_nothing_stored(&before);
+	image_free(&im);
+}
+
 /* ---- 10, 12, 13: failures ---- */
 
 static void expect_healthz(const char *cache)
@@ -1417,6 +1486,8 @@ int main(void)
 	    cmocka_unit_test(test_cache_properties_refuses_bad_capacity),
 	    cmocka_unit_test(test_cache_properties_saves_and_applies),
 	    cmocka_unit_test(test_cache_properties_clear_says_how_many),
+	    cmocka_unit_test(test_form_pages_set_the_token_they_embed),
+	    cmocka_unit_test(test_form_posts_without_the_token_are_refused),
 	};
 	const struct CMUnitTest failures[] = {
 	    cmocka_unit_test_setup(test_healthz_says_whether_the_cache_answers,

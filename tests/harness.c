@@ -237,6 +237,13 @@ bool http_upload(const char *base, const char *path, const char *key, const void
 		return false;
 	curl_mime *form = curl_mime_init(curl);
 	curl_mimepart *part;
+	struct curl_slist *list = NULL;
+	if (strncmp(path, "/api/", 5) != 0) {
+		part = curl_mime_addpart(form);
+		curl_mime_name(part, "csrf_token");
+		curl_mime_data(part, HARNESS_CSRF_TOKEN, CURL_ZERO_TERMINATED);
+		list = curl_slist_append(list, HARNESS_CSRF_COOKIE);
+	}
 	if (key) {
 		part = curl_mime_addpart(form);
 		curl_mime_name(part, "key");
@@ -249,7 +256,6 @@ bool http_upload(const char *base, const char *path, const char *key, const void
 		curl_mime_filename(part, filename);
 	}
 	curl_easy_setopt(curl, CURLOPT_MIMEPOST, form);
-	struct curl_slist *list = NULL;
 	if (accept) {
 		snprintf(accept_header, sizeof(accept_header), "Accept: %s", accept);
 		list = curl_slist_append(list, accept_header);

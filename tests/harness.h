@@ -62,6 +62,13 @@ bool http_request(const char *method, const char *url, const char *const *header
  */
 bool http_upload(const char *base, const char *path, const char *key, const void *data,
 		 size_t len, const char *filename, const char *accept, struct reply *out);
+/*
+ * The form token that page form posts carry (the front end's gallery_csrf
+ * cookie and csrf_token field); http_upload sends both for paths outside /api/.
+ */
+#define HARNESS_CSRF_TOKEN "0123456789abcdef0123456789abcdef"
+#define HARNESS_CSRF_COOKIE "Cookie: gallery_csrf=" HARNESS_CSRF_TOKEN
+
 /* POST of a JSON text to base + path. */
 bool http_post_json(const char *base, const char *path, const char *json, struct reply *out);
 bool http_get(const char *base, const char *path, struct reply *out);
