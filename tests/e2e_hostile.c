@@ -709,6 +709,47 @@ static void add_protocol_cases(void)
 	free(big);
 }
 
+/* Page forms whose CSRF token is missing or does not match the cookie: 403, and nothing done. */
+static void add_csrf_cases(void)
+{
+	static const struct {
+		const char *cookie, *field;
+	} tokens[] = {
+		{NULL, NULL},
+		{CSRF_VALUE, NULL},
+		{NULL, CSRF_VALUE},
+		{CSRF_VALUE, "fedcba9876543210fedcba9876543210"},
+		{"0123456789ABCDEF0123456789ABCDEF", "0123456789ABCDEF0123456789ABCDEF"},
+		{"0123", "0123"},
+		{"<script>alert(1)</script>", "<script>alert(1)</script>"},
+	};
+	static const char *const forms[][2] = {
+		{"/cache_properties", "capacity=5&policy=LRU"},
+		{"/cache_properties", "action=clear"},
+		{"/image", "key=kept"},
+	};
+	char headers[512], body[512], enc[256];
+	for (size_t t = 0; t < sizeof(tokens) / sizeof(tokens[0]); t++) {
+		snprintf(headers, sizeof(headers), "%sContent-Type: application/x-www-form-urlencoded\r\n",
+			 HTML_ACCEPT);
+		if (tokens[t].cookie)
+			snprintf(headers + strlen(headers), sizeof(headers) - strlen(headers),
+				 "Cookie: gallery_csrf=%s\r\n", tokens[t].cookie);
+		size_t f = t % 3;
+		snprintf(body, sizeof(body), "%s", forms[f][1]);
+		if (tokens[t].field)
+			snprintf(body + strlen(body), sizeof(body) - strlen(body), "&csrf_token=%s",
+				 url_encode(tokens[t].field, strlen(tokens[t].field), enc, sizeof(enc)));
+		add_request(FRONTEND, 403, "POST", forms[f][0], headers, body, strlen(body));
+	}
+	const char *upload_parts[] = {"key", "csrf upload", "file", "\x89PNG\r\n\x1a\n0000"};
+	add_upload(403, "/upload_image", HTML_ACCEPT, upload_parts, 4);
+	const char *mismatched[] = {"csrf_token", "ffffffffffffffffffffffffffffffff", "key", "csrf upload",
+				    "file", "\x89PNG\r\n\x1a\n0000"};
+	snprintf(headers, sizeof(headers), "%s%s", HTML_ACCEPT, CSRF_COOKIE);
+	add_upload(403, "/upload_image", headers, mismatched, 6);
+}
+
 /* Page forms, with the CSRF cookie and field, so that each reaches the check it is about. */
 static void add_page_form_cases(void)
 {
@@ -742,6 +783,7 @@ static void add_page_form_cases(void)
 	}
 	const char *no_file[] = {"csrf_token", CSRF_VALUE, "key", "k"};
 	add_upload(400, "/upload_image", headers, no_file, 4);
+	add_csrf_cases();
 }
 
 /* ---- sending, and reading the answer ---- */
