@@ -26,6 +26,15 @@ export GALLERY_DATA_DIR=${GALLERY_DATA_DIR:-$var}
 export GALLERY_TEMPLATE_DIR=${GALLERY_TEMPLATE_DIR:-$root/templates}
 export GALLERY_STATIC_DIR=${GALLERY_STATIC_DIR:-$root/static}
 url=http://localhost:$frontend_port
+# memcache and the front end share a token, so that nothing else on the machine
+# (or the network, when memcache binds elsewhere) can use the cache.
+if [[ -z ${GALLERY_MEMCACHE_TOKEN:-} ]]; then
+	if [[ ! -s $var/memcache.token ]]; then
+		(umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$var/memcache.token")
+	fi
+	GALLERY_MEMCACHE_TOKEN=$(cat "$var/memcache.token")
+	export GALLERY_MEMCACHE_TOKEN
+fi
 
 alive() {
 	[[ -f $var/$1.pid ]] && kill -0 "$(cat "$var/$1.pid")" 2>/dev/null

@@ -7,6 +7,19 @@
 
 #include "log.h"
 
+/* Long enough not to be guessed; visible ASCII so that it fits in a header. */
+enum { TOKEN_MIN_BYTES = 16 };
+
+static bool token_ok(const char *token)
+{
+	if (!*token)
+		return true;
+	for (const char *c = token; *c; c++)
+		if (*c < '!' || *c > '~')
+			return false;
+	return strlen(token) >= TOKEN_MIN_BYTES;
+}
+
 static bool parse_long(const char *text, long min, long max, long *out)
 {
 	if (*text == '\0')
@@ -49,6 +62,12 @@ bool config_load(struct config *cfg, char *err, size_t errlen)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	CONFIG_FIELDS(CONFIG_LOAD)
+	if (!token_ok(cfg->memcache_token)) {
+		snprintf(err, errlen,
+			 "GALLERY_MEMCACHE_TOKEN must be at least %d visible ASCII characters "
+			 "(no spaces)", TOKEN_MIN_BYTES);
+		return false;
+	}
 	if (!log_set_level_name(cfg->log_level)) {
 		snprintf(err, errlen, "GALLERY_LOG_LEVEL must be debug, info, warn or error, not '%s'",
 			 cfg->log_level);

@@ -28,6 +28,12 @@
 	  "longest wait for one memcache call, in ms")                                           \
 	X(INT, memcache_max_body_mb, "GALLERY_MEMCACHE_MAX_BODY_MB", "32", 1, 4096,              \
 	  "largest request body memcache accepts, in MB")                                        \
+	X(STR, memcache_token, "GALLERY_MEMCACHE_TOKEN", "", 0, 0,                               \
+	  "shared secret memcache requires (Authorization: Bearer); needed off loopback")       \
+	X(INT, connection_timeout_s, "GALLERY_CONNECTION_TIMEOUT_S", "30", 1, 3600,              \
+	  "seconds a connection may stay silent before it is closed")                           \
+	X(INT, per_ip_connections, "GALLERY_PER_IP_CONNECTIONS", "128", 0, 100000,               \
+	  "open connections allowed from one address; 0 means no limit")                       \
 	X(INT, max_upload_mb, "GALLERY_MAX_UPLOAD_MB", "16", 1, 1024, "largest image upload, in MB") \
 	X(INT, stats_interval_s, "GALLERY_STATS_INTERVAL_S", "5", 1, 3600,                       \
 	  "seconds between cache_stats rows")                                                    \

@@ -47,6 +47,12 @@ void http_body_begin(struct http_body *body, struct MHD_Connection *conn, size_t
 		buf_reserve(&body->buf, (size_t)n);
 }
 
+bool http_lacks_host(struct MHD_Connection *conn, const char *version)
+{
+	return strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
+	       !MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+}
+
 bool http_error_json(struct buf *out, unsigned code, const char *message)
 {
 	cJSON *root = cJSON_CreateObject();

@@ -22,6 +22,9 @@ void http_body_feed(struct http_body *body, const char *data, size_t *size);
 /* True when the request announces a body larger than limit. */
 bool http_announces_too_large(struct MHD_Connection *conn, size_t limit);
 
+/* True for an HTTP/1.1 request without the Host header that HTTP/1.1 requires. */
+bool http_lacks_host(struct MHD_Connection *conn, const char *version);
+
 /* Builds {"success":"false","error":{"code":N,"message":"..."}}. */
 bool http_error_json(struct buf *out, unsigned code, const char *message);
 

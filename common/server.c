@@ -13,8 +13,8 @@
 #include "log.h"
 
 enum {
-	SERVER_CONNECTION_TIMEOUT_S = 30,
 	SERVER_DRAIN_POLL_MS = 20,
+	LOOPBACK_NET = 127,
 };
 
 static void stop_signals(sigset_t *set)
@@ -52,6 +52,15 @@ static void log_mhd_error(void *cls, const char *fmt, va_list ap)
 	log_warn("http: %s", line);
 }
 
+bool server_bind_is_loopback(const char *bind)
+{
+	struct in_addr v4;
+	struct in6_addr v6;
+	if (inet_pton(AF_INET, bind, &v4) == 1)
+		return (ntohl(v4.s_addr) >> 24) == LOOPBACK_NET;
+	return inet_pton(AF_INET6, bind, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
 struct MHD_Daemon *server_start(const struct server_params *p, char *err, size_t errlen)
 {
 	struct sockaddr_storage addr;
@@ -80,7 +89,13 @@ struct MHD_Daemon *server_start(const struct server_params *p, char *err, size_t
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
 		MHD_OPTION_NOTIFY_COMPLETED, p->completed, p->cls,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVER_CONNECTION_TIMEOUT_S,
+		/*
+		 * Each worker waits on epoll, so a slow client costs a connection, not a
+		 * thread; the timeout and the per-address limit bound how many one
+		 * client can hold.
+		 */
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)p->connection_timeout_s,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)p->per_ip_connections,
 		/* Options after the first MHD_OPTION_END are ignored. */
 		p->unescape ? MHD_OPTION_UNESCAPE_CALLBACK : MHD_OPTION_END, p->unescape, NULL,
 		MHD_OPTION_END);

@@ -3,12 +3,15 @@
 #define GALLERY_SERVER_H
 
 #include <microhttpd.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct server_params {
 	const char *bind; /* IPv4 or IPv6 address */
 	long port;
 	long threads; /* 0: one per core */
+	long connection_timeout_s; /* a connection silent this long is closed */
+	long per_ip_connections;   /* open connections from one address; 0: no limit */
 	MHD_AccessHandlerCallback handler;
 	MHD_RequestCompletedCallback completed;
 	void *cls; /* handed to both callbacks */
@@ -23,6 +26,9 @@ struct server_params {
 void server_block_signals(void);
 /* Returns the signal that asked us to stop. */
 int server_wait_for_signal(void);
+
+/* True for 127.0.0.0/8 and ::1: addresses no other machine can reach. */
+bool server_bind_is_loopback(const char *bind);
 
 struct MHD_Daemon *server_start(const struct server_params *p, char *err, size_t errlen);
 /* Stops accepting, lets requests in flight finish (up to grace_s), then stops. */

@@ -104,12 +104,8 @@ enum MHD_Result api_stats(struct app *app, struct request *req)
 {
 	const char *text = request_arg(req, "minutes");
 	long minutes = STATS_DEFAULT_MINUTES;
-	if (text) {
-		char *end;
-		minutes = strtol(text, &end, 10);
-		if (*text == '\0' || *end != '\0' || minutes < 1 || minutes > STATS_MAX_MINUTES)
-			return reply_error(app, req, 400, "minutes must be a whole number from 1 to 1440");
-	}
+	if (text && !whole_number_parse(text, strlen(text), 1, STATS_MAX_MINUTES, &minutes))
+		return reply_error(app, req, 400, "minutes must be a whole number from 1 to 1440");
 	cJSON *root = http_success_object();
 	cJSON *rows = cJSON_AddArrayToObject(root, "rows");
 	if (!rows) {

@@ -362,6 +362,15 @@ bool cache_client_init(const struct config *cfg)
 	/* "Expect:" drops Expect: 100-continue, which would hold a large put back. */
 	struct curl_slist *list = curl_slist_append(NULL, "Content-Type: application/json");
 	struct curl_slist *more = list ? curl_slist_append(list, "Expect:") : NULL;
+	if (more && *cfg->memcache_token) {
+		struct buf auth = BUF_INIT;
+		struct curl_slist *with_token = NULL;
+		if (buf_printf(&auth, "Authorization: Bearer %s", cfg->memcache_token))
+			with_token = curl_slist_append(more, auth.data);
+		buf_free(&auth);
+		if (!with_token)
+			list = more, more = NULL;
+	}
 	if (!more || !build_urls(cfg->memcache_url)) {
 		log_error("cache_client: out of memory");
 		curl_slist_free_all(more ? more : list);

@@ -48,6 +48,8 @@ int main(int argc, char **argv)
 		.bind = cfg.frontend_bind,
 		.port = cfg.frontend_port,
 		.threads = cfg.threads ? cfg.threads : THREADS_PER_CORE * sysconf(_SC_NPROCESSORS_ONLN),
+		.connection_timeout_s = cfg.connection_timeout_s,
+		.per_ip_connections = cfg.per_ip_connections,
 		.handler = router_handle,
 		.completed = router_completed,
 		.cls = &app,

@@ -22,6 +22,7 @@ enum {
 	CAPACITY_MAX_MB = 4096,
 	KEY_URL_MAX = 3 * KEY_MAX_BYTES + 1,
 	PATH_MAX_BYTES = 1024,
+	PAGE_MAX = 1000000,
 };
 
 static const double MB = 1048576.0;
@@ -205,17 +206,6 @@ enum MHD_Result page_image(struct app *app, struct request *req)
 	return reply_page(app, req, MHD_HTTP_OK, "image", data);
 }
 
-/* A whole number from a query argument, or fallback when absent or not one. */
-static long arg_number(const struct request *req, const char *name, long fallback)
-{
-	const char *text = request_arg(req, name);
-	if (!text || !*text)
-		return fallback;
-	char *end;
-	long v = strtol(text, &end, 10);
-	return *end == '\0' && v > 0 ? v : fallback;
-}
-
 static void add_pager(cJSON *data, long page, uint64_t total, const char *filter)
 {
 	long pages = (long)((total + KEYS_PER_PAGE - 1) / KEYS_PER_PAGE);
@@ -240,7 +230,12 @@ enum MHD_Result page_keys(struct app *app, struct request *req)
 		set_message(data, false, "The filter is longer than a key can be (255 bytes).");
 		return reply_page(app, req, MHD_HTTP_BAD_REQUEST, "keys", data);
 	}
-	long page = arg_number(req, "page", 1);
+	long page = 1;
+	const char *page_text = request_arg(req, "page");
+	if (page_text && !whole_number_parse(page_text, strlen(page_text), 1, PAGE_MAX, &page)) {
+		set_message(data, false, "The page must be a whole number from 1 to 1000000.");
+		return reply_page(app, req, MHD_HTTP_BAD_REQUEST, "keys", data);
+	}
 	cJSON_AddStringToObject(data, "q", filter);
 	cJSON *keys = cJSON_AddArrayToObject(data, "keys");
 	uint64_t total = 0;
@@ -255,29 +250,20 @@ enum MHD_Result page_keys(struct app *app, struct request *req)
 	return reply_page(app, req, MHD_HTTP_OK, "keys", data);
 }
 
-static bool parse_capacity(const char *text, long *mb)
-{
-	if (!text || !*text)
-		return false;
-	char *end;
-	long v = strtol(text, &end, 10);
-	if (*end != '\0' || v < 0 || v > CAPACITY_MAX_MB)
-		return false;
-	*mb = v;
-	return true;
-}
-
 /* Saves the form's capacity and policy; returns the status to answer with. */
 static unsigned save_properties(struct request *req, cJSON *data)
 {
-	const char *capacity = form_field(req->form, "capacity", NULL);
-	const char *policy = form_field(req->form, "policy", NULL);
+	size_t capacity_len = 0, policy_len = 0;
+	const char *capacity = form_field(req->form, "capacity", &capacity_len);
+	const char *policy = form_field(req->form, "policy", &policy_len);
 	long mb;
-	if (!parse_capacity(capacity, &mb)) {
+	if (!whole_number_parse(capacity, capacity_len, 0, CAPACITY_MAX_MB, &mb)) {
 		set_message(data, false, "Capacity must be a whole number of MB from 0 to 4096.");
 		return MHD_HTTP_BAD_REQUEST;
 	}
-	if (!policy || (strcmp(policy, "LRU") != 0 && strcmp(policy, "RR") != 0)) {
+	/* The lengths count too: a form value may hold a NUL, as in "RR%00". */
+	if (!policy || policy_len != strlen(policy) ||
+	    (strcmp(policy, "LRU") != 0 && strcmp(policy, "RR") != 0)) {
 		set_message(data, false, "Choose Least Recently Used or Random Replacement.");
 		return MHD_HTTP_BAD_REQUEST;
 	}

@@ -79,9 +79,10 @@ const char *request_arg(const struct request *req, const char *name)
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+/* Paths under /api/ that are no route answer as the API does too: in JSON. */
 bool request_is_api(const struct request *req)
 {
-	return req->route && req->route->api;
+	return req->route ? req->route->api : strncmp(req->url, "/api/", 5) == 0;
 }
 
 const char *request_allow(const struct request *req)
@@ -147,7 +148,7 @@ static void form_failed(struct app *app, struct request *req)
 }
 
 static enum MHD_Result first_call(struct app *app, struct MHD_Connection *conn, const char *url,
-				  const char *method, void **req_cls)
+				  const char *method, const char *version, void **req_cls)
 {
 	struct request *req = calloc(1, sizeof(*req));
 	if (!req)
@@ -156,6 +157,10 @@ static enum MHD_Result first_call(struct app *app, struct MHD_Connection *conn, 
 	req->conn = conn;
 	req->url = url;
 	req->method = method;
+	if (http_lacks_host(conn, version)) {
+		req->answered = true;
+		return reply_error(app, req, 400, "an HTTP/1.1 request needs a Host header");
+	}
 	req->route = find_route(url, &req->path_arg);
 	if (!req->route) {
 		req->answered = true;
@@ -182,11 +187,10 @@ enum MHD_Result router_handle(void *cls, struct MHD_Connection *conn, const char
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **req_cls)
 {
-	(void)version;
 	struct app *app = cls;
 	struct request *req = *req_cls;
 	if (!req)
-		return first_call(app, conn, url, method, req_cls);
+		return first_call(app, conn, url, method, version, req_cls);
 	if (*upload_data_size) {
 		req->body_bytes += *upload_data_size;
 		bool fed = req->problem.status || !req->form ||

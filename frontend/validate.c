@@ -162,6 +162,25 @@ size_t url_decode_inplace(char *s, size_t len)
 	return out;
 }
 
+bool whole_number_parse(const char *text, size_t len, long min, long max, long *out)
+{
+	if (!text || len == 0)
+		return false;
+	long v = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return false;
+		int digit = text[i] - '0';
+		if (v > (max - digit) / 10)
+			return false;
+		v = v * 10 + digit;
+	}
+	if (v < min)
+		return false;
+	*out = v;
+	return true;
+}
+
 /* ---- image types ---- */
 
 enum {

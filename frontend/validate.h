@@ -31,6 +31,13 @@ bool key_is_valid(const char *key, size_t len, char *err, size_t errlen);
  */
 size_t url_decode_inplace(char *s, size_t len);
 
+/*
+ * A whole number written in plain ASCII digits (no sign, space, or other
+ * base) from min to max. text holds len bytes, so that a NUL inside it makes
+ * it no number. False when it is not one, or out of range.
+ */
+bool whole_number_parse(const char *text, size_t len, long min, long max, long *out);
+
 enum image_type { IMAGE_UNKNOWN, IMAGE_JPEG, IMAGE_PNG, IMAGE_GIF, IMAGE_WEBP };
 
 /* How many leading bytes image_sniff needs at most. */

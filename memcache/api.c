@@ -4,6 +4,7 @@
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/http.h"
 #include "common/log.h"
@@ -263,10 +264,64 @@ static bool method_is(const char *method, const char *wanted)
 	       (strcmp(wanted, "GET") == 0 && strcmp(method, "HEAD") == 0);
 }
 
-static enum MHD_Result start_request(struct api *api, struct MHD_Connection *conn,
-				     const char *url, const char *method, void **req_cls)
+/* Takes as long for every wrong token as for the right one, so timing does not reveal it. */
+static bool token_matches(const char *given, const char *token)
 {
+	size_t len = strlen(token), given_len = strlen(given);
+	unsigned diff = len != given_len;
+	for (size_t i = 0; i < len; i++)
+		diff |= (unsigned char)token[i] ^ (unsigned char)(i < given_len ? given[i] : 0);
+	return diff == 0;
+}
+
+static const char BEARER[] = "Bearer ";
+
+static bool authorized(const struct api *api, struct MHD_Connection *conn)
+{
+	if (!api->token || !*api->token)
+		return true;
+	const char *auth =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	return auth && strncasecmp(auth, BEARER, sizeof(BEARER) - 1) == 0 &&
+	       token_matches(auth + sizeof(BEARER) - 1, api->token);
+}
+
+static enum MHD_Result send_unauthorized(struct MHD_Connection *conn)
+{
+	struct buf body = BUF_INIT;
+	struct MHD_Response *r = NULL;
+	if (http_error_json(&body, MHD_HTTP_UNAUTHORIZED,
+			    "this cache wants its token: send Authorization: Bearer "
+			    "<GALLERY_MEMCACHE_TOKEN>"))
+		r = http_response_buf(&body, "application/json");
+	buf_free(&body);
+	if (r)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+	return http_queue(conn, MHD_HTTP_UNAUTHORIZED, r);
+}
+
+/* application/json, with or without parameters such as charset. */
+static bool is_json_type(struct MHD_Connection *conn)
+{
+	static const char JSON_TYPE[] = "application/json";
+	const char *type =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	size_t n = sizeof(JSON_TYPE) - 1;
+	return type && strncasecmp(type, JSON_TYPE, n) == 0 &&
+	       (type[n] == '\0' || type[n] == ';' || type[n] == ' ');
+}
+
+static enum MHD_Result start_request(struct api *api, struct MHD_Connection *conn,
+				     const char *url, const char *method, const char *version,
+				     void **req_cls)
+{
+	if (http_lacks_host(conn, version))
+		return http_send_error(conn, MHD_HTTP_BAD_REQUEST,
+				       "an HTTP/1.1 request needs a Host header");
 	const struct route *route = find_route(url);
+	/* /healthz stays open, for start scripts and load balancers that hold no token. */
+	if ((!route || route->fn != route_healthz) && !authorized(api, conn))
+		return send_unauthorized(conn);
 	if (!route)
 		return http_send_error(conn, MHD_HTTP_NOT_FOUND, "no route %s", url);
 	if (!method_is(method, route->method))
@@ -276,6 +331,9 @@ static enum MHD_Result start_request(struct api *api, struct MHD_Connection *con
 		return http_send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
 				       "the body is larger than the limit of %zu bytes",
 				       api->max_body_bytes);
+	if (route->json_body && !is_json_type(conn))
+		return http_send_error(conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+				       "send the body as Content-Type: application/json");
 	struct request *req = calloc(1, sizeof(*req));
 	if (!req)
 		return MHD_NO;
@@ -285,6 +343,22 @@ static enum MHD_Result start_request(struct api *api, struct MHD_Connection *con
 	return MHD_YES;
 }
 
+/* Whether a JSON text holds the escape \u0000 (a backslash that is itself escaped does not count). */
+static bool has_nul_escape(const char *s, size_t len)
+{
+	static const char NUL_ESCAPE[] = "u0000";
+	size_t n = sizeof(NUL_ESCAPE) - 1;
+	const char *end = s + len;
+	/* memchr jumps over the long runs of base64 that hold no backslash. */
+	for (const char *at = s; (at = memchr(at, '\\', (size_t)(end - at))); at += 2) {
+		if ((size_t)(end - at - 1) >= n && memcmp(at + 1, NUL_ESCAPE, n) == 0)
+			return true;
+		if (end - at < 2)
+			break;
+	}
+	return false;
+}
+
 static enum MHD_Result finish_request(struct api *api, struct MHD_Connection *conn,
 				      struct request *req)
 {
@@ -292,14 +366,24 @@ static enum MHD_Result finish_request(struct api *api, struct MHD_Connection *co
 		return http_send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
 				       "the body is larger than the limit of %zu bytes",
 				       api->max_body_bytes);
+	const char *data = req->body.buf.data;
+	size_t len = req->body.buf.len;
 	if (!req->route->json_body)
-		return req->route->fn(api, conn, NULL);
-	if (req->body.buf.len == 0)
+		return len ? http_send_error(conn, MHD_HTTP_BAD_REQUEST, "this route takes no body")
+			   : req->route->fn(api, conn, NULL);
+	if (len == 0)
 		return http_send_error(conn, MHD_HTTP_BAD_REQUEST,
 				       "the body is empty; send a JSON object");
-	cJSON *body = cJSON_ParseWithLength(req->body.buf.data, req->body.buf.len);
+	/* cJSON ends strings at a NUL, so a key holding one would stand for a shorter key. */
+	if (memchr(data, '\0', len) || has_nul_escape(data, len))
+		return http_send_error(conn, MHD_HTTP_BAD_REQUEST,
+				       "the body holds a NUL character; keys and values may not");
+	const char *end = NULL;
+	cJSON *body = cJSON_ParseWithLengthOpts(data, len, &end, false);
+	while (body && end < data + len && strchr(" \t\r\n", *end))
+		end++;
 	enum MHD_Result ret;
-	if (!body)
+	if (!body || end != data + len)
 		ret = http_send_error(conn, MHD_HTTP_BAD_REQUEST, "the body is not valid JSON");
 	else if (!cJSON_IsObject(body))
 		ret = http_send_error(conn, MHD_HTTP_BAD_REQUEST, "the body must be a JSON object");
@@ -313,11 +397,10 @@ enum MHD_Result api_handle(void *cls, struct MHD_Connection *conn, const char *u
 			   const char *method, const char *version, const char *upload_data,
 			   size_t *upload_data_size, void **req_cls)
 {
-	(void)version;
 	struct api *api = cls;
 	struct request *req = *req_cls;
 	if (!req)
-		return start_request(api, conn, url, method, req_cls);
+		return start_request(api, conn, url, method, version, req_cls);
 	if (*upload_data_size) {
 		http_body_feed(&req->body, upload_data, upload_data_size);
 		return MHD_YES;

@@ -12,6 +12,8 @@ struct api {
 	struct cache *cache;
 	struct cache_sql *sql;
 	size_t max_body_bytes;
+	/* When not empty, every route but /healthz wants "Authorization: Bearer <token>". */
+	const char *token;
 };
 
 /* libmicrohttpd callbacks; cls is a struct api. */

@@ -49,6 +49,12 @@ int main(int argc, char **argv)
 		return exit_code;
 	exit_code = EXIT_FAILURE;
 	char err[512];
+	if (!server_bind_is_loopback(cfg.memcache_bind) && !*cfg.memcache_token) {
+		log_error("memcache: GALLERY_MEMCACHE_BIND is %s, which other machines can reach; "
+			  "set GALLERY_MEMCACHE_TOKEN (the front end sends it) or bind 127.0.0.1",
+			  cfg.memcache_bind);
+		return exit_code;
+	}
 	mallopt(M_MMAP_THRESHOLD, LARGE_ALLOCATION_BYTES);
 	server_block_signals();
 	db_library_init();
@@ -65,11 +71,14 @@ int main(int argc, char **argv)
 	struct stats_timer *timer = stats_timer_start(cache, sql, (unsigned)cfg.stats_interval_s);
 	if (!timer)
 		goto out_destroy_cache;
-	struct api api = {cache, sql, (size_t)cfg.memcache_max_body_mb * CACHE_BYTES_PER_MB};
+	struct api api = {cache, sql, (size_t)cfg.memcache_max_body_mb * CACHE_BYTES_PER_MB,
+			  cfg.memcache_token};
 	struct server_params params = {
 		.bind = cfg.memcache_bind,
 		.port = cfg.memcache_port,
 		.threads = cfg.threads,
+		.connection_timeout_s = cfg.connection_timeout_s,
+		.per_ip_connections = cfg.per_ip_connections,
 		.handler = api_handle,
 		.completed = api_completed,
 		.cls = &api,
@@ -79,8 +88,9 @@ int main(int argc, char **argv)
 		log_error("memcache: %s", err);
 		goto out_stop_timer;
 	}
-	log_info("memcache listening on %s:%ld, capacity %zu bytes, policy %s", cfg.memcache_bind,
-		 cfg.memcache_port, capacity, cache_policy_name(policy));
+	log_info("memcache listening on %s:%ld, capacity %zu bytes, policy %s, %s", cfg.memcache_bind,
+		 cfg.memcache_port, capacity, cache_policy_name(policy),
+		 *cfg.memcache_token ? "token required" : "no token");
 
 	int sig = server_wait_for_signal();
 	log_info("memcache stopping on signal %d", sig);
