@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -61,7 +63,37 @@ bool server_bind_is_loopback(const char *bind)
 	return inet_pton(AF_INET6, bind, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
-struct MHD_Daemon *server_start(const struct server_params *p, char *err, size_t errlen)
+struct server {
+	struct MHD_Daemon *daemon;
+	MHD_AccessHandlerCallback handler;
+	MHD_RequestCompletedCallback completed;
+	void *cls;
+	/* Requests between their first call and their completion; idle keep-alive connections hold none. */
+	atomic_long in_flight;
+};
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+			      const char *method, const char *version, const char *upload_data,
+			      size_t *upload_data_size, void **req_cls)
+{
+	struct server *s = cls;
+	/* Both daemons either answer on the first call or set *req_cls there. */
+	if (!*req_cls)
+		atomic_fetch_add(&s->in_flight, 1);
+	return s->handler(s->cls, conn, url, method, version, upload_data, upload_data_size,
+			  req_cls);
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	struct server *s = cls;
+	if (s->completed)
+		s->completed(s->cls, conn, req_cls, toe);
+	atomic_fetch_sub(&s->in_flight, 1);
+}
+
+struct server *server_start(const struct server_params *p, char *err, size_t errlen)
 {
 	struct sockaddr_storage addr;
 	memset(&addr, 0, sizeof(addr));
@@ -83,12 +115,21 @@ struct MHD_Daemon *server_start(const struct server_params *p, char *err, size_t
 	long threads = p->threads > 0 ? p->threads : sysconf(_SC_NPROCESSORS_ONLN);
 	if (threads < 1)
 		threads = 1;
-	struct MHD_Daemon *d = MHD_start_daemon(
-		flags, (uint16_t)p->port, NULL, NULL, p->handler, p->cls,
+	struct server *s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->handler = p->handler;
+	s->completed = p->completed;
+	s->cls = p->cls;
+	atomic_init(&s->in_flight, 0);
+	s->daemon = MHD_start_daemon(
+		flags, (uint16_t)p->port, NULL, NULL, handle, s,
 		MHD_OPTION_EXTERNAL_LOGGER, log_mhd_error, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
-		MHD_OPTION_NOTIFY_COMPLETED, p->completed, p->cls,
+		MHD_OPTION_NOTIFY_COMPLETED, completed, s,
 		/*
 		 * Each worker waits on epoll, so a slow client costs a connection, not a
 		 * thread; the timeout and the per-address limit bound how many one
@@ -99,26 +140,28 @@ struct MHD_Daemon *server_start(const struct server_params *p, char *err, size_t
 		/* Options after the first MHD_OPTION_END are ignored. */
 		p->unescape ? MHD_OPTION_UNESCAPE_CALLBACK : MHD_OPTION_END, p->unescape, NULL,
 		MHD_OPTION_END);
-	if (!d)
+	if (!s->daemon) {
 		snprintf(err, errlen, "cannot listen on %s port %ld (in use, or not an address "
 			 "of this machine)", p->bind, p->port);
-	return d;
+		free(s);
+		return NULL;
+	}
+	return s;
 }
 
-void server_stop(struct MHD_Daemon *d, unsigned grace_s)
+void server_stop(struct server *s, unsigned grace_s)
 {
-	if (!d)
+	if (!s)
 		return;
-	MHD_socket listener = MHD_quiesce_daemon(d);
+	MHD_socket listener = MHD_quiesce_daemon(s->daemon);
 	if (listener != MHD_INVALID_SOCKET)
 		close(listener);
 	struct timespec pause = {0, SERVER_DRAIN_POLL_MS * 1000000L};
 	for (unsigned waited_ms = 0; waited_ms < grace_s * 1000; waited_ms += SERVER_DRAIN_POLL_MS) {
-		const union MHD_DaemonInfo *info =
-			MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-		if (!info || info->num_connections == 0)
+		if (atomic_load(&s->in_flight) <= 0)
 			break;
 		nanosleep(&pause, NULL);
 	}
-	MHD_stop_daemon(d);
+	MHD_stop_daemon(s->daemon);
+	free(s);
 }

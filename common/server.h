@@ -30,8 +30,13 @@ int server_wait_for_signal(void);
 /* True for 127.0.0.0/8 and ::1: addresses no other machine can reach. */
 bool server_bind_is_loopback(const char *bind);
 
-struct MHD_Daemon *server_start(const struct server_params *p, char *err, size_t errlen);
-/* Stops accepting, lets requests in flight finish (up to grace_s), then stops. */
-void server_stop(struct MHD_Daemon *d, unsigned grace_s);
+/* A running daemon; NULL with a reason in err when it cannot listen. */
+struct server;
+struct server *server_start(const struct server_params *p, char *err, size_t errlen);
+/*
+ * Stops accepting, lets requests in flight finish (up to grace_s), then closes
+ * every connection, idle keep-alive ones included, and frees s.
+ */
+void server_stop(struct server *s, unsigned grace_s);
 
 #endif

@@ -55,8 +55,8 @@ int main(int argc, char **argv)
 		.cls = &app,
 		.unescape = router_unescape,
 	};
-	struct MHD_Daemon *daemon = server_start(&params, err, sizeof(err));
-	if (!daemon) {
+	struct server *server = server_start(&params, err, sizeof(err));
+	if (!server) {
 		log_error("frontend: %s", err);
 		goto out_close_images;
 	}
@@ -65,7 +65,7 @@ int main(int argc, char **argv)
 
 	int sig = server_wait_for_signal();
 	log_info("frontend stopping on signal %d", sig);
-	server_stop(daemon, SHUTDOWN_GRACE_S);
+	server_stop(server, SHUTDOWN_GRACE_S);
 	exit_code = EXIT_SUCCESS;
 out_close_images:
 	images_close(app.images);

@@ -83,8 +83,8 @@ int main(int argc, char **argv)
 		.completed = api_completed,
 		.cls = &api,
 	};
-	struct MHD_Daemon *daemon = server_start(&params, err, sizeof(err));
-	if (!daemon) {
+	struct server *server = server_start(&params, err, sizeof(err));
+	if (!server) {
 		log_error("memcache: %s", err);
 		goto out_stop_timer;
 	}
@@ -94,7 +94,7 @@ int main(int argc, char **argv)
 
 	int sig = server_wait_for_signal();
 	log_info("memcache stopping on signal %d", sig);
-	server_stop(daemon, SHUTDOWN_GRACE_S);
+	server_stop(server, SHUTDOWN_GRACE_S);
 	exit_code = EXIT_SUCCESS;
 out_stop_timer:
 	stats_timer_stop(timer);
