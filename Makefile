@@ -25,7 +25,7 @@ PROGRAMS = $(BIN)/memcache $(BIN)/frontend
 TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate \
 	$(BIN)/tests/unit_storage \
 	$(BIN)/tests/e2e_memcache $(BIN)/tests/e2e_cache_client $(BIN)/tests/e2e_start \
-	$(BIN)/tests/e2e_frontend
+	$(BIN)/tests/e2e_frontend $(BIN)/tests/e2e_faults
 
 .PHONY: all tests deps test asan bench-memcache bench clean
 all: $(PROGRAMS)
@@ -75,6 +75,10 @@ $(BIN)/tests/e2e_start: $(call objs,tests/e2e_start.o frontend/b64.o $(TEST_LIB)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 $(BIN)/tests/e2e_frontend: $(call objs,tests/e2e_frontend.o frontend/b64.o $(TEST_LIB) $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BIN)/tests/e2e_faults: $(call objs,tests/e2e_faults.o frontend/b64.o $(TEST_LIB) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
