@@ -352,8 +352,9 @@ static bool store(struct images_upload *u, struct image_row *row, char *old_loca
 	}
 	pthread_mutex_t *lock = stripe_of(u->im, row->sha256);
 	pthread_mutex_lock(lock);
-	bool ok = storage_upload_commit(u->file, image_type_ext(u->type), row->location, err,
-					sizeof(err));
+	bool created = false, in_doubt = false, ask_catalog = false;
+	bool ok = storage_upload_commit(u->file, image_type_ext(u->type), row->location, &created,
+					err, sizeof(err));
 	if (!ok) {
 		bool full = storage_disk_full(errno);
 		log_error("upload: %s", err);
@@ -361,12 +362,25 @@ static bool store(struct images_upload *u, struct image_row *row, char *old_loca
 			disk_full(p);
 		else
 			problem_set(p, 500, "the file could not be saved");
-	} else if (catalog_upsert(row, old_location) != DB_OK) {
+	} else if (catalog_upsert(row, old_location, &in_doubt) != DB_OK) {
 		ok = unavailable(p);
+		/*
+		 * Under the stripe lock no row can name a file this upload has just
+		 * made, so it goes at once: a database outage must not fill the disk
+		 * with files of refused uploads. When the COMMIT was lost in doubt,
+		 * or the file was an existing copy, only the catalog can tell.
+		 */
+		if (created && !in_doubt) {
+			if (!storage_remove(u->im->storage, row->location))
+				log_warn("cannot remove unused image file %s: %s", row->location,
+					 strerror(errno));
+		} else {
+			ask_catalog = true;
+		}
 	}
 	pthread_mutex_unlock(lock);
-	/* A file without a row (the commit failed) is swept as an orphan. */
-	if (!ok && row->location[0])
+	/* A file the catalog cannot vouch for now is swept as an orphan at a later start. */
+	if (ask_catalog)
 		remove_if_orphan(u->im, row->location);
 	return ok;
 }

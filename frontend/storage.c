@@ -495,10 +495,11 @@ static bool claim_existing(struct storage *s, const char *location)
 }
 
 bool storage_upload_commit(struct storage_upload *u, const char *ext,
-			   char location[STORAGE_LOCATION_MAX], char *err, size_t errlen)
+			   char location[STORAGE_LOCATION_MAX], bool *created, char *err,
+			   size_t errlen)
 {
 	struct storage *s = u->s;
-	bool ok = false;
+	bool ok = false, renamed = false;
 	if (!u->finished) {
 		set_err(err, errlen, 0, "upload committed before it was finished");
 		goto out_abort;
@@ -537,6 +538,7 @@ bool storage_upload_commit(struct storage_upload *u, const char *ext,
 		goto out_abort;
 	} else {
 		u->tmp_name[0] = '\0'; /* gone from tmp/: nothing left to remove */
+		renamed = true;
 	}
 	/*
 	 * Synced in both cases: an existing file may be one another thread has
@@ -548,6 +550,8 @@ bool storage_upload_commit(struct storage_upload *u, const char *ext,
 		goto out_abort;
 	}
 	memcpy(location, loc, sizeof(loc));
+	if (created)
+		*created = renamed;
 	ok = true;
 out_abort:;
 	int saved = errno; /* for the caller, which tells a full disk from other failures */

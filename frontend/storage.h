@@ -42,11 +42,13 @@ bool storage_upload_finish(struct storage_upload *u, char sha256_hex[STORAGE_SHA
 /*
  * Moves the finished file to its content address (or drops it when that file
  * already exists: equal bytes share one file), fsyncs the folder, writes the
- * relative location, and frees u. On failure (errno set) the temporary file is
- * removed.
+ * relative location, and frees u. *created (when not NULL) says whether the
+ * file at location is this upload's own, new one. On failure (errno set) the
+ * temporary file is removed.
  */
 bool storage_upload_commit(struct storage_upload *u, const char *ext,
-			   char location[STORAGE_LOCATION_MAX], char *err, size_t errlen);
+			   char location[STORAGE_LOCATION_MAX], bool *created, char *err,
+			   size_t errlen);
 /* Removes the temporary file and frees u. */
 void storage_upload_abort(struct storage_upload *u);
 

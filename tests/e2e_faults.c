@@ -2,7 +2,8 @@
  * e2e_faults: what people and API clients see while the gallery is hurt:
  * memcache killed, MariaDB stopped, the front end killed, the disk full.
  * Each test loads the real daemons from several client threads, prints its
- * figures and checks every answer.
+ * figures and checks every answer. FAULTS_ONLY=<pattern> runs only the tests
+ * whose names match.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -157,8 +158,9 @@ enum outcome {
 	OUTCOMES
 };
 
-static const char *const OUTCOME_NAMES[OUTCOMES] = {"200", "503", "507", "wrong bytes",
-						    "other", "no answer"};
+static const char *const OUTCOME_NAMES[OUTCOMES] = {
+    "200", "503", "507", "wrong bytes", "other", "no answer",
+};
 
 /* A 200 answer's body is what the request should give: bytes for /raw, base64 for the API. */
 static bool body_is(const struct reply *r, const char *path, const struct buf *expected)
@@ -174,7 +176,8 @@ static bool body_is(const struct reply *r, const char *path, const struct buf *e
 		return false;
 	struct buf bytes = BUF_INIT;
 	bool same = b64_decode(r->body.data + head, r->body.len - head - tail, &bytes) &&
-		    bytes.len == expected->len && memcmp(bytes.data, expected->data, bytes.len) == 0;
+		    bytes.len == expected->len &&
+		    memcmp(bytes.data, expected->data, bytes.len) == 0;
 	buf_free(&bytes);
 	return same;
 }
@@ -229,13 +232,13 @@ struct client {
 	/* The crash test's record: for each upload, whether it answered success. */
 	unsigned uploads;
 	bool succeeded[CRASH_MAX_UPLOADS_PER_CLIENT];
-	bool answered[CRASH_MAX_UPLOADS_PER_CLIENT];
 };
 
 static struct client clients[CLIENTS];
 static atomic_bool load_stop;
+static atomic_long crash_confirmed; /* uploads that answered success, for the main thread */
 static atomic_int load_phase;
-/* The database test: cold keys are read only once the outage begins, so memcache never holds them. */
+/* Database test: cold keys are read only once the outage begins, so memcache never holds them. */
 static bool load_reads_cold;
 static struct buf preloaded[PRELOADED];
 
@@ -282,8 +285,8 @@ static enum outcome timed_upload(struct client *c, const char *key, const struct
 	int started = atomic_load(&load_phase);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	struct reply r;
-	bool answered = http_upload(fe.url, "/api/upload", key, image->data, image->len,
-				    "photo.png", NULL, &r);
+	bool answered =
+	    http_upload(fe.url, "/api/upload", key, image->data, image->len, "photo.png", NULL, &r);
 	enum outcome out = outcome_of(answered, &r, "/api/upload", NULL);
 	record(c, started, OP_UPLOAD, out, &t0, "/api/upload", &r);
 	reply_free(&r);
@@ -366,9 +369,11 @@ static void stop_clients(struct tally *total, char *example, size_t size)
 		for (int ph = 0; ph < PHASES; ph++)
 			for (int op = 0; op < OPS; op++) {
 				for (int out = 0; out < OUTCOMES; out++)
-					total->count[ph][op][out] += clients[i].tally.count[ph][op][out];
+					total->count[ph][op][out] +=
+					    clients[i].tally.count[ph][op][out];
 				if (clients[i].tally.longest_ms[ph][op] > total->longest_ms[ph][op])
-					total->longest_ms[ph][op] = clients[i].tally.longest_ms[ph][op];
+					total->longest_ms[ph][op] =
+					    clients[i].tally.longest_ms[ph][op];
 			}
 		if (!example[0] && clients[i].example[0])
 			snprintf(example, size, "%s", clients[i].example);
@@ -412,15 +417,16 @@ static long phase_longest_ms(const struct tally *t, enum phase ph)
 static void print_tally(const char *test, const struct tally *t)
 {
 	for (int ph = 0; ph < PHASES; ph++) {
-		print_message("%s: %s: %ld requests, longest answer %ld ms\n", test, PHASE_NAMES[ph],
-			      phase_total(t, ph), phase_longest_ms(t, ph));
+		print_message("%s: %s: %ld requests, longest answer %ld ms\n", test,
+			      PHASE_NAMES[ph], phase_total(t, ph), phase_longest_ms(t, ph));
 		for (int op = 0; op < OPS; op++) {
 			if (op_total(t, ph, op) == 0)
 				continue;
 			char line[256];
 			int n = snprintf(line, sizeof(line), "%s: %s:   %-20s %6ld:", test,
 					 PHASE_NAMES[ph], OP_NAMES[op], op_total(t, ph, op));
-			for (int out = 0; out < OUTCOMES && n > 0 && (size_t)n < sizeof(line); out++)
+			for (int out = 0; out < OUTCOMES && n > 0 && (size_t)n < sizeof(line);
+			     out++)
 				if (t->count[ph][op][out])
 					n += snprintf(line + n, sizeof(line) - (size_t)n, " %s %ld",
 						      OUTCOME_NAMES[out], t->count[ph][op][out]);
@@ -472,8 +478,8 @@ static void expect_read(const char *key, const struct buf *expected)
 static void upload_ok_at(const char *base, const char *key, const struct buf *image)
 {
 	struct reply r;
-	assert_true(http_upload(base, "/api/upload", key, image->data, image->len, "photo.png",
-				NULL, &r));
+	assert_true(
+	    http_upload(base, "/api/upload", key, image->data, image->len, "photo.png", NULL, &r));
 	if (r.status != 200 || strcmp(r.body.data, UPLOAD_OK) != 0)
 		fail_msg("upload of '%s' answered %ld %.300s", key, r.status, r.body.data);
 	reply_free(&r);
@@ -505,7 +511,8 @@ static long long memcache_stat(const char *field)
 	char pattern[64];
 	snprintf(pattern, sizeof(pattern), "\"%s\":", field);
 	const char *at;
-	if (http_get(mc.url, "/stats", &r) && r.status == 200 && (at = strstr(r.body.data, pattern)))
+	if (http_get(mc.url, "/stats", &r) && r.status == 200 &&
+	    (at = strstr(r.body.data, pattern)))
 		v = strtoll(at + strlen(pattern), NULL, 10);
 	reply_free(&r);
 	return v;
@@ -524,6 +531,62 @@ static long files_in(const char *sub)
 	char dir[DIR_PATH_MAX + 16];
 	snprintf(dir, sizeof(dir), "%s/%s", data_dir, sub);
 	return count_files(dir);
+}
+
+/* Whether an image file's name could be one the front end makes: hex, a dot, letters. */
+static bool is_content_name(const char *name)
+{
+	size_t n = strspn(name, "0123456789abcdef");
+	return n == 64 && name[n] == '.' && name[n + 1] &&
+	       strspn(name + n + 1, "abcdefghijklmnopqrstuvwxyz") == strlen(name + n + 1);
+}
+
+struct image_files {
+	long files, without_row;
+};
+
+/* Every file under images/: how many, how many no row names; age_s > 0 sets their mtime back. */
+static struct image_files scan_images(long age_s)
+{
+	struct image_files found = {0, 0};
+	char images[DIR_PATH_MAX + 16];
+	snprintf(images, sizeof(images), "%s/images", data_dir);
+	DIR *top = opendir(images);
+	assert_non_null(top);
+	struct dirent *sub;
+	while ((sub = readdir(top))) {
+		if (sub->d_name[0] == '.')
+			continue;
+		char path[DIR_PATH_MAX + 16 + sizeof(sub->d_name)];
+		snprintf(path, sizeof(path), "%s/%s", images, sub->d_name);
+		DIR *d = opendir(path);
+		assert_non_null(d);
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			if (e->d_name[0] == '.')
+				continue;
+			if (!is_content_name(e->d_name))
+				fail_msg("an unexpected file in %s: %s", path, e->d_name);
+			found.files++;
+			char query[128 + 2 * sizeof(e->d_name)];
+			snprintf(query, sizeof(query),
+				 "SELECT COUNT(*) FROM images WHERE location = '%s/%s'",
+				 sub->d_name, e->d_name);
+			long long rows = sql_scalar(query);
+			assert_true(rows >= 0);
+			found.without_row += rows == 0;
+			if (age_s > 0) {
+				struct timespec times[2];
+				clock_gettime(CLOCK_REALTIME, &times[0]);
+				times[0].tv_sec -= age_s;
+				times[1] = times[0];
+				assert_int_equal(utimensat(dirfd(d), e->d_name, times, 0), 0);
+			}
+		}
+		closedir(d);
+	}
+	closedir(top);
+	return found;
 }
 
 /* ---- per test: a fresh memcache, front end, DATA_DIR and images table ---- */
@@ -655,6 +718,15 @@ static void test_database_stopped_under_load_answers_503_quickly(void **state)
 	assert_true(daemon_alive(&fe) && daemon_alive(&mc));
 	assert_int_equal(fe.pid, fe_pid);
 	assert_int_equal(mc.pid, mc_pid);
+	/*
+	 * A refused upload leaves no file behind, except one whose COMMIT was cut
+	 * by the shutdown: whether its row exists only the database can say, so
+	 * its file stays for a later sweep. Each client has one upload in flight.
+	 */
+	struct image_files files = scan_images(0);
+	print_message("database stopped: %ld image files, %ld of them without a row\n", files.files,
+		      files.without_row);
+	assert_true(files.without_row <= CLIENTS);
 	struct buf image = BUF_INIT;
 	image_of(upload_seed(CLIENTS, 1), &image);
 	upload_ok("after-the-outage", &image);
@@ -676,80 +748,15 @@ static void *upload_until_stopped(void *arg)
 		unsigned seq = c->uploads++;
 		upload_key("crash", c->id, seq, key, sizeof(key));
 		image_of(upload_seed(c->id, seq), &image);
-		enum outcome out = timed_upload(c, key, &image);
-		c->answered[seq] = out != OUT_NO_ANSWER;
-		c->succeeded[seq] = out == OUT_OK;
+		c->succeeded[seq] = timed_upload(c, key, &image) == OUT_OK;
+		if (c->succeeded[seq])
+			atomic_fetch_add(&crash_confirmed, 1);
 	}
 	buf_free(&image);
 	return NULL;
 }
 
-static long crash_successes(void)
-{
-	long n = 0;
-	for (int i = 0; i < CLIENTS; i++)
-		for (unsigned seq = 0; seq < clients[i].uploads; seq++)
-			n += clients[i].succeeded[seq];
-	return n;
-}
-
-/* Whether an image file's name could be one the front end makes: hex, a dot, letters. */
-static bool is_content_name(const char *name)
-{
-	size_t n = strspn(name, "0123456789abcdef");
-	return n == 64 && name[n] == '.' && name[n + 1] &&
-	       strspn(name + n + 1, "abcdefghijklmnopqrstuvwxyz") == strlen(name + n + 1);
-}
-
-struct image_files {
-	long files, without_row;
-};
-
-/* Every file under images/: how many, how many no row names; age_s > 0 sets their mtime back. */
-static struct image_files scan_images(long age_s)
-{
-	struct image_files found = {0, 0};
-	char images[DIR_PATH_MAX + 16];
-	snprintf(images, sizeof(images), "%s/images", data_dir);
-	DIR *top = opendir(images);
-	assert_non_null(top);
-	struct dirent *sub;
-	while ((sub = readdir(top))) {
-		if (sub->d_name[0] == '.')
-			continue;
-		char path[DIR_PATH_MAX + 16 + sizeof(sub->d_name)];
-		snprintf(path, sizeof(path), "%s/%s", images, sub->d_name);
-		DIR *d = opendir(path);
-		assert_non_null(d);
-		struct dirent *e;
-		while ((e = readdir(d))) {
-			if (e->d_name[0] == '.')
-				continue;
-			if (!is_content_name(e->d_name))
-				fail_msg("an unexpected file in %s: %s", path, e->d_name);
-			found.files++;
-			char query[128 + 2 * sizeof(e->d_name)];
-			snprintf(query, sizeof(query),
-				 "SELECT COUNT(*) FROM images WHERE location = '%s/%s'", sub->d_name,
-				 e->d_name);
-			long long rows = sql_scalar(query);
-			assert_true(rows >= 0);
-			found.without_row += rows == 0;
-			if (age_s > 0) {
-				struct timespec times[2];
-				clock_gettime(CLOCK_REALTIME, &times[0]);
-				times[0].tv_sec -= age_s;
-				times[1] = times[0];
-				assert_int_equal(utimensat(dirfd(d), e->d_name, times, 0), 0);
-			}
-		}
-		closedir(d);
-	}
-	closedir(top);
-	return found;
-}
-
-/* After the crash: every upload that said success reads back; an unanswered one is all or nothing. */
+/* After the crash: each upload that said success reads back; an unanswered one, all or nothing. */
 static long expect_crash_uploads_intact(void)
 {
 	long unanswered_stored = 0;
@@ -769,8 +776,8 @@ static long expect_crash_uploads_intact(void)
 			if (r.status == 200)
 				unanswered_stored++;
 			if (r.status != 404 && outcome_of(true, &r, path, &image) != OUT_OK)
-				fail_msg("upload %s, which never answered, reads as %ld %.200s", key,
-					 r.status, r.body.data);
+				fail_msg("upload %s, which never answered, reads as %ld %.200s",
+					 key, r.status, r.body.data);
 			reply_free(&r);
 		}
 	}
@@ -783,9 +790,11 @@ static void test_frontend_killed_during_uploads_keeps_every_confirmed_one(void *
 	(void)state;
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	atomic_store(&crash_confirmed, 0);
 	assert_true(start_clients(upload_until_stopped));
 	while (elapsed_ms(&t0) < CRASH_LOAD_MAX_MS &&
-	       (elapsed_ms(&t0) < CRASH_LOAD_MIN_MS || crash_successes() < CRASH_MIN_UPLOADS))
+	       (elapsed_ms(&t0) < CRASH_LOAD_MIN_MS ||
+		atomic_load(&crash_confirmed) < CRASH_MIN_UPLOADS))
 		sleep_ms(POLL_MS);
 	/* Told first, the clients send nothing after the kill: what is unanswered was in flight. */
 	atomic_store(&load_stop, true);
@@ -812,7 +821,11 @@ static void test_frontend_killed_during_uploads_keeps_every_confirmed_one(void *
 	assert_true(ok >= CRASH_MIN_UPLOADS);
 	assert_true(unanswered >= 1); /* the kill did come during uploads */
 
-	/* The restart empties tmp/; image files younger than 60 s may still be committing. */
+	/*
+	 * The restart empties tmp/. Its orphan sweep leaves image files younger
+	 * than 60 s alone (one may belong to an upload about to commit its row),
+	 * so the orphans of a kill a moment ago are still there.
+	 */
 	assert_true(daemon_restart(&fe, fe_settings));
 	assert_int_equal(files_in("tmp"), 0);
 	struct image_files restarted = scan_images(0);
@@ -821,7 +834,11 @@ static void test_frontend_killed_during_uploads_keeps_every_confirmed_one(void *
 		      restarted.without_row, ORPHAN_MIN_AGE_S);
 	assert_int_equal(restarted.without_row, crashed.without_row);
 
-	/* As if the next restart came a minute later: its sweep removes every orphan. */
+	/*
+	 * Waiting a minute would make this test slow; setting every image file's
+	 * mtime 61 s back is the same to the sweep. The next start removes every
+	 * orphan.
+	 */
 	scan_images(ORPHAN_MIN_AGE_S + 1);
 	assert_int_equal(daemon_stop(&fe, SIGTERM), 0);
 	assert_true(daemon_restart(&fe, fe_settings));
@@ -861,8 +878,8 @@ static int stop_disk(void **state)
 	int rc = 0;
 	if (disk_mounted) {
 		if (umount(disk_dir) != 0) {
-			fprintf(stderr, "e2e_faults: cannot unmount %s: %s; detaching it\n", disk_dir,
-				strerror(errno));
+			fprintf(stderr, "e2e_faults: cannot unmount %s: %s; detaching it\n",
+				disk_dir, strerror(errno));
 			umount2(disk_dir, MNT_DETACH);
 			rc = -1;
 		}
