@@ -131,7 +131,8 @@ static bool on_first_number(void *ctx, char **cols, const unsigned long *lens, u
 	return false;
 }
 
-static enum db_status upsert_once(struct image_row *row, char old_location[STORAGE_LOCATION_MAX])
+static enum db_status upsert_once(struct image_row *row, char old_location[STORAGE_LOCATION_MAX],
+				  bool *in_doubt)
 {
 	struct db *db = thread_db();
 	if (!db)
@@ -162,20 +163,24 @@ static enum db_status upsert_once(struct image_row *row, char old_location[STORA
 	if (status == DB_OK)
 		status = db_exec(db, "SELECT version FROM images WHERE image_key = ?", key, 1,
 				 on_first_number, &row->version);
-	if (status == DB_OK)
+	if (status == DB_OK) {
 		status = db_commit(db);
+		*in_doubt = status == DB_UNAVAILABLE;
+	}
 	if (status != DB_OK)
 		db_rollback(db);
 	return status;
 }
 
-enum db_status catalog_upsert(struct image_row *row, char old_location[STORAGE_LOCATION_MAX])
+enum db_status catalog_upsert(struct image_row *row, char old_location[STORAGE_LOCATION_MAX],
+			      bool *in_doubt)
 {
 	enum db_status status;
 	int attempts = 0;
-	do
-		status = upsert_once(row, old_location);
-	while (status == DB_CONFLICT && ++attempts < UPSERT_ATTEMPTS);
+	do {
+		*in_doubt = false;
+		status = upsert_once(row, old_location, in_doubt);
+	} while (status == DB_CONFLICT && ++attempts < UPSERT_ATTEMPTS);
 	return status;
 }
 

@@ -48,9 +48,11 @@ enum db_status catalog_find(const char *key, size_t keylen, struct image_row *ro
 /*
  * Inserts or replaces the row of row->key in one transaction. Sets row->version
  * to the new version and old_location to the file the row named before ("" for
- * a new key).
+ * a new key). On failure *in_doubt says whether the row may have been written
+ * all the same (the connection was lost during COMMIT); otherwise nothing changed.
  */
-enum db_status catalog_upsert(struct image_row *row, char old_location[STORAGE_LOCATION_MAX]);
+enum db_status catalog_upsert(struct image_row *row, char old_location[STORAGE_LOCATION_MAX],
+			      bool *in_doubt);
 enum db_status catalog_location_in_use(const char *location, bool *in_use);
 /* Every key, newest first. */
 enum db_status catalog_all(catalog_row_fn fn, void *ctx);

@@ -172,6 +172,12 @@ static bool cache_usable_for(struct images *im, const char *key, size_t keylen)
 	return usable;
 }
 
+static bool disk_full(struct problem *p)
+{
+	return problem_set(p, HTTP_INSUFFICIENT_STORAGE,
+			   "the server's disk is full; the image was not stored");
+}
+
 static bool unavailable(struct problem *p)
 {
 	log_warn("database: %s", catalog_error());
@@ -265,8 +271,12 @@ struct images_upload *images_upload_begin(struct images *im, struct problem *p)
 	u->im = im;
 	u->file = storage_upload_begin(im->storage, err, sizeof(err));
 	if (!u->file) {
+		bool full = storage_disk_full(errno);
 		log_error("upload: %s", err);
-		problem_set(p, 500, "the server cannot store files right now");
+		if (full)
+			disk_full(p);
+		else
+			problem_set(p, 500, "the server cannot store files right now");
 		free(u);
 		return NULL;
 	}
@@ -297,8 +307,7 @@ bool images_upload_write(void *upload, const char *data, size_t len)
 	if (storage_upload_write(u->file, data, len))
 		return true;
 	if (storage_upload_disk_full(u->file))
-		return problem_set(&u->problem, HTTP_INSUFFICIENT_STORAGE,
-				   "the server's disk is full; the image was not stored");
+		return disk_full(&u->problem);
 	log_error("upload: write failed: %s", strerror(errno));
 	return problem_set(&u->problem, 500, "the file could not be written");
 }
@@ -336,25 +345,42 @@ static bool store(struct images_upload *u, struct image_row *row, char *old_loca
 {
 	char err[256];
 	if (!storage_upload_finish(u->file, row->sha256, err, sizeof(err))) {
+		bool full = storage_upload_disk_full(u->file);
 		log_error("upload: %s", err);
 		storage_upload_abort(u->file);
-		return problem_set(p, errno == ENOSPC ? HTTP_INSUFFICIENT_STORAGE : 500,
-				   "the file could not be saved");
+		return full ? disk_full(p) : problem_set(p, 500, "the file could not be saved");
 	}
 	pthread_mutex_t *lock = stripe_of(u->im, row->sha256);
 	pthread_mutex_lock(lock);
-	bool ok = storage_upload_commit(u->file, image_type_ext(u->type), row->location, err,
-					sizeof(err));
+	bool created = false, in_doubt = false, ask_catalog = false;
+	bool ok = storage_upload_commit(u->file, image_type_ext(u->type), row->location, &created,
+					err, sizeof(err));
 	if (!ok) {
+		bool full = storage_disk_full(errno);
 		log_error("upload: %s", err);
-		problem_set(p, errno == ENOSPC ? HTTP_INSUFFICIENT_STORAGE : 500,
-			    "the file could not be saved");
-	} else if (catalog_upsert(row, old_location) != DB_OK) {
+		if (full)
+			disk_full(p);
+		else
+			problem_set(p, 500, "the file could not be saved");
+	} else if (catalog_upsert(row, old_location, &in_doubt) != DB_OK) {
 		ok = unavailable(p);
+		/*
+		 * Under the stripe lock no row can name a file this upload has just
+		 * made, so it goes at once: a database outage must not fill the disk
+		 * with files of refused uploads. When the COMMIT was lost in doubt,
+		 * or the file was an existing copy, only the catalog can tell.
+		 */
+		if (created && !in_doubt) {
+			if (!storage_remove(u->im->storage, row->location))
+				log_warn("cannot remove unused image file %s: %s", row->location,
+					 strerror(errno));
+		} else {
+			ask_catalog = true;
+		}
 	}
 	pthread_mutex_unlock(lock);
-	/* A file without a row (the commit failed) is swept as an orphan. */
-	if (!ok && row->location[0])
+	/* A file the catalog cannot vouch for now is swept as an orphan at a later start. */
+	if (ask_catalog)
 		remove_if_orphan(u->im, row->location);
 	return ok;
 }

@@ -366,17 +366,37 @@ struct storage_upload *storage_upload_begin(struct storage *s, char *err, size_t
 	struct storage_upload *u = calloc(1, sizeof(*u));
 	if (!u) {
 		set_err(err, errlen, ENOMEM, "upload");
+		errno = ENOMEM;
 		return NULL;
 	}
 	u->s = s;
 	u->fd = create_tmp_file(s, u->tmp_name);
 	if (u->fd < 0) {
-		set_err(err, errlen, errno, "cannot create a file in %s/%s", s->data_dir, TMP_DIR);
+		int saved = errno;
+		set_err(err, errlen, saved, "cannot create a file in %s/%s", s->data_dir, TMP_DIR);
 		free(u);
+		errno = saved;
 		return NULL;
 	}
 	sha256_init(&u->sha);
 	return u;
+}
+
+/*
+ * Removes the temporary file of an upload that cannot succeed any more, at
+ * once: on a full disk its partial bytes would otherwise hold space (and
+ * refuse other uploads) while the rest of the request body is read and dropped.
+ */
+static void discard_tmp(struct storage_upload *u)
+{
+	int saved = errno;
+	if (u->fd >= 0)
+		close(u->fd);
+	u->fd = -1;
+	if (u->tmp_name[0])
+		unlinkat(u->s->tmp_fd, u->tmp_name, 0);
+	u->tmp_name[0] = '\0';
+	errno = saved;
 }
 
 bool storage_upload_write(struct storage_upload *u, const void *data, size_t len)
@@ -398,6 +418,7 @@ bool storage_upload_write(struct storage_upload *u, const void *data, size_t len
 		if (n <= 0) {
 			/* A regular file never takes 0 bytes unless something is badly wrong. */
 			u->write_errno = n < 0 ? errno : EIO;
+			discard_tmp(u);
 			errno = u->write_errno;
 			return false;
 		}
@@ -409,9 +430,14 @@ bool storage_upload_write(struct storage_upload *u, const void *data, size_t len
 	return true;
 }
 
+bool storage_disk_full(int errnum)
+{
+	return errnum == ENOSPC || errnum == EDQUOT;
+}
+
 bool storage_upload_disk_full(const struct storage_upload *u)
 {
-	return u->write_errno == ENOSPC || u->write_errno == EDQUOT;
+	return storage_disk_full(u->write_errno);
 }
 
 uint64_t storage_upload_size(const struct storage_upload *u)
@@ -436,14 +462,18 @@ bool storage_upload_finish(struct storage_upload *u, char sha256_hex[STORAGE_SHA
 	 */
 	if (fsync(u->fd) != 0) {
 		u->write_errno = errno;
-		set_err(err, errlen, errno, "cannot sync the upload");
+		discard_tmp(u);
+		set_err(err, errlen, u->write_errno, "cannot sync the upload");
+		errno = u->write_errno;
 		return false;
 	}
 	int fd = u->fd;
 	u->fd = -1;
 	if (close(fd) != 0) {
 		u->write_errno = errno;
-		set_err(err, errlen, errno, "cannot close the upload");
+		discard_tmp(u);
+		set_err(err, errlen, u->write_errno, "cannot close the upload");
+		errno = u->write_errno;
 		return false;
 	}
 	uint8_t digest[SHA256_DIGEST_SIZE];
@@ -465,10 +495,11 @@ static bool claim_existing(struct storage *s, const char *location)
 }
 
 bool storage_upload_commit(struct storage_upload *u, const char *ext,
-			   char location[STORAGE_LOCATION_MAX], char *err, size_t errlen)
+			   char location[STORAGE_LOCATION_MAX], bool *created, char *err,
+			   size_t errlen)
 {
 	struct storage *s = u->s;
-	bool ok = false;
+	bool ok = false, renamed = false;
 	if (!u->finished) {
 		set_err(err, errlen, 0, "upload committed before it was finished");
 		goto out_abort;
@@ -507,6 +538,7 @@ bool storage_upload_commit(struct storage_upload *u, const char *ext,
 		goto out_abort;
 	} else {
 		u->tmp_name[0] = '\0'; /* gone from tmp/: nothing left to remove */
+		renamed = true;
 	}
 	/*
 	 * Synced in both cases: an existing file may be one another thread has
@@ -518,9 +550,13 @@ bool storage_upload_commit(struct storage_upload *u, const char *ext,
 		goto out_abort;
 	}
 	memcpy(location, loc, sizeof(loc));
+	if (created)
+		*created = renamed;
 	ok = true;
-out_abort:
+out_abort:;
+	int saved = errno; /* for the caller, which tells a full disk from other failures */
 	storage_upload_abort(u);
+	errno = saved;
 	return ok;
 }
 

@@ -22,22 +22,33 @@ struct storage_upload;
 struct storage *storage_open(const char *data_dir, char *err, size_t errlen);
 void storage_close(struct storage *s);
 
-/* Starts an upload into a new temporary file; hashes what it is given. */
+/* Starts an upload into a new temporary file; hashes what it is given. NULL with errno set. */
 struct storage_upload *storage_upload_begin(struct storage *s, char *err, size_t errlen);
-/* false on a write error; storage_upload_disk_full() tells ENOSPC/EDQUOT apart. */
+/*
+ * false (errno set) on a write error, which also removes the temporary file at
+ * once; storage_upload_disk_full() tells ENOSPC/EDQUOT apart.
+ */
 bool storage_upload_write(struct storage_upload *u, const void *data, size_t len);
 bool storage_upload_disk_full(const struct storage_upload *u);
+/* Whether an errno says the disk (or the quota) is full: ENOSPC or EDQUOT. */
+bool storage_disk_full(int errnum);
 uint64_t storage_upload_size(const struct storage_upload *u);
-/* Makes the bytes durable (fsync) and computes the sha256; call once, before commit. */
+/*
+ * Makes the bytes durable (fsync) and computes the sha256; call once, before
+ * commit. A failure removes the temporary file, as a failed write does.
+ */
 bool storage_upload_finish(struct storage_upload *u, char sha256_hex[STORAGE_SHA256_HEX],
 			   char *err, size_t errlen);
 /*
  * Moves the finished file to its content address (or drops it when that file
  * already exists: equal bytes share one file), fsyncs the folder, writes the
- * relative location, and frees u. On failure the temporary file is removed.
+ * relative location, and frees u. *created (when not NULL) says whether the
+ * file at location is this upload's own, new one. On failure (errno set) the
+ * temporary file is removed.
  */
 bool storage_upload_commit(struct storage_upload *u, const char *ext,
-			   char location[STORAGE_LOCATION_MAX], char *err, size_t errlen);
+			   char location[STORAGE_LOCATION_MAX], bool *created, char *err,
+			   size_t errlen);
 /* Removes the temporary file and frees u. */
 void storage_upload_abort(struct storage_upload *u);
 

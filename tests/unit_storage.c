@@ -123,7 +123,7 @@ static void upload(struct storage *s, const void *data, size_t len, size_t chunk
 	assert_false(storage_upload_disk_full(u));
 	if (!storage_upload_finish(u, sha256_hex, err, sizeof(err)))
 		fail_msg("finish: %s", err);
-	if (!storage_upload_commit(u, ext, location, err, sizeof(err)))
+	if (!storage_upload_commit(u, ext, location, NULL, err, sizeof(err)))
 		fail_msg("commit: %s", err);
 }
 
@@ -289,7 +289,7 @@ static void bad_extension_fails_and_cleans_up(void **state)
 		assert_non_null(u);
 		assert_true(storage_upload_write(u, "abc", 3));
 		assert_true(storage_upload_finish(u, hex, err, sizeof(err)));
-		assert_false(storage_upload_commit(u, bad[i], loc, err, sizeof(err)));
+		assert_false(storage_upload_commit(u, bad[i], loc, NULL, err, sizeof(err)));
 		assert_string_not_equal(err, "");
 		assert_string_equal(loc, "untouched");
 	}
@@ -304,7 +304,7 @@ static void commit_before_finish_fails(void **state)
 	struct storage_upload *u = storage_upload_begin(f->s, err, sizeof(err));
 	assert_non_null(u);
 	assert_true(storage_upload_write(u, "abc", 3));
-	assert_false(storage_upload_commit(u, "png", loc, err, sizeof(err)));
+	assert_false(storage_upload_commit(u, "png", loc, NULL, err, sizeof(err)));
 	assert_int_equal(count_entries(f, "tmp"), 0);
 }
 
@@ -516,7 +516,7 @@ static void *work(void *arg)
 			w->failures++;
 			continue;
 		}
-		if (!storage_upload_commit(u, "png", w->locs[k], err, sizeof(err)))
+		if (!storage_upload_commit(u, "png", w->locs[k], NULL, err, sizeof(err)))
 			w->failures++;
 	}
 	return NULL;

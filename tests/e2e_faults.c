@@ -1,0 +1,1044 @@
+/*
+ * e2e_faults: what people and API clients see while the gallery is hurt:
+ * memcache killed, MariaDB stopped, the front end killed, the disk full.
+ * Each test loads the real daemons from several client threads, prints its
+ * figures and checks every answer. FAULTS_ONLY=<pattern> runs only the tests
+ * whose names match.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <curl/curl.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "frontend/b64.h"
+#include "tests/harness.h"
+
+enum {
+	KB = 1024,
+	CLIENTS = 8,
+	/* Keys uploaded before a test's load starts; the clients read them throughout. */
+	PRELOADED = 16,
+	/* Test images: a PNG header, then random bytes. */
+	IMAGE_MIN_BYTES = 20 * KB,
+	IMAGE_SPREAD_BYTES = 40 * KB,
+	/* Load phases: long enough for hundreds of requests, short enough for the suite. */
+	BEFORE_MS = 2000,
+	MEMCACHE_DOWN_MS = 3000,
+	AFTER_MS = 3000,
+	DB_OUTAGE_MS = 10000,
+	/* What a user may wait for an answer while MariaDB is away. */
+	ANSWER_BOUND_MS = 5000,
+	/* The cache client's circuit breaker stays open 500 ms; wait it out with room to spare. */
+	BREAKER_WAIT_MS = 700,
+	/* The crash test kills the front end after this long and at least this many uploads. */
+	CRASH_LOAD_MIN_MS = 1000,
+	CRASH_LOAD_MAX_MS = 15000,
+	CRASH_MIN_UPLOADS = 40,
+	CRASH_MAX_UPLOADS_PER_CLIENT = 4096,
+	/* frontend/images.c leaves image files younger than this to uploads still committing. */
+	ORPHAN_MIN_AGE_S = 60,
+	/* The disk-full test: a 2 MB tmpfs, a filler that is removed to free space, and images. */
+	DISK_FILLER_BYTES = 512 * KB,
+	DISK_IMAGE_MIN_BYTES = 100 * KB,
+	DISK_IMAGE_SPREAD_BYTES = 100 * KB,
+	DISK_MAX_UPLOADS = 40,
+	DISK_MIN_UPLOADS = 3,
+	DIR_PATH_MAX = 1024,
+	URL_MAX = 512,
+	EXAMPLE_MAX = 240,
+	POLL_MS = 20,
+};
+
+static const char DISK_SIZE_OPTION[] = "size=2m";
+static const char UPLOAD_OK[] = "{\"success\":\"true\"}";
+static const char CONTENT_HEAD[] = "{\"success\":\"true\",\"content\":\"";
+static const char CONTENT_TAIL[] = "\"}";
+static const char DISK_FULL_WORDS[] = "disk is full";
+static const char HTML_ACCEPT[] = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8";
+/* PNG signature and an IHDR chunk saying 640 x 480. */
+static const char PNG_HEAD[] = "\x89PNG\r\n\x1A\n"
+			       "\x00\x00\x00\x0DIHDR"
+			       "\x00\x00\x02\x80\x00\x00\x01\xE0"
+			       "\x08\x02\x00\x00\x00\x00\x00\x00\x00";
+
+static struct daemon mc, fe;
+static char data_dir[DIR_PATH_MAX];
+static char data_dir_setting[DIR_PATH_MAX + 32], memcache_url_setting[128];
+static const setting mc_settings[] = {NULL};
+/*
+ * A generous memcache timeout: a cached image must come from memcache during
+ * a database outage even on a busy machine, rather than fall through to the
+ * database because one call took 200 ms.
+ */
+static const setting fe_settings[] = {memcache_url_setting, data_dir_setting,
+				      "GALLERY_FRONTEND_BIND=127.0.0.1",
+				      "GALLERY_MEMCACHE_TIMEOUT_MS=2000", NULL};
+
+/* ---- test images: bytes that follow from a seed, so threads need not keep them ---- */
+
+static uint64_t mix(uint64_t x)
+{
+	x += 0x9E3779B97F4A7C15ull;
+	x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+	x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+	return x ^ (x >> 31);
+}
+
+/* A PNG of min_bytes to min_bytes + spread bytes, the same for the same seed. */
+static void seeded_image(uint64_t seed, size_t min_bytes, size_t spread, struct buf *out)
+{
+	uint64_t state = mix(seed) | 1;
+	size_t len = min_bytes + (size_t)(mix(seed + 1) % spread);
+	buf_reset(out);
+	if (!buf_reserve(out, len + 1))
+		abort();
+	memcpy(out->data, PNG_HEAD, sizeof(PNG_HEAD) - 1);
+	for (size_t i = sizeof(PNG_HEAD) - 1; i < len; i++) {
+		state ^= state << 13;
+		state ^= state >> 7;
+		state ^= state << 17;
+		out->data[i] = (char)state;
+	}
+	out->len = len;
+	out->data[len] = '\0';
+}
+
+static void image_of(uint64_t seed, struct buf *out)
+{
+	seeded_image(seed, IMAGE_MIN_BYTES, IMAGE_SPREAD_BYTES, out);
+}
+
+static uint64_t preloaded_seed(int i)
+{
+	return 1000 + (uint64_t)i;
+}
+
+static void preloaded_key(int i, char *key, size_t size)
+{
+	snprintf(key, size, "preloaded-%02d", i);
+}
+
+static uint64_t upload_seed(int client, unsigned seq)
+{
+	return ((uint64_t)(client + 1) << 32) | seq;
+}
+
+static void upload_key(const char *prefix, int client, unsigned seq, char *key, size_t size)
+{
+	snprintf(key, size, "%s-%d-%u", prefix, client, seq);
+}
+
+/* ---- answers ---- */
+
+enum outcome {
+	OUT_OK,		  /* 200 with the right bytes */
+	OUT_503,	  /* 503 with the JSON error */
+	OUT_507,	  /* 507 with the JSON error */
+	OUT_WRONG_BYTES,  /* 200 with other bytes */
+	OUT_OTHER_STATUS, /* any other answer, or an error of another shape */
+	OUT_NO_ANSWER,	  /* connection refused or dropped, or no answer within curl's timeout */
+	OUTCOMES
+};
+
+static const char *const OUTCOME_NAMES[OUTCOMES] = {
+    "200", "503", "507", "wrong bytes", "other", "no answer",
+};
+
+/* A 200 answer's body is what the request should give: bytes for /raw, base64 for the API. */
+static bool body_is(const struct reply *r, const char *path, const struct buf *expected)
+{
+	if (strncmp(path, "/raw/", 5) == 0)
+		return r->body.len == expected->len &&
+		       memcmp(r->body.data, expected->data, expected->len) == 0;
+	if (strcmp(path, "/api/upload") == 0)
+		return strcmp(r->body.data, UPLOAD_OK) == 0;
+	size_t head = strlen(CONTENT_HEAD), tail = strlen(CONTENT_TAIL);
+	if (r->body.len < head + tail || memcmp(r->body.data, CONTENT_HEAD, head) != 0 ||
+	    memcmp(r->body.data + r->body.len - tail, CONTENT_TAIL, tail) != 0)
+		return false;
+	struct buf bytes = BUF_INIT;
+	bool same = b64_decode(r->body.data + head, r->body.len - head - tail, &bytes) &&
+		    bytes.len == expected->len &&
+		    memcmp(bytes.data, expected->data, bytes.len) == 0;
+	buf_free(&bytes);
+	return same;
+}
+
+static enum outcome outcome_of(bool answered, const struct reply *r, const char *path,
+			       const struct buf *expected)
+{
+	if (!answered)
+		return OUT_NO_ANSWER;
+	if (r->status == 200)
+		return body_is(r, path, expected) ? OUT_OK : OUT_WRONG_BYTES;
+	if (reply_is_error(r, 503))
+		return OUT_503;
+	if (reply_is_error(r, 507))
+		return OUT_507;
+	return OUT_OTHER_STATUS;
+}
+
+static long elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+/*
+ * The longest the test process itself was held up while it waited: a figure
+ * that tells a loaded or paused machine apart from a slow gallery.
+ */
+static long longest_stall_ms;
+
+enum { WATCH_STEP_MS = 50 };
+
+/* Sleeps ms in short steps, noting how much later than asked each one woke. */
+static void watch_ms(long ms)
+{
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (elapsed_ms(&start) < ms) {
+		struct timespec step;
+		clock_gettime(CLOCK_MONOTONIC, &step);
+		sleep_ms(WATCH_STEP_MS);
+		long late = elapsed_ms(&step) - WATCH_STEP_MS;
+		if (late > longest_stall_ms)
+			longest_stall_ms = late;
+	}
+}
+
+/* ---- load: client threads that read and upload until told to stop ---- */
+
+enum phase { BEFORE, DURING, AFTER, PHASES };
+static const char *const PHASE_NAMES[PHASES] = {"before", "during", "after"};
+
+enum op {
+	OP_READ,      /* /api/key of a preloaded key */
+	OP_RAW,	      /* /raw of a preloaded key */
+	OP_READ_COLD, /* /api/key of a preloaded key memcache does not hold (database test) */
+	OP_UPLOAD,    /* /api/upload of a new key */
+	OP_READ_NEW,  /* /api/key of the key the client just uploaded */
+	OPS
+};
+static const char *const OP_NAMES[OPS] = {"read", "raw read", "uncached read", "upload",
+					  "read of a new upload"};
+
+struct tally {
+	long count[PHASES][OPS][OUTCOMES];
+	long longest_ms[PHASES][OPS];
+};
+
+struct client {
+	pthread_t thread;
+	int id;
+	struct tally tally;
+	char example[EXAMPLE_MAX]; /* the first answer that was not 200, 503 or 507 */
+	/* The crash test's record: for each upload, whether it answered success. */
+	unsigned uploads;
+	bool succeeded[CRASH_MAX_UPLOADS_PER_CLIENT];
+};
+
+static struct client clients[CLIENTS];
+static atomic_bool load_stop;
+static atomic_long crash_confirmed; /* uploads that answered success, for the main thread */
+static atomic_int load_phase;
+/* Database test: cold keys are read only once the outage begins, so memcache never holds them. */
+static bool load_reads_cold;
+static struct buf preloaded[PRELOADED];
+
+/*
+ * The phase an answer counts in: one that started before the fault and ended
+ * during it (or started during and ended after) counts as during.
+ */
+static enum phase phase_of(int started, int ended)
+{
+	return started == ended ? (enum phase)started : DURING;
+}
+
+static void record(struct client *c, int started, enum op op, enum outcome out,
+		   const struct timespec *t0, const char *path, const struct reply *r)
+{
+	enum phase ph = phase_of(started, atomic_load(&load_phase));
+	long ms = elapsed_ms(t0);
+	c->tally.count[ph][op][out]++;
+	if (ms > c->tally.longest_ms[ph][op])
+		c->tally.longest_ms[ph][op] = ms;
+	if (out >= OUT_WRONG_BYTES && !c->example[0])
+		snprintf(c->example, sizeof(c->example), "%s %s %s: %ld %.120s", PHASE_NAMES[ph],
+			 OP_NAMES[op], path, out == OUT_NO_ANSWER ? 0 : r->status,
+			 out == OUT_NO_ANSWER ? "(no answer)" : r->body.data);
+}
+
+static enum outcome timed_get(struct client *c, enum op op, const char *path,
+			      const struct buf *expected)
+{
+	struct timespec t0;
+	int started = atomic_load(&load_phase);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct reply r;
+	bool answered = http_get(fe.url, path, &r);
+	enum outcome out = outcome_of(answered, &r, path, expected);
+	record(c, started, op, out, &t0, path, &r);
+	reply_free(&r);
+	return out;
+}
+
+static enum outcome timed_upload(struct client *c, const char *key, const struct buf *image)
+{
+	struct timespec t0;
+	int started = atomic_load(&load_phase);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct reply r;
+	bool answered =
+	    http_upload(fe.url, "/api/upload", key, image->data, image->len, "photo.png", NULL, &r);
+	enum outcome out = outcome_of(answered, &r, "/api/upload", NULL);
+	record(c, started, OP_UPLOAD, out, &t0, "/api/upload", &r);
+	reply_free(&r);
+	return out;
+}
+
+/* Uploads a new key and, when that worked, reads it back. */
+static void upload_and_read_back(struct client *c, unsigned seq)
+{
+	char key[64], path[URL_MAX];
+	struct buf image = BUF_INIT;
+	upload_key("load", c->id, seq, key, sizeof(key));
+	image_of(upload_seed(c->id, seq), &image);
+	if (timed_upload(c, key, &image) == OUT_OK) {
+		snprintf(path, sizeof(path), "/api/key/%s", key);
+		timed_get(c, OP_READ_NEW, path, &image);
+	}
+	buf_free(&image);
+}
+
+/*
+ * Of every eight steps: one /raw, one upload (read back when it worked), one
+ * read of a cold key in the database test once the outage began, and the rest
+ * reads of preloaded keys. No cmocka asserts in threads: the main thread
+ * checks the tallies.
+ */
+static void *run_client(void *arg)
+{
+	struct client *c = arg;
+	uint64_t rnd = mix((uint64_t)c->id + 77);
+	unsigned seq = 0;
+	char key[64], path[URL_MAX];
+	for (unsigned step = 0; !atomic_load(&load_stop); step++) {
+		rnd = mix(rnd);
+		/* Reads take the first half of the preloaded keys; cold keys are the second. */
+		int i = (int)(rnd % (PRELOADED / 2));
+		enum op op = step % 8 == 2 ? OP_RAW : step % 8 == 6 ? OP_UPLOAD : OP_READ;
+		/* Before the outage a cold key must stay cold. */
+		if (step % 8 == 4 && load_reads_cold && atomic_load(&load_phase) != BEFORE) {
+			op = OP_READ_COLD;
+			i += PRELOADED / 2;
+		}
+		if (op == OP_UPLOAD) {
+			upload_and_read_back(c, seq++);
+			continue;
+		}
+		preloaded_key(i, key, sizeof(key));
+		snprintf(path, sizeof(path), "%s%s", op == OP_RAW ? "/raw/" : "/api/key/", key);
+		timed_get(c, op, path, &preloaded[i]);
+	}
+	return NULL;
+}
+
+/* Starts the clients; false (with none left running) when a thread cannot be made. */
+static bool start_clients(void *(*fn)(void *))
+{
+	atomic_store(&load_stop, false);
+	atomic_store(&load_phase, BEFORE);
+	for (int i = 0; i < CLIENTS; i++) {
+		memset(&clients[i], 0, sizeof(clients[i]));
+		clients[i].id = i;
+		if (pthread_create(&clients[i].thread, NULL, fn, &clients[i]) != 0) {
+			atomic_store(&load_stop, true);
+			for (int j = 0; j < i; j++)
+				pthread_join(clients[j].thread, NULL);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Stops the clients and sums their tallies; example gets the first odd answer, if any. */
+static void stop_clients(struct tally *total, char *example, size_t size)
+{
+	atomic_store(&load_stop, true);
+	memset(total, 0, sizeof(*total));
+	example[0] = '\0';
+	for (int i = 0; i < CLIENTS; i++) {
+		pthread_join(clients[i].thread, NULL);
+		for (int ph = 0; ph < PHASES; ph++)
+			for (int op = 0; op < OPS; op++) {
+				for (int out = 0; out < OUTCOMES; out++)
+					total->count[ph][op][out] +=
+					    clients[i].tally.count[ph][op][out];
+				if (clients[i].tally.longest_ms[ph][op] > total->longest_ms[ph][op])
+					total->longest_ms[ph][op] =
+					    clients[i].tally.longest_ms[ph][op];
+			}
+		if (!example[0] && clients[i].example[0])
+			snprintf(example, size, "%s", clients[i].example);
+	}
+}
+
+static long op_total(const struct tally *t, enum phase ph, enum op op)
+{
+	long n = 0;
+	for (int out = 0; out < OUTCOMES; out++)
+		n += t->count[ph][op][out];
+	return n;
+}
+
+static long outcome_total(const struct tally *t, enum phase ph, enum outcome out)
+{
+	long n = 0;
+	for (int op = 0; op < OPS; op++)
+		n += t->count[ph][op][out];
+	return n;
+}
+
+static long phase_total(const struct tally *t, enum phase ph)
+{
+	long n = 0;
+	for (int op = 0; op < OPS; op++)
+		n += op_total(t, ph, op);
+	return n;
+}
+
+static long phase_longest_ms(const struct tally *t, enum phase ph)
+{
+	long ms = 0;
+	for (int op = 0; op < OPS; op++)
+		if (t->longest_ms[ph][op] > ms)
+			ms = t->longest_ms[ph][op];
+	return ms;
+}
+
+/* One line per phase and kind of request: how many, by outcome, and the longest wait. */
+static void print_tally(const char *test, const struct tally *t)
+{
+	print_message("%s: the test process itself was held up at most %ld ms while it waited\n",
+		      test, longest_stall_ms);
+	for (int ph = 0; ph < PHASES; ph++) {
+		print_message("%s: %s: %ld requests, longest answer %ld ms\n", test,
+			      PHASE_NAMES[ph], phase_total(t, ph), phase_longest_ms(t, ph));
+		for (int op = 0; op < OPS; op++) {
+			if (op_total(t, ph, op) == 0)
+				continue;
+			char line[256];
+			int n = snprintf(line, sizeof(line), "%s: %s:   %-20s %6ld:", test,
+					 PHASE_NAMES[ph], OP_NAMES[op], op_total(t, ph, op));
+			for (int out = 0; out < OUTCOMES && n > 0 && (size_t)n < sizeof(line);
+			     out++)
+				if (t->count[ph][op][out])
+					n += snprintf(line + n, sizeof(line) - (size_t)n, " %s %ld",
+						      OUTCOME_NAMES[out], t->count[ph][op][out]);
+			print_message("%s, longest %ld ms\n", line, t->longest_ms[ph][op]);
+		}
+	}
+}
+
+/* Nothing a user should never see: wrong bytes, another status, a dropped connection. */
+static void expect_no_bad_answers(const struct tally *t, const char *example)
+{
+	for (int ph = 0; ph < PHASES; ph++)
+		for (int out = OUT_WRONG_BYTES; out < OUTCOMES; out++)
+			if (outcome_total(t, ph, out))
+				fail_msg("%ld answers %s were '%s'; the first: %s",
+					 outcome_total(t, ph, out), PHASE_NAMES[ph],
+					 OUTCOME_NAMES[out], example);
+}
+
+static void expect_all_ok(const struct tally *t, enum phase ph, const char *example)
+{
+	long ok = outcome_total(t, ph, OUT_OK), total = phase_total(t, ph);
+	if (ok != total)
+		fail_msg("%s the fault %ld of %ld requests did not succeed (503: %ld, 507: %ld); "
+			 "first odd answer: %s",
+			 PHASE_NAMES[ph], total - ok, total, outcome_total(t, ph, OUT_503),
+			 outcome_total(t, ph, OUT_507), example[0] ? example : "none");
+}
+
+/* ---- helpers for the main thread ---- */
+
+static void expect_read_at(const char *base, const char *key, const struct buf *expected)
+{
+	char path[URL_MAX];
+	snprintf(path, sizeof(path), "/api/key/%s", key);
+	struct reply r;
+	assert_true(http_get(base, path, &r));
+	if (outcome_of(true, &r, path, expected) != OUT_OK)
+		fail_msg("GET %s answered %ld %.200s, not the %zu bytes uploaded", path, r.status,
+			 r.body.data, expected->len);
+	reply_free(&r);
+}
+
+static void expect_read(const char *key, const struct buf *expected)
+{
+	expect_read_at(fe.url, key, expected);
+}
+
+static void upload_ok_at(const char *base, const char *key, const struct buf *image)
+{
+	struct reply r;
+	assert_true(
+	    http_upload(base, "/api/upload", key, image->data, image->len, "photo.png", NULL, &r));
+	if (r.status != 200 || strcmp(r.body.data, UPLOAD_OK) != 0)
+		fail_msg("upload of '%s' answered %ld %.300s", key, r.status, r.body.data);
+	reply_free(&r);
+}
+
+static void upload_ok(const char *key, const struct buf *image)
+{
+	upload_ok_at(fe.url, key, image);
+}
+
+/* Uploads the preloaded keys; the first `warm` of them are read once, so memcache holds them. */
+static void preload(int warm)
+{
+	char key[64];
+	for (int i = 0; i < PRELOADED; i++) {
+		image_of(preloaded_seed(i), &preloaded[i]);
+		preloaded_key(i, key, sizeof(key));
+		upload_ok(key, &preloaded[i]);
+		if (i < warm)
+			expect_read(key, &preloaded[i]);
+	}
+}
+
+/* A number field of memcache's GET /stats; -1 when it does not answer. Safe beside threads. */
+static long long memcache_stat(const char *field)
+{
+	struct reply r;
+	long long v = -1;
+	char pattern[64];
+	snprintf(pattern, sizeof(pattern), "\"%s\":", field);
+	const char *at;
+	if (http_get(mc.url, "/stats", &r) && r.status == 200 &&
+	    (at = strstr(r.body.data, pattern)))
+		v = strtoll(at + strlen(pattern), NULL, 10);
+	reply_free(&r);
+	return v;
+}
+
+static void clear_memcache(void)
+{
+	struct reply r;
+	assert_true(http_post_json(mc.url, "/clear_cache", NULL, &r));
+	assert_int_equal(r.status, 200);
+	reply_free(&r);
+}
+
+static long files_in(const char *sub)
+{
+	char dir[DIR_PATH_MAX + 16];
+	snprintf(dir, sizeof(dir), "%s/%s", data_dir, sub);
+	return count_files(dir);
+}
+
+/* Whether an image file's name could be one the front end makes: hex, a dot, letters. */
+static bool is_content_name(const char *name)
+{
+	size_t n = strspn(name, "0123456789abcdef");
+	return n == 64 && name[n] == '.' && name[n + 1] &&
+	       strspn(name + n + 1, "abcdefghijklmnopqrstuvwxyz") == strlen(name + n + 1);
+}
+
+struct image_files {
+	long files, without_row;
+};
+
+/* Every file under images/: how many, how many no row names; age_s > 0 sets their mtime back. */
+static struct image_files scan_images(long age_s)
+{
+	struct image_files found = {0, 0};
+	char images[DIR_PATH_MAX + 16];
+	snprintf(images, sizeof(images), "%s/images", data_dir);
+	DIR *top = opendir(images);
+	assert_non_null(top);
+	struct dirent *sub;
+	while ((sub = readdir(top))) {
+		if (sub->d_name[0] == '.')
+			continue;
+		char path[DIR_PATH_MAX + 16 + sizeof(sub->d_name)];
+		snprintf(path, sizeof(path), "%s/%s", images, sub->d_name);
+		DIR *d = opendir(path);
+		assert_non_null(d);
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			if (e->d_name[0] == '.')
+				continue;
+			if (!is_content_name(e->d_name))
+				fail_msg("an unexpected file in %s: %s", path, e->d_name);
+			found.files++;
+			char query[128 + 2 * sizeof(e->d_name)];
+			snprintf(query, sizeof(query),
+				 "SELECT COUNT(*) FROM images WHERE location = '%s/%s'",
+				 sub->d_name, e->d_name);
+			long long rows = sql_scalar(query);
+			assert_true(rows >= 0);
+			found.without_row += rows == 0;
+			if (age_s > 0) {
+				struct timespec times[2];
+				clock_gettime(CLOCK_REALTIME, &times[0]);
+				times[0].tv_sec -= age_s;
+				times[1] = times[0];
+				assert_int_equal(utimensat(dirfd(d), e->d_name, times, 0), 0);
+			}
+		}
+		closedir(d);
+	}
+	closedir(top);
+	return found;
+}
+
+/* ---- per test: a fresh memcache, front end, DATA_DIR and images table ---- */
+
+static int start_daemons(void **state)
+{
+	(void)state;
+	static int test;
+	snprintf(data_dir, sizeof(data_dir), "%s/faults-data-%d", harness_env("GALLERY_TEST_TMP"),
+		 ++test);
+	snprintf(data_dir_setting, sizeof(data_dir_setting), "GALLERY_DATA_DIR=%s", data_dir);
+	load_reads_cold = false;
+	if (!sql_exec("DELETE FROM images") || !daemon_start(&mc, "memcache", mc_settings))
+		return -1;
+	snprintf(memcache_url_setting, sizeof(memcache_url_setting), "GALLERY_MEMCACHE_URL=%s",
+		 mc.url);
+	if (!daemon_start(&fe, "frontend", fe_settings)) {
+		daemon_stop(&mc, SIGTERM);
+		return -1;
+	}
+	return 0;
+}
+
+static int stop_daemons(void **state)
+{
+	(void)state;
+	/* A test that failed half-way may have left MariaDB stopped; later tests need it. */
+	bool db_up = db_server_start();
+	daemon_stop(&fe, SIGTERM);
+	daemon_stop(&mc, SIGTERM);
+	for (int i = 0; i < PRELOADED; i++)
+		buf_free(&preloaded[i]);
+	return db_up && sql_exec("DELETE FROM images") ? 0 : -1;
+}
+
+/* ---- memcache killed under load ---- */
+
+static void test_memcache_killed_under_load_costs_no_read(void **state)
+{
+	(void)state;
+	preload(PRELOADED);
+	longest_stall_ms = 0;
+	assert_true(start_clients(run_client));
+	watch_ms(BEFORE_MS);
+	atomic_store(&load_phase, DURING);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int killed = daemon_stop(&mc, SIGKILL);
+	long kill_ms = elapsed_ms(&t0);
+	watch_ms(MEMCACHE_DOWN_MS);
+	long restart_at_ms = elapsed_ms(&t0);
+	bool restarted = daemon_restart(&mc, mc_settings);
+	long down_ms = elapsed_ms(&t0);
+	watch_ms(BREAKER_WAIT_MS);
+	atomic_store(&load_phase, AFTER);
+	long long hits_at_restart = restarted ? memcache_stat("hits") : -1;
+	watch_ms(AFTER_MS);
+	struct tally t;
+	char example[EXAMPLE_MAX];
+	stop_clients(&t, example, sizeof(example));
+
+	print_message("memcache killed: dead %ld ms after the SIGKILL, answering again after "
+		      "%ld ms (restart started at %ld ms)\n",
+		      kill_ms, down_ms, restart_at_ms);
+	print_tally("memcache killed", &t);
+	assert_true(WIFSIGNALED(killed) && WTERMSIG(killed) == SIGKILL);
+	assert_true(restarted);
+	long long hits = memcache_stat("hits");
+	assert_true(hits_at_restart >= 0 && hits >= 0);
+	print_message("memcache killed: the restarted memcache counted %lld hits during the last "
+		      "%d ms of load (%lld items)\n",
+		      hits - hits_at_restart, AFTER_MS, memcache_stat("items"));
+	expect_no_bad_answers(&t, example);
+	for (int ph = 0; ph < PHASES; ph++) {
+		expect_all_ok(&t, ph, example);
+		assert_true(op_total(&t, ph, OP_READ) > 0 && op_total(&t, ph, OP_UPLOAD) > 0);
+	}
+	assert_true(hits > hits_at_restart);
+}
+
+/* ---- MariaDB stopped under load ---- */
+
+static void test_database_stopped_under_load_answers_503_quickly(void **state)
+{
+	(void)state;
+	/* The first half is in memcache; the second half only ever on disk. */
+	preload(PRELOADED / 2);
+	load_reads_cold = true;
+	pid_t fe_pid = fe.pid, mc_pid = mc.pid;
+	longest_stall_ms = 0;
+	assert_true(start_clients(run_client));
+	watch_ms(BEFORE_MS);
+	atomic_store(&load_phase, DURING);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	bool stopped = db_server_stop();
+	long stopped_ms = elapsed_ms(&t0);
+	watch_ms(DB_OUTAGE_MS);
+	long start_at_ms = elapsed_ms(&t0);
+	bool started = db_server_start();
+	long started_ms = elapsed_ms(&t0);
+	atomic_store(&load_phase, AFTER);
+	watch_ms(AFTER_MS);
+	struct tally t;
+	char example[EXAMPLE_MAX];
+	stop_clients(&t, example, sizeof(example));
+
+	print_message("database stopped: MariaDB gone %ld ms after the stop began, started again "
+		      "at %ld ms, answering at %ld ms\n",
+		      stopped_ms, start_at_ms, started_ms);
+	print_tally("database stopped", &t);
+	assert_true(stopped);
+	assert_true(started);
+	expect_no_bad_answers(&t, example);
+	expect_all_ok(&t, BEFORE, example);
+	expect_all_ok(&t, AFTER, example);
+	/* Nobody waits long for the 503. */
+	assert_true(phase_longest_ms(&t, DURING) <= ANSWER_BOUND_MS);
+	/*
+	 * An image memcache holds is the key's current one: while the database is
+	 * away no upload can commit a new row, and an upload's invalidation (or
+	 * a missed one, which makes reads skip memcache) comes before its 200.
+	 * So a cached read needs no database and answers 200.
+	 */
+	assert_int_equal(t.count[DURING][OP_READ][OUT_OK], op_total(&t, DURING, OP_READ));
+	assert_true(t.count[DURING][OP_READ][OUT_OK] > 0);
+	/* The outage was real: uncached reads and uploads saw it. */
+	assert_true(t.count[DURING][OP_READ_COLD][OUT_503] > 0);
+	assert_true(t.count[DURING][OP_UPLOAD][OUT_503] > 0);
+	/* Nothing was restarted. */
+	assert_true(daemon_alive(&fe) && daemon_alive(&mc));
+	assert_int_equal(fe.pid, fe_pid);
+	assert_int_equal(mc.pid, mc_pid);
+	/*
+	 * A refused upload leaves no file behind, except one whose COMMIT was cut
+	 * by the shutdown: whether its row exists only the database can say, so
+	 * its file stays for a later sweep. Each client has one upload in flight.
+	 */
+	struct image_files files = scan_images(0);
+	print_message("database stopped: %ld image files, %ld of them without a row\n", files.files,
+		      files.without_row);
+	assert_true(files.without_row <= CLIENTS);
+	struct buf image = BUF_INIT;
+	image_of(upload_seed(CLIENTS, 1), &image);
+	upload_ok("after-the-outage", &image);
+	expect_read("after-the-outage", &image);
+	char key[64];
+	preloaded_key(PRELOADED - 1, key, sizeof(key));
+	expect_read(key, &preloaded[PRELOADED - 1]);
+	buf_free(&image);
+}
+
+/* ---- the front end killed during uploads ---- */
+
+static void *upload_until_stopped(void *arg)
+{
+	struct client *c = arg;
+	char key[64];
+	struct buf image = BUF_INIT;
+	while (!atomic_load(&load_stop) && c->uploads < CRASH_MAX_UPLOADS_PER_CLIENT) {
+		unsigned seq = c->uploads++;
+		upload_key("crash", c->id, seq, key, sizeof(key));
+		image_of(upload_seed(c->id, seq), &image);
+		c->succeeded[seq] = timed_upload(c, key, &image) == OUT_OK;
+		if (c->succeeded[seq])
+			atomic_fetch_add(&crash_confirmed, 1);
+	}
+	buf_free(&image);
+	return NULL;
+}
+
+/* After the crash: each upload that said success reads back; an unanswered one, all or nothing. */
+static long expect_crash_uploads_intact(void)
+{
+	long unanswered_stored = 0;
+	char key[64], path[URL_MAX];
+	struct buf image = BUF_INIT;
+	for (int i = 0; i < CLIENTS; i++) {
+		for (unsigned seq = 0; seq < clients[i].uploads; seq++) {
+			upload_key("crash", i, seq, key, sizeof(key));
+			image_of(upload_seed(i, seq), &image);
+			if (clients[i].succeeded[seq]) {
+				expect_read(key, &image);
+				continue;
+			}
+			snprintf(path, sizeof(path), "/api/key/%s", key);
+			struct reply r;
+			assert_true(http_get(fe.url, path, &r));
+			if (r.status == 200)
+				unanswered_stored++;
+			if (r.status != 404 && outcome_of(true, &r, path, &image) != OUT_OK)
+				fail_msg("upload %s, which never answered, reads as %ld %.200s",
+					 key, r.status, r.body.data);
+			reply_free(&r);
+		}
+	}
+	buf_free(&image);
+	return unanswered_stored;
+}
+
+static void test_frontend_killed_during_uploads_keeps_every_confirmed_one(void **state)
+{
+	(void)state;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	atomic_store(&crash_confirmed, 0);
+	assert_true(start_clients(upload_until_stopped));
+	while (elapsed_ms(&t0) < CRASH_LOAD_MAX_MS &&
+	       (elapsed_ms(&t0) < CRASH_LOAD_MIN_MS ||
+		atomic_load(&crash_confirmed) < CRASH_MIN_UPLOADS))
+		sleep_ms(POLL_MS);
+	/* Told first, the clients send nothing after the kill: what is unanswered was in flight. */
+	atomic_store(&load_stop, true);
+	int killed = daemon_stop(&fe, SIGKILL);
+	struct tally t;
+	char example[EXAMPLE_MAX];
+	stop_clients(&t, example, sizeof(example));
+
+	long attempts = op_total(&t, BEFORE, OP_UPLOAD);
+	long ok = t.count[BEFORE][OP_UPLOAD][OUT_OK];
+	long unanswered = t.count[BEFORE][OP_UPLOAD][OUT_NO_ANSWER];
+	long tmp_left = files_in("tmp");
+	struct image_files crashed = scan_images(0);
+	long long rows = sql_scalar("SELECT COUNT(*) FROM images");
+	print_message("frontend killed: %ld uploads, %ld answered success, %ld in flight at the "
+		      "kill (never answered), longest answer %ld ms\n",
+		      attempts, ok, unanswered, t.longest_ms[BEFORE][OP_UPLOAD]);
+	print_message("frontend killed: left behind: %lld rows, %ld image files, %ld of them "
+		      "without a row, %ld temporary files\n",
+		      rows, crashed.files, crashed.without_row, tmp_left);
+	assert_true(WIFSIGNALED(killed) && WTERMSIG(killed) == SIGKILL);
+	if (attempts != ok + unanswered)
+		fail_msg("an upload answered neither success nor nothing: %s", example);
+	assert_true(ok >= CRASH_MIN_UPLOADS);
+	assert_true(unanswered >= 1); /* the kill did come during uploads */
+
+	/*
+	 * The restart empties tmp/. Its orphan sweep leaves image files younger
+	 * than 60 s alone (one may belong to an upload about to commit its row),
+	 * so the orphans of a kill a moment ago are still there.
+	 */
+	assert_true(daemon_restart(&fe, fe_settings));
+	assert_int_equal(files_in("tmp"), 0);
+	struct image_files restarted = scan_images(0);
+	print_message("frontend killed: after a restart: tmp/ empty, %ld image files without a "
+		      "row kept (younger than %d s)\n",
+		      restarted.without_row, ORPHAN_MIN_AGE_S);
+	assert_int_equal(restarted.without_row, crashed.without_row);
+
+	/*
+	 * Waiting a minute would make this test slow; setting every image file's
+	 * mtime 61 s back is the same to the sweep. The next start removes every
+	 * orphan.
+	 */
+	scan_images(ORPHAN_MIN_AGE_S + 1);
+	assert_int_equal(daemon_stop(&fe, SIGTERM), 0);
+	assert_true(daemon_restart(&fe, fe_settings));
+	struct image_files swept = scan_images(0);
+	long long locations = sql_scalar("SELECT COUNT(DISTINCT location) FROM images");
+	print_message("frontend killed: after %d s and another restart: %ld image files, %ld "
+		      "without a row, %lld distinct locations in the table\n",
+		      ORPHAN_MIN_AGE_S, swept.files, swept.without_row, locations);
+	assert_int_equal(swept.without_row, 0);
+	/* Every file has a row, so as many files as locations means every row has its file. */
+	assert_int_equal(swept.files, locations);
+
+	/* Read from disk, not from what memcache kept. */
+	clear_memcache();
+	long unanswered_stored = expect_crash_uploads_intact();
+	print_message("frontend killed: all %ld confirmed uploads read back byte for byte; %ld "
+		      "of the unanswered ones were stored whole, the rest not at all\n",
+		      ok, unanswered_stored);
+	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM images"), ok + unanswered_stored);
+	struct buf image = BUF_INIT;
+	image_of(upload_seed(CLIENTS, 2), &image);
+	upload_ok("after-the-crash", &image);
+	expect_read("after-the-crash", &image);
+	buf_free(&image);
+}
+
+/* ---- the disk full ---- */
+
+static struct daemon fe_disk;
+static char disk_dir[DIR_PATH_MAX];
+static bool disk_mounted;
+
+static int stop_disk(void **state)
+{
+	if (fe_disk.pid > 0)
+		daemon_stop(&fe_disk, SIGTERM);
+	int rc = 0;
+	if (disk_mounted) {
+		if (umount(disk_dir) != 0) {
+			fprintf(stderr, "e2e_faults: cannot unmount %s: %s; detaching it\n",
+				disk_dir, strerror(errno));
+			umount2(disk_dir, MNT_DETACH);
+			rc = -1;
+		}
+		disk_mounted = false;
+		rmdir(disk_dir);
+	}
+	return stop_daemons(state) == 0 ? rc : -1;
+}
+
+static void disk_image(int i, struct buf *out)
+{
+	seeded_image(5000 + (uint64_t)i, DISK_IMAGE_MIN_BYTES, DISK_IMAGE_SPREAD_BYTES, out);
+}
+
+static void write_filler(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	assert_true(fd >= 0);
+	char block[4 * KB];
+	memset(block, 'f', sizeof(block));
+	for (size_t n = 0; n < DISK_FILLER_BYTES; n += sizeof(block))
+		assert_int_equal(write(fd, block, sizeof(block)), (ssize_t)sizeof(block));
+	assert_int_equal(close(fd), 0);
+}
+
+static long disk_files(const char *sub)
+{
+	char dir[DIR_PATH_MAX + 16];
+	snprintf(dir, sizeof(dir), "%s/%s", disk_dir, sub);
+	return count_files(dir);
+}
+
+static void expect_disk_full(const struct reply *r)
+{
+	if (!reply_is_error(r, 507) || !strstr(r->body.data, DISK_FULL_WORDS))
+		fail_msg("the upload that does not fit answered %ld %.300s", r->status,
+			 r->body.data);
+}
+
+static void test_disk_full_answers_507_and_leaves_no_partial_file(void **state)
+{
+	(void)state;
+	snprintf(disk_dir, sizeof(disk_dir), "%s/faults-disk", harness_env("GALLERY_TEST_TMP"));
+	assert_true(mkdir(disk_dir, 0755) == 0 || errno == EEXIST);
+	if (mount("tmpfs", disk_dir, "tmpfs", 0, DISK_SIZE_OPTION) != 0)
+		fail_msg("cannot mount a tmpfs (%s) at %s: %s; this test needs root (CI runs the "
+			 "tests as root)",
+			 DISK_SIZE_OPTION, disk_dir, strerror(errno));
+	disk_mounted = true;
+	char filler[DIR_PATH_MAX + 16], setting_text[DIR_PATH_MAX + 32];
+	snprintf(filler, sizeof(filler), "%s/filler", disk_dir);
+	write_filler(filler);
+	snprintf(setting_text, sizeof(setting_text), "GALLERY_DATA_DIR=%s", disk_dir);
+	const setting disk_settings[] = {memcache_url_setting, setting_text,
+					 "GALLERY_FRONTEND_BIND=127.0.0.1", NULL};
+	assert_true(daemon_start(&fe_disk, "frontend", disk_settings));
+
+	/* Upload until the disk is full. */
+	struct buf images[DISK_MAX_UPLOADS] = {0};
+	int stored = 0;
+	struct reply r = {0};
+	char key[64];
+	for (; stored < DISK_MAX_UPLOADS; stored++) {
+		disk_image(stored, &images[stored]);
+		snprintf(key, sizeof(key), "disk-%02d", stored);
+		assert_true(http_upload(fe_disk.url, "/api/upload", key, images[stored].data,
+					images[stored].len, "photo.png", NULL, &r));
+		if (r.status != 200)
+			break;
+		assert_string_equal(r.body.data, UPLOAD_OK);
+		reply_free(&r);
+	}
+	assert_true(stored >= DISK_MIN_UPLOADS && stored < DISK_MAX_UPLOADS);
+	print_message("disk full: %d images (%zu to %zu KB) fitted in a 2 MB tmpfs beside a "
+		      "%d KB file; the next answered %ld %s\n",
+		      stored, (size_t)DISK_IMAGE_MIN_BYTES / KB,
+		      (size_t)(DISK_IMAGE_MIN_BYTES + DISK_IMAGE_SPREAD_BYTES) / KB,
+		      DISK_FILLER_BYTES / KB, r.status, r.body.data);
+	expect_disk_full(&r);
+	reply_free(&r);
+	/* The refused upload's temporary file is gone by the time the answer comes. */
+	assert_int_equal(disk_files("tmp"), 0);
+	assert_int_equal(disk_files("images"), stored);
+	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM images"), stored);
+
+	/* The upload page says so too, and keeps the key. */
+	struct buf *full = &images[stored];
+	assert_true(http_upload(fe_disk.url, "/upload_image", "disk-page", full->data, full->len,
+				"photo.png", HTML_ACCEPT, &r));
+	print_message("disk full: the upload page answered %ld\n", r.status);
+	assert_int_equal(r.status, 507);
+	assert_non_null(strstr(r.body.data, "<html"));
+	assert_non_null(strstr(r.body.data, DISK_FULL_WORDS));
+	assert_non_null(strstr(r.body.data, "value=\"disk-page\""));
+	reply_free(&r);
+	assert_int_equal(disk_files("tmp"), 0);
+	assert_int_equal(disk_files("images"), stored);
+
+	/* What was stored before still reads back, from disk. */
+	clear_memcache();
+	for (int i = 0; i < stored; i++) {
+		snprintf(key, sizeof(key), "disk-%02d", i);
+		expect_read_at(fe_disk.url, key, &images[i]);
+	}
+
+	/* Space freed: the same upload works. */
+	assert_int_equal(unlink(filler), 0);
+	snprintf(key, sizeof(key), "disk-%02d", stored);
+	upload_ok_at(fe_disk.url, key, full);
+	expect_read_at(fe_disk.url, key, full);
+	assert_int_equal(disk_files("images"), stored + 1);
+	for (int i = 0; i <= stored; i++)
+		buf_free(&images[i]);
+}
+
+int main(void)
+{
+	curl_global_init(CURL_GLOBAL_ALL);
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_memcache_killed_under_load_costs_no_read,
+					    start_daemons, stop_daemons),
+	    cmocka_unit_test_setup_teardown(test_database_stopped_under_load_answers_503_quickly,
+					    start_daemons, stop_daemons),
+	    cmocka_unit_test_setup_teardown(
+		test_frontend_killed_during_uploads_keeps_every_confirmed_one, start_daemons,
+		stop_daemons),
+	    cmocka_unit_test_setup_teardown(test_disk_full_answers_507_and_leaves_no_partial_file,
+					    start_daemons, stop_disk),
+	};
+	if (getenv("FAULTS_ONLY"))
+		cmocka_set_test_filter(getenv("FAULTS_ONLY"));
+	int failed = cmocka_run_group_tests_name("faults", tests, NULL, NULL);
+	curl_global_cleanup();
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
