@@ -349,6 +349,30 @@ enum MHD_Result page_cache_stats(struct app *app, struct request *req)
 	return reply_page(app, req, MHD_HTTP_OK, "cache_stats", data);
 }
 
+/*
+ * The database does not answer, but memcache may hold the image: send its bytes,
+ * typed by their sniffed type, without the row's ETag (so nothing is cached long).
+ */
+static enum MHD_Result raw_without_row(struct app *app, struct request *req, const char *key,
+				       size_t keylen)
+{
+	struct buf bytes = BUF_INIT;
+	struct problem p;
+	if (!images_read_bytes(app->images, key, keylen, &bytes, &p)) {
+		buf_free(&bytes);
+		return reply_problem(app, req, &p);
+	}
+	const char *type =
+	    image_type_mime(image_sniff((const unsigned char *)bytes.data, bytes.len));
+	struct MHD_Response *r = http_response_buf(&bytes, type ? type : "application/octet-stream");
+	buf_free(&bytes);
+	if (r) {
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+		MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	}
+	return http_queue(req->conn, MHD_HTTP_OK, r);
+}
+
 enum MHD_Result page_raw(struct app *app, struct request *req)
 {
 	const char *key = req->path_arg;
@@ -358,8 +382,11 @@ enum MHD_Result page_raw(struct app *app, struct request *req)
 		return reply_error(app, req, MHD_HTTP_BAD_REQUEST, err);
 	struct image_row row;
 	struct problem p;
-	if (!images_find(app->images, key, keylen, &row, &p))
+	if (!images_find(app->images, key, keylen, &row, &p)) {
+		if (p.status == MHD_HTTP_SERVICE_UNAVAILABLE)
+			return raw_without_row(app, req, key, keylen);
 		return reply_problem(app, req, &p);
+	}
 	snprintf(etag, sizeof(etag), "\"%s\"", row.sha256);
 	const char *match = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 							MHD_HTTP_HEADER_IF_NONE_MATCH);

@@ -738,6 +738,8 @@ static void test_database_stopped_under_load_answers_503_quickly(void **state)
 	 */
 	assert_int_equal(t.count[DURING][OP_READ][OUT_OK], op_total(&t, DURING, OP_READ));
 	assert_true(t.count[DURING][OP_READ][OUT_OK] > 0);
+	/* The same holds for /raw: without its row it sends the cached bytes by their sniffed type. */
+	assert_int_equal(t.count[DURING][OP_RAW][OUT_OK], op_total(&t, DURING, OP_RAW));
 	/* The outage was real: uncached reads and uploads saw it. */
 	assert_true(t.count[DURING][OP_READ_COLD][OUT_503] > 0);
 	assert_true(t.count[DURING][OP_UPLOAD][OUT_503] > 0);
