@@ -15,7 +15,8 @@ CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(DEBUG) $(SAN) -MMD -MP -I. $(PK
 LDLIBS = $(PKG_LIBS) -lb64 -lnettle -lpthread -lm
 
 COMMON = common/buf.o common/log.o common/config.o common/db.o common/http.o common/server.o
-MEMCACHE = memcache/cache.o memcache/cache_sql.o memcache/stats_timer.o memcache/api.o
+MEMCACHE = memcache/cache.o memcache/cache_sql.o memcache/stats_timer.o memcache/api.o \
+	memcache/request.o
 FRONTEND = frontend/api.o frontend/b64.o frontend/cache_client.o frontend/catalog.o \
 	frontend/form.o frontend/images.o frontend/pages.o frontend/problem.o frontend/reply.o \
 	frontend/router.o frontend/storage.o frontend/tpl.o frontend/validate.o
