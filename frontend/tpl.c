@@ -57,6 +57,7 @@ struct tpl {
 	char *name; /* file name without ".html" */
 	char *path; /* for error messages */
 	char *src;  /* the file's text, owned here; every node of the template points into it */
+	size_t src_len;
 	struct node_list nodes;
 };
 
@@ -361,24 +362,29 @@ out_close:
 	return false;
 }
 
+static bool parse_template(struct tpl *t, char *err, size_t errlen)
+{
+	struct parser p = {.path = t->path,
+			   .pos = t->src,
+			   .end = t->src + t->src_len,
+			   .line = 1,
+			   .err = err,
+			   .errlen = errlen};
+	return parse_list(&p, &t->nodes, NULL, 0);
+}
+
 static bool compile_template(struct tpl *t, char *err, size_t errlen)
 {
 	struct buf text = BUF_INIT;
 	if (!read_file(t->path, &text, err, errlen))
 		return false;
-	size_t len = text.len;
+	t->src_len = text.len;
 	t->src = buf_steal(&text);
 	if (!t->src) {
 		snprintf(err, errlen, "%s: out of memory", t->path);
 		return false;
 	}
-	struct parser p = {.path = t->path,
-			   .pos = t->src,
-			   .end = t->src + len,
-			   .line = 1,
-			   .err = err,
-			   .errlen = errlen};
-	return parse_list(&p, &t->nodes, NULL, 0);
+	return parse_template(t, err, errlen);
 }
 
 /* "x.html", but neither a hidden file (editors leave those) nor a bare ".html". */
@@ -469,6 +475,42 @@ static bool find_tpl(const struct tpl_set *set, const char *name, size_t len, si
 			hi = mid;
 	}
 	return false;
+}
+
+/* ---- templates from memory ---- */
+
+/* A copy of the source, its name standing in for the path in error messages. */
+static bool add_source(struct tpl_set *set, const struct tpl_source *source)
+{
+	struct tpl *items = grow(set->items, set->len, &set->cap, sizeof(*items));
+	if (!items)
+		return false;
+	set->items = items;
+	struct tpl t = {.name = strdup(source->name), .path = strdup(source->name),
+			.src = malloc(source->len + 1), .src_len = source->len};
+	if (!t.name || !t.path || !t.src) {
+		free(t.src);
+		free(t.path);
+		free(t.name);
+		return false;
+	}
+	if (source->len)
+		memcpy(t.src, source->text, source->len);
+	t.src[source->len] = '\0';
+	items[set->len++] = t;
+	return true;
+}
+
+/* The set is sorted: equal names stand side by side. */
+static bool check_unique_names(const struct tpl_set *set, char *err, size_t errlen)
+{
+	for (size_t i = 1; i < set->len; i++) {
+		if (strcmp(set->items[i - 1].name, set->items[i].name) == 0) {
+			snprintf(err, errlen, "%s: two templates of this name", set->items[i].name);
+			return false;
+		}
+	}
+	return true;
 }
 
 /* ---- linking partials ---- */
@@ -728,6 +770,35 @@ struct tpl_set *tpl_load_dir(const char *dir, char *err, size_t errlen)
 		goto out_free_set;
 	for (size_t i = 0; i < set->len; i++)
 		if (!compile_template(&set->items[i], err, errlen))
+			goto out_free_set;
+	if (!link_partials(set, err, errlen))
+		goto out_free_set;
+	return set;
+out_free_set:
+	tpl_free(set);
+	return NULL;
+}
+
+struct tpl_set *tpl_load_sources(const struct tpl_source *sources, size_t n, char *err,
+				 size_t errlen)
+{
+	struct tpl_set *set = calloc(1, sizeof(*set));
+	if (!set) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!add_source(set, &sources[i])) {
+			snprintf(err, errlen, "%s: out of memory", sources[i].name);
+			goto out_free_set;
+		}
+	}
+	if (set->len > 1)
+		qsort(set->items, set->len, sizeof(*set->items), compare_tpl);
+	if (!check_unique_names(set, err, errlen))
+		goto out_free_set;
+	for (size_t i = 0; i < set->len; i++)
+		if (!parse_template(&set->items[i], err, errlen))
 			goto out_free_set;
 	if (!link_partials(set, err, errlen))
 		goto out_free_set;
