@@ -24,11 +24,11 @@ TEST_LIB = tests/harness.o
 
 PROGRAMS = $(BIN)/memcache $(BIN)/frontend
 TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate \
-	$(BIN)/tests/unit_storage \
+	$(BIN)/tests/unit_storage $(BIN)/tests/unit_fuzz_replay \
 	$(BIN)/tests/e2e_memcache $(BIN)/tests/e2e_cache_client $(BIN)/tests/e2e_start \
 	$(BIN)/tests/e2e_frontend
 
-.PHONY: all tests deps test asan bench-memcache bench clean
+.PHONY: all tests deps test asan fuzz fuzz-targets bench-memcache bench clean
 all: $(PROGRAMS)
 tests: $(TESTS)
 
@@ -91,6 +91,42 @@ asan: deps
 	$(MAKE) all tests O=build/asan BIN=bin/asan OPT=-O1 \
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 	tests/run.sh bin/asan
+
+# Fuzzing: one libFuzzer binary per parser of outside input; tests/fuzz/README.md says more.
+FUZZ_TARGETS = form key sniff tpl memcache_request config
+FUZZ_form = frontend/form.o frontend/validate.o common/buf.o
+FUZZ_key = frontend/validate.o
+FUZZ_sniff = frontend/validate.o
+FUZZ_tpl = frontend/tpl.o common/buf.o
+FUZZ_memcache_request = memcache/request.o
+FUZZ_config = common/config.o common/log.o
+FUZZ_SECONDS ?= 60
+FUZZ_SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+$(BIN)/tests/unit_fuzz_replay: $(call objs,tests/unit_fuzz_replay.o \
+		$(patsubst %,tests/fuzz/fuzz_%.o,$(FUZZ_TARGETS)) \
+		$(sort $(foreach t,$(FUZZ_TARGETS),$(FUZZ_$(t)))))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(O)/tests/fuzz/libfuzzer_%.o: tests/fuzz/libfuzzer.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DFUZZ_TARGET=fuzz_$*_one -c -o $@ $<
+
+define FUZZ_BINARY
+$(BIN)/fuzz_$(1): $(call objs,tests/fuzz/libfuzzer_$(1).o tests/fuzz/fuzz_$(1).o $(FUZZ_$(1)))
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) -fsanitize=fuzzer -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_BINARY,$(t))))
+fuzz-targets: $(patsubst %,$(BIN)/fuzz_%,$(FUZZ_TARGETS))
+
+# Each target for FUZZ_SECONDS under ASan and UBSan, on a copy of its seeds.
+fuzz: deps
+	scripts/deps.sh clang libclang-rt-14-dev
+	$(MAKE) fuzz-targets CC=clang O=build/fuzz BIN=bin/fuzz OPT=-O1 \
+		SAN="-fsanitize=fuzzer-no-link $(FUZZ_SAN)"
+	tests/fuzz/run.sh bin/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 bench-memcache: deps
 	$(MAKE) all
