@@ -11,6 +11,13 @@
 
 enum {
 	TPL_MAX_DEPTH = 32,    /* contexts stacked while rendering; sections nested in one file */
+	/*
+	 * Sections nested over lists multiply: three over a list of 1000 items
+	 * render the innermost 10^9 times. Our largest page takes a few thousand
+	 * steps and well under a MB; these bounds stop a runaway render early.
+	 */
+	TPL_MAX_RENDER_STEPS = 1 << 22,
+	TPL_MAX_PAGE_BYTES = 32 << 20,
 	TPL_READ_CHUNK = 4096, /* bytes read from a template file at a time */
 	TPL_FIRST_CAP = 8,     /* first capacity of a growing array */
 };
@@ -600,6 +607,8 @@ struct render {
 	struct buf *out;
 	const cJSON *stack[TPL_MAX_DEPTH]; /* contexts, outermost first */
 	size_t depth;
+	size_t steps;      /* nodes rendered so far */
+	size_t page_start; /* out->len before this page */
 };
 
 /* Tag names are not NUL-terminated, so members are compared by length and bytes. */
@@ -730,6 +739,8 @@ static bool render_section(struct render *r, const struct node *n)
 
 static bool render_node(struct render *r, const struct node *n)
 {
+	if (++r->steps > TPL_MAX_RENDER_STEPS || r->out->len - r->page_start > TPL_MAX_PAGE_BYTES)
+		return false;
 	switch (n->kind) {
 	case NODE_TEXT:
 		return buf_append(r->out, n->text, n->len);
@@ -813,10 +824,10 @@ bool tpl_render(const struct tpl_set *set, const char *name, const cJSON *data, 
 	size_t idx;
 	if (!find_tpl(set, name, strlen(name), &idx))
 		return false;
-	struct render r = {.set = set, .out = out};
+	size_t start = out->len;
+	struct render r = {.set = set, .out = out, .page_start = start};
 	if (data)
 		r.stack[r.depth++] = data;
-	size_t start = out->len;
 	if (render_list(&r, &set->items[idx].nodes))
 		return true;
 	/* No half page: the caller's buffer is as it was. */

@@ -34,7 +34,9 @@ struct tpl_set *tpl_load_sources(const struct tpl_source *sources, size_t n, cha
 
 /*
  * Appends template name rendered over data (which may be NULL) to out. False when there
- * is no such template, contexts nest too deep or memory runs out; out is then unchanged.
+ * is no such template, contexts nest too deep, the page runs away (over 4 Mi nodes
+ * rendered or 32 MB written, as sections nested over long lists can) or memory runs
+ * out; out is then unchanged.
  */
 bool tpl_render(const struct tpl_set *set, const char *name, const cJSON *data, struct buf *out);
 
