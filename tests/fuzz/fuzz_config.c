@@ -8,7 +8,7 @@
 #include "common/config.h"
 #include "tests/fuzz/fuzz.h"
 
-enum { MAX_ARGS = 64, MAX_SET = 64 };
+enum { MAX_ARGS = 64, MAX_SET = 64, DECIMAL = 10 };
 
 static const char PROGRAM[] = "gallery";
 static const char SUMMARY[] = "fuzzing the configuration";
@@ -63,9 +63,29 @@ static void set_from_line(struct saved_env *s, char *line)
 	}
 }
 
-#define CHECK_STR(field, min, max) FUZZ_CHECK(cfg.field != NULL);
-#define CHECK_INT(field, min, max) FUZZ_CHECK(cfg.field >= (min) && cfg.field <= (max));
-#define CONFIG_CHECK(type, field, var, def, min, max, help) CHECK_##type(field, min, max)
+/* Strict: an optional minus and digits, nothing around them. */
+static bool is_decimal(const char *s)
+{
+	if (*s == '-')
+		s++;
+	return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+/* What the environment said is what the daemon gets. */
+static void check_int(long value, const char *var, long min, long max)
+{
+	FUZZ_CHECK(value >= min && value <= max);
+	const char *text = getenv(var);
+	if (text) {
+		FUZZ_CHECK(is_decimal(text));
+		FUZZ_CHECK(strtol(text, NULL, DECIMAL) == value);
+	}
+}
+
+#define CHECK_STR(field, var, min, max) \
+	FUZZ_CHECK(cfg.field != NULL && (!getenv(var) || strcmp(cfg.field, getenv(var)) == 0));
+#define CHECK_INT(field, var, min, max) check_int(cfg.field, var, min, max);
+#define CONFIG_CHECK(type, field, var, def, min, max, help) CHECK_##type(field, var, min, max)
 
 int fuzz_config_one(const uint8_t *data, size_t size)
 {
