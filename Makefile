@@ -92,7 +92,7 @@ asan: deps
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 	tests/run.sh bin/asan
 
-# Fuzzing: one libFuzzer binary per parser of outside input; tests/fuzz/README.md says more.
+# Fuzzing: one libFuzzer binary per parser of outside input (tests/fuzz/fuzz.h).
 FUZZ_TARGETS = form key sniff tpl memcache_request config
 FUZZ_form = frontend/form.o frontend/validate.o common/buf.o
 FUZZ_key = frontend/validate.o
