@@ -21,7 +21,12 @@ enum { CONFIG_COUNT = sizeof(CONFIG_NAMES) / sizeof(CONFIG_NAMES[0]) };
 /* The environment the program started with, for the variables the input may change. */
 struct saved_env {
 	char *values[CONFIG_COUNT];
-	char *set[MAX_SET]; /* names the input set, to unset afterwards */
+	/*
+	 * What the input set, to unset afterwards. putenv with our own copies:
+	 * setenv would keep every distinct NAME=value it ever saw.
+	 */
+	char *names[MAX_SET];
+	char *entries[MAX_SET];
 	size_t nset;
 };
 
@@ -39,8 +44,9 @@ static void save_env(struct saved_env *s)
 static void restore_env(struct saved_env *s)
 {
 	for (size_t i = 0; i < s->nset; i++) {
-		unsetenv(s->set[i]);
-		free(s->set[i]);
+		unsetenv(s->names[i]);
+		free(s->names[i]);
+		free(s->entries[i]);
 	}
 	for (size_t i = 0; i < CONFIG_COUNT; i++) {
 		if (s->values[i])
@@ -50,17 +56,20 @@ static void restore_env(struct saved_env *s)
 }
 
 /* line is a NUL-terminated "NAME=value". */
-static void set_from_line(struct saved_env *s, char *line)
+static void set_from_line(struct saved_env *s, const char *line)
 {
-	char *eq = strchr(line, '=');
+	const char *eq = strchr(line, '=');
 	if (!eq || strncmp(line, PREFIX, strlen(PREFIX)) != 0 || s->nset == MAX_SET)
 		return;
-	*eq = '\0';
-	if (setenv(line, eq + 1, 1) == 0) {
-		s->set[s->nset] = strdup(line);
-		FUZZ_CHECK(s->set[s->nset] != NULL);
-		s->nset++;
-	}
+	char *name = strndup(line, (size_t)(eq - line));
+	char *entry = strdup(line);
+	FUZZ_CHECK(name && entry);
+	/* Unset first: putenv of an existing name would leave our older entry in use. */
+	unsetenv(name);
+	FUZZ_CHECK(putenv(entry) == 0);
+	s->names[s->nset] = name;
+	s->entries[s->nset] = entry;
+	s->nset++;
 }
 
 /* Strict: an optional minus and digits, nothing around them. */
