@@ -15,7 +15,8 @@ CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(DEBUG) $(SAN) -MMD -MP -I. $(PK
 LDLIBS = $(PKG_LIBS) -lb64 -lnettle -lpthread -lm
 
 COMMON = common/buf.o common/log.o common/config.o common/db.o common/http.o common/server.o
-MEMCACHE = memcache/cache.o memcache/cache_sql.o memcache/stats_timer.o memcache/api.o
+MEMCACHE = memcache/cache.o memcache/cache_sql.o memcache/stats_timer.o memcache/api.o \
+	memcache/request.o
 FRONTEND = frontend/api.o frontend/b64.o frontend/cache_client.o frontend/catalog.o frontend/csrf.o \
 	frontend/form.o frontend/images.o frontend/pages.o frontend/problem.o frontend/reply.o \
 	frontend/router.o frontend/storage.o frontend/tpl.o frontend/validate.o
@@ -23,12 +24,12 @@ TEST_LIB = tests/harness.o
 
 PROGRAMS = $(BIN)/memcache $(BIN)/frontend
 TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate \
-	$(BIN)/tests/unit_storage \
+	$(BIN)/tests/unit_storage $(BIN)/tests/unit_fuzz_replay \
 	$(BIN)/tests/e2e_memcache $(BIN)/tests/e2e_cache_client $(BIN)/tests/e2e_start \
 	$(BIN)/tests/e2e_frontend $(BIN)/tests/e2e_hostile \
 	$(BIN)/tests/e2e_secure $(BIN)/tests/e2e_faults
 
-.PHONY: all tests deps test-deps test asan bench-memcache bench clean
+.PHONY: all tests deps test-deps test asan fuzz fuzz-targets bench-memcache bench clean
 all: $(PROGRAMS)
 tests: $(TESTS)
 
@@ -106,6 +107,42 @@ asan: test-deps
 	$(MAKE) all tests O=build/asan BIN=bin/asan OPT=-O1 \
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 	tests/run.sh bin/asan
+
+# Fuzzing: one libFuzzer binary per parser of outside input (tests/fuzz/fuzz.h).
+FUZZ_TARGETS = form key sniff tpl memcache_request config
+FUZZ_form = frontend/form.o frontend/validate.o common/buf.o
+FUZZ_key = frontend/validate.o
+FUZZ_sniff = frontend/validate.o
+FUZZ_tpl = frontend/tpl.o common/buf.o
+FUZZ_memcache_request = memcache/request.o
+FUZZ_config = common/config.o common/log.o
+FUZZ_SECONDS ?= 60
+FUZZ_SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+$(BIN)/tests/unit_fuzz_replay: $(call objs,tests/unit_fuzz_replay.o \
+		$(patsubst %,tests/fuzz/fuzz_%.o,$(FUZZ_TARGETS)) \
+		$(sort $(foreach t,$(FUZZ_TARGETS),$(FUZZ_$(t)))))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(O)/tests/fuzz/libfuzzer_%.o: tests/fuzz/libfuzzer.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DFUZZ_TARGET=fuzz_$*_one -c -o $@ $<
+
+define FUZZ_BINARY
+$(BIN)/fuzz_$(1): $(call objs,tests/fuzz/libfuzzer_$(1).o tests/fuzz/fuzz_$(1).o $(FUZZ_$(1)))
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) -fsanitize=fuzzer -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_BINARY,$(t))))
+fuzz-targets: $(patsubst %,$(BIN)/fuzz_%,$(FUZZ_TARGETS))
+
+# Each target for FUZZ_SECONDS under ASan and UBSan, on a copy of its seeds.
+fuzz: deps
+	scripts/deps.sh clang libclang-rt-14-dev
+	$(MAKE) fuzz-targets CC=clang O=build/fuzz BIN=bin/fuzz OPT=-O1 \
+		SAN="-fsanitize=fuzzer-no-link $(FUZZ_SAN)"
+	tests/fuzz/run.sh bin/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 bench-memcache: deps
 	$(MAKE) all

@@ -1,6 +1,7 @@
 /* config: every setting of both daemons, read once from the environment. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +21,10 @@ static bool token_ok(const char *token)
 	return strlen(token) >= TOKEN_MIN_BYTES;
 }
 
+/* Digits with an optional minus: strtol alone would also take leading spaces and a plus. */
 static bool parse_long(const char *text, long min, long max, long *out)
 {
-	if (*text == '\0')
+	if (!isdigit((unsigned char)*text) && !(*text == '-' && isdigit((unsigned char)text[1])))
 		return false;
 	char *end;
 	errno = 0;

@@ -11,6 +11,13 @@
 
 enum {
 	TPL_MAX_DEPTH = 32,    /* contexts stacked while rendering; sections nested in one file */
+	/*
+	 * Sections nested over lists multiply: three over a list of 1000 items
+	 * render the innermost 10^9 times. Our largest page takes a few thousand
+	 * steps and well under a MB; these bounds stop a runaway render early.
+	 */
+	TPL_MAX_RENDER_STEPS = 1 << 22,
+	TPL_MAX_PAGE_BYTES = 32 << 20,
 	TPL_READ_CHUNK = 4096, /* bytes read from a template file at a time */
 	TPL_FIRST_CAP = 8,     /* first capacity of a growing array */
 };
@@ -57,6 +64,7 @@ struct tpl {
 	char *name; /* file name without ".html" */
 	char *path; /* for error messages */
 	char *src;  /* the file's text, owned here; every node of the template points into it */
+	size_t src_len;
 	struct node_list nodes;
 };
 
@@ -361,24 +369,29 @@ out_close:
 	return false;
 }
 
+static bool parse_template(struct tpl *t, char *err, size_t errlen)
+{
+	struct parser p = {.path = t->path,
+			   .pos = t->src,
+			   .end = t->src + t->src_len,
+			   .line = 1,
+			   .err = err,
+			   .errlen = errlen};
+	return parse_list(&p, &t->nodes, NULL, 0);
+}
+
 static bool compile_template(struct tpl *t, char *err, size_t errlen)
 {
 	struct buf text = BUF_INIT;
 	if (!read_file(t->path, &text, err, errlen))
 		return false;
-	size_t len = text.len;
+	t->src_len = text.len;
 	t->src = buf_steal(&text);
 	if (!t->src) {
 		snprintf(err, errlen, "%s: out of memory", t->path);
 		return false;
 	}
-	struct parser p = {.path = t->path,
-			   .pos = t->src,
-			   .end = t->src + len,
-			   .line = 1,
-			   .err = err,
-			   .errlen = errlen};
-	return parse_list(&p, &t->nodes, NULL, 0);
+	return parse_template(t, err, errlen);
 }
 
 /* "x.html", but neither a hidden file (editors leave those) nor a bare ".html". */
@@ -471,6 +484,42 @@ static bool find_tpl(const struct tpl_set *set, const char *name, size_t len, si
 	return false;
 }
 
+/* ---- templates from memory ---- */
+
+/* A copy of the source, its name standing in for the path in error messages. */
+static bool add_source(struct tpl_set *set, const struct tpl_source *source)
+{
+	struct tpl *items = grow(set->items, set->len, &set->cap, sizeof(*items));
+	if (!items)
+		return false;
+	set->items = items;
+	struct tpl t = {.name = strdup(source->name), .path = strdup(source->name),
+			.src = malloc(source->len + 1), .src_len = source->len};
+	if (!t.name || !t.path || !t.src) {
+		free(t.src);
+		free(t.path);
+		free(t.name);
+		return false;
+	}
+	if (source->len)
+		memcpy(t.src, source->text, source->len);
+	t.src[source->len] = '\0';
+	items[set->len++] = t;
+	return true;
+}
+
+/* The set is sorted: equal names stand side by side. */
+static bool check_unique_names(const struct tpl_set *set, char *err, size_t errlen)
+{
+	for (size_t i = 1; i < set->len; i++) {
+		if (strcmp(set->items[i - 1].name, set->items[i].name) == 0) {
+			snprintf(err, errlen, "%s: two templates of this name", set->items[i].name);
+			return false;
+		}
+	}
+	return true;
+}
+
 /* ---- linking partials ---- */
 
 enum visit { VISIT_NEW, VISIT_ACTIVE, VISIT_DONE };
@@ -558,6 +607,8 @@ struct render {
 	struct buf *out;
 	const cJSON *stack[TPL_MAX_DEPTH]; /* contexts, outermost first */
 	size_t depth;
+	size_t steps;      /* nodes rendered so far */
+	size_t page_start; /* out->len before this page */
 };
 
 /* Tag names are not NUL-terminated, so members are compared by length and bytes. */
@@ -688,6 +739,8 @@ static bool render_section(struct render *r, const struct node *n)
 
 static bool render_node(struct render *r, const struct node *n)
 {
+	if (++r->steps > TPL_MAX_RENDER_STEPS || r->out->len - r->page_start > TPL_MAX_PAGE_BYTES)
+		return false;
 	switch (n->kind) {
 	case NODE_TEXT:
 		return buf_append(r->out, n->text, n->len);
@@ -737,15 +790,44 @@ out_free_set:
 	return NULL;
 }
 
+struct tpl_set *tpl_load_sources(const struct tpl_source *sources, size_t n, char *err,
+				 size_t errlen)
+{
+	struct tpl_set *set = calloc(1, sizeof(*set));
+	if (!set) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!add_source(set, &sources[i])) {
+			snprintf(err, errlen, "%s: out of memory", sources[i].name);
+			goto out_free_set;
+		}
+	}
+	if (set->len > 1)
+		qsort(set->items, set->len, sizeof(*set->items), compare_tpl);
+	if (!check_unique_names(set, err, errlen))
+		goto out_free_set;
+	for (size_t i = 0; i < set->len; i++)
+		if (!parse_template(&set->items[i], err, errlen))
+			goto out_free_set;
+	if (!link_partials(set, err, errlen))
+		goto out_free_set;
+	return set;
+out_free_set:
+	tpl_free(set);
+	return NULL;
+}
+
 bool tpl_render(const struct tpl_set *set, const char *name, const cJSON *data, struct buf *out)
 {
 	size_t idx;
 	if (!find_tpl(set, name, strlen(name), &idx))
 		return false;
-	struct render r = {.set = set, .out = out};
+	size_t start = out->len;
+	struct render r = {.set = set, .out = out, .page_start = start};
 	if (data)
 		r.stack[r.depth++] = data;
-	size_t start = out->len;
 	if (render_list(&r, &set->items[idx].nodes))
 		return true;
 	/* No half page: the caller's buffer is as it was. */

@@ -18,9 +18,25 @@ struct tpl_set;
  */
 struct tpl_set *tpl_load_dir(const char *dir, char *err, size_t errlen);
 
+/* One template given as text instead of a file: what tpl_load_dir reads from name.html. */
+struct tpl_source {
+	const char *name;
+	const char *text; /* len bytes, copied by loading */
+	size_t len;
+};
+
+/*
+ * Like tpl_load_dir, over n templates in memory; err reads "name:line: message".
+ * Two templates of one name are an error too.
+ */
+struct tpl_set *tpl_load_sources(const struct tpl_source *sources, size_t n, char *err,
+				 size_t errlen);
+
 /*
  * Appends template name rendered over data (which may be NULL) to out. False when there
- * is no such template, contexts nest too deep or memory runs out; out is then unchanged.
+ * is no such template, contexts nest too deep, the page runs away (over 4 Mi nodes
+ * rendered or 32 MB written, as sections nested over long lists can) or memory runs
+ * out; out is then unchanged.
  */
 bool tpl_render(const struct tpl_set *set, const char *name, const cJSON *data, struct buf *out);
 

@@ -10,12 +10,9 @@
 #include "common/log.h"
 #include "memcache/cache.h"
 #include "memcache/cache_sql.h"
+#include "memcache/request.h"
 
-enum {
-	KEY_MAX_BYTES = 255,
-	/* JSON numbers are doubles: larger whole numbers lose precision. */
-	VERSION_MAX = (1LL << 53),
-};
+enum { REQUEST_ERROR_MAX = 256 };
 
 /*
  * A stored value is the whole answer to a hit, so that a hit is sent straight
@@ -25,12 +22,12 @@ static const char HIT_HEAD[] = HTTP_CONTENT_HEAD;
 static const char HIT_TAIL[] = HTTP_CONTENT_TAIL;
 
 typedef enum MHD_Result (*route_fn)(struct api *api, struct MHD_Connection *conn,
-				    const cJSON *body);
+				    const struct request_body *body);
 
 struct route {
 	const char *path;
 	const char *method;
-	bool json_body; /* the route reads a JSON object */
+	unsigned fields; /* enum request_field: what the route reads from a JSON body; 0 for none */
 	route_fn fn;
 };
 
@@ -47,86 +44,18 @@ static enum MHD_Result send_object(struct MHD_Connection *conn, cJSON *root)
 	return ret;
 }
 
-/* The key of a request body, or NULL after answering 400. */
-static const char *body_key(struct MHD_Connection *conn, const cJSON *body, size_t *len,
-			    enum MHD_Result *ret)
+static enum MHD_Result route_put(struct api *api, struct MHD_Connection *conn,
+				 const struct request_body *body)
 {
-	const cJSON *key = cJSON_GetObjectItemCaseSensitive(body, "key");
-	const char *problem = NULL;
-	if (!key)
-		problem = "the body has no \"key\"";
-	else if (!cJSON_IsString(key))
-		problem = "\"key\" must be a string";
-	else if (key->valuestring[0] == '\0')
-		problem = "\"key\" is empty; give 1 to 255 bytes";
-	else if (strlen(key->valuestring) > KEY_MAX_BYTES)
-		problem = "\"key\" is longer than 255 bytes";
-	if (problem) {
-		*ret = http_send_error(conn, MHD_HTTP_BAD_REQUEST, "%s", problem);
-		return NULL;
-	}
-	*len = strlen(key->valuestring);
-	return key->valuestring;
-}
-
-/* The optional "version": a whole number from 0 to 2^53; false after answering 400. */
-static bool body_version(struct MHD_Connection *conn, const cJSON *body, uint64_t *version,
-			 enum MHD_Result *ret)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, "version");
-	*version = CACHE_UNVERSIONED;
-	if (!v || cJSON_IsNull(v))
-		return true;
-	double d = cJSON_IsNumber(v) ? v->valuedouble : -1;
-	if (d < 0 || d > (double)VERSION_MAX || d != (double)(uint64_t)d) {
-		*ret = http_send_error(conn, MHD_HTTP_BAD_REQUEST,
-				       "\"version\" must be a whole number from 0 to 2^53");
-		return false;
-	}
-	*version = (uint64_t)d;
-	return true;
-}
-
-/* Branch-free, so the check runs at memory speed over random image data. */
-static unsigned is_base64_char(unsigned char c)
-{
-	return ((unsigned)(c - 'A') < 26) | ((unsigned)(c - 'a') < 26) |
-	       ((unsigned)(c - '0') < 10) | (c == '+') | (c == '/');
-}
-
-static bool is_base64(const char *s, size_t len)
-{
-	if (len == 0 || len % 4 != 0)
-		return false;
-	size_t padding = s[len - 1] == '=' ? (s[len - 2] == '=' ? 2 : 1) : 0;
-	unsigned all = 1;
-	for (size_t i = 0; i < len - padding; i++)
-		all &= is_base64_char((unsigned char)s[i]);
-	return all;
-}
-
-static enum MHD_Result route_put(struct api *api, struct MHD_Connection *conn, const cJSON *body)
-{
-	enum MHD_Result ret = MHD_NO;
-	size_t keylen;
-	const char *key = body_key(conn, body, &keylen, &ret);
-	uint64_t version;
-	if (!key || !body_version(conn, body, &version, &ret))
-		return ret;
-	const cJSON *value = cJSON_GetObjectItemCaseSensitive(body, "value");
-	if (!cJSON_IsString(value))
-		return http_send_error(conn, MHD_HTTP_BAD_REQUEST,
-				       value ? "\"value\" must be a string" : "the body has no \"value\"");
-	size_t len = strlen(value->valuestring);
-	if (!is_base64(value->valuestring, len))
-		return http_send_error(conn, MHD_HTTP_BAD_REQUEST,
-				       "\"value\" must be non-empty base64 (A-Z a-z 0-9 + / and = "
-				       "padding, a multiple of 4 characters)");
+	const char *key = body->key;
+	size_t keylen = body->key_len;
+	uint64_t version = body->version;
+	size_t len = body->value_len;
 	struct cache_value *v = cache_value_new(sizeof(HIT_HEAD) - 1 + len + sizeof(HIT_TAIL) - 1, len);
 	if (!v)
 		return http_send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	memcpy(v->data, HIT_HEAD, sizeof(HIT_HEAD) - 1);
-	memcpy(v->data + sizeof(HIT_HEAD) - 1, value->valuestring, len);
+	memcpy(v->data + sizeof(HIT_HEAD) - 1, body->value, len);
 	memcpy(v->data + sizeof(HIT_HEAD) - 1 + len, HIT_TAIL, sizeof(HIT_TAIL) - 1);
 	switch (cache_put(api->cache, key, keylen, v, version)) {
 	case CACHE_PUT_STORED:
@@ -151,14 +80,10 @@ static void release_value(void *cls)
 	cache_value_release(cls);
 }
 
-static enum MHD_Result route_get(struct api *api, struct MHD_Connection *conn, const cJSON *body)
+static enum MHD_Result route_get(struct api *api, struct MHD_Connection *conn,
+				 const struct request_body *body)
 {
-	enum MHD_Result ret = MHD_NO;
-	size_t keylen;
-	const char *key = body_key(conn, body, &keylen, &ret);
-	if (!key)
-		return ret;
-	struct cache_value *v = cache_get(api->cache, key, keylen);
+	struct cache_value *v = cache_get(api->cache, body->key, body->key_len);
 	if (!v)
 		return http_send_error(conn, MHD_HTTP_NOT_FOUND, "key not in cache");
 	struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback_cls(
@@ -171,19 +96,14 @@ static enum MHD_Result route_get(struct api *api, struct MHD_Connection *conn, c
 }
 
 static enum MHD_Result route_invalidate(struct api *api, struct MHD_Connection *conn,
-					const cJSON *body)
+					const struct request_body *body)
 {
-	enum MHD_Result ret = MHD_NO;
-	size_t keylen;
-	const char *key = body_key(conn, body, &keylen, &ret);
-	uint64_t version;
-	if (!key || !body_version(conn, body, &version, &ret))
-		return ret;
-	cache_invalidate(api->cache, key, keylen, version);
+	cache_invalidate(api->cache, body->key, body->key_len, body->version);
 	return send_object(conn, http_success_object());
 }
 
-static enum MHD_Result route_clear(struct api *api, struct MHD_Connection *conn, const cJSON *body)
+static enum MHD_Result route_clear(struct api *api, struct MHD_Connection *conn,
+				   const struct request_body *body)
 {
 	(void)body;
 	size_t dropped = cache_clear(api->cache);
@@ -193,7 +113,7 @@ static enum MHD_Result route_clear(struct api *api, struct MHD_Connection *conn,
 }
 
 static enum MHD_Result route_refresh(struct api *api, struct MHD_Connection *conn,
-				     const cJSON *body)
+				     const struct request_body *body)
 {
 	(void)body;
 	size_t capacity;
@@ -213,7 +133,8 @@ static enum MHD_Result route_refresh(struct api *api, struct MHD_Connection *con
 
 #define STATS_COUNTER_JSON(name) cJSON_AddNumberToObject(root, #name, (double)s.name);
 
-static enum MHD_Result route_stats(struct api *api, struct MHD_Connection *conn, const cJSON *body)
+static enum MHD_Result route_stats(struct api *api, struct MHD_Connection *conn,
+				   const struct request_body *body)
 {
 	(void)body;
 	struct cache_stats s;
@@ -233,20 +154,20 @@ static enum MHD_Result route_stats(struct api *api, struct MHD_Connection *conn,
 }
 
 static enum MHD_Result route_healthz(struct api *api, struct MHD_Connection *conn,
-				     const cJSON *body)
+				     const struct request_body *body)
 {
 	(void)api, (void)body;
 	return send_object(conn, http_success_object());
 }
 
 static const struct route routes[] = {
-	{"/put_into_memcache", "POST", true, route_put},
-	{"/get_from_memcache", "POST", true, route_get},
-	{"/invalidate_specific_key", "POST", true, route_invalidate},
-	{"/clear_cache", "POST", false, route_clear},
-	{"/refresh_configuration", "POST", false, route_refresh},
-	{"/stats", "GET", false, route_stats},
-	{"/healthz", "GET", false, route_healthz},
+	{"/put_into_memcache", "POST", REQUEST_KEY | REQUEST_VERSION | REQUEST_VALUE, route_put},
+	{"/get_from_memcache", "POST", REQUEST_KEY, route_get},
+	{"/invalidate_specific_key", "POST", REQUEST_KEY | REQUEST_VERSION, route_invalidate},
+	{"/clear_cache", "POST", 0, route_clear},
+	{"/refresh_configuration", "POST", 0, route_refresh},
+	{"/stats", "GET", 0, route_stats},
+	{"/healthz", "GET", 0, route_healthz},
 };
 
 static const struct route *find_route(const char *url)
@@ -331,7 +252,7 @@ static enum MHD_Result start_request(struct api *api, struct MHD_Connection *con
 		return http_send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
 				       "the body is larger than the limit of %zu bytes",
 				       api->max_body_bytes);
-	if (route->json_body && !is_json_type(conn))
+	if (route->fields && !is_json_type(conn))
 		return http_send_error(conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
 				       "send the body as Content-Type: application/json");
 	struct request *req = calloc(1, sizeof(*req));
@@ -343,22 +264,6 @@ static enum MHD_Result start_request(struct api *api, struct MHD_Connection *con
 	return MHD_YES;
 }
 
-/* Whether a JSON text holds the escape \u0000 (a backslash that is itself escaped does not count). */
-static bool has_nul_escape(const char *s, size_t len)
-{
-	static const char NUL_ESCAPE[] = "u0000";
-	size_t n = sizeof(NUL_ESCAPE) - 1;
-	const char *end = s + len;
-	/* memchr jumps over the long runs of base64 that hold no backslash. */
-	for (const char *at = s; (at = memchr(at, '\\', (size_t)(end - at))); at += 2) {
-		if ((size_t)(end - at - 1) >= n && memcmp(at + 1, NUL_ESCAPE, n) == 0)
-			return true;
-		if (end - at < 2)
-			break;
-	}
-	return false;
-}
-
 static enum MHD_Result finish_request(struct api *api, struct MHD_Connection *conn,
 				      struct request *req)
 {
@@ -368,28 +273,15 @@ static enum MHD_Result finish_request(struct api *api, struct MHD_Connection *co
 				       api->max_body_bytes);
 	const char *data = req->body.buf.data;
 	size_t len = req->body.buf.len;
-	if (!req->route->json_body)
+	if (!req->route->fields)
 		return len ? http_send_error(conn, MHD_HTTP_BAD_REQUEST, "this route takes no body")
 			   : req->route->fn(api, conn, NULL);
-	if (len == 0)
-		return http_send_error(conn, MHD_HTTP_BAD_REQUEST,
-				       "the body is empty; send a JSON object");
-	/* cJSON ends strings at a NUL, so a key holding one would stand for a shorter key. */
-	if (memchr(data, '\0', len) || has_nul_escape(data, len))
-		return http_send_error(conn, MHD_HTTP_BAD_REQUEST,
-				       "the body holds a NUL character; keys and values may not");
-	const char *end = NULL;
-	cJSON *body = cJSON_ParseWithLengthOpts(data, len, &end, false);
-	while (body && end < data + len && strchr(" \t\r\n", *end))
-		end++;
-	enum MHD_Result ret;
-	if (!body || end != data + len)
-		ret = http_send_error(conn, MHD_HTTP_BAD_REQUEST, "the body is not valid JSON");
-	else if (!cJSON_IsObject(body))
-		ret = http_send_error(conn, MHD_HTTP_BAD_REQUEST, "the body must be a JSON object");
-	else
-		ret = req->route->fn(api, conn, body);
-	cJSON_Delete(body);
+	struct request_body body;
+	char err[REQUEST_ERROR_MAX];
+	if (!request_body_parse(&body, data, len, req->route->fields, err, sizeof(err)))
+		return http_send_error(conn, MHD_HTTP_BAD_REQUEST, "%s", err);
+	enum MHD_Result ret = req->route->fn(api, conn, &body);
+	request_body_free(&body);
 	return ret;
 }
 

@@ -473,6 +473,81 @@ static void empty_folder_loads(void **state)
 	assert_false(rendered);
 }
 
+/* ---- templates from memory ---- */
+
+#define SOURCES(...) ((const struct tpl_source[]){__VA_ARGS__}), \
+	(sizeof((const struct tpl_source[]){__VA_ARGS__}) / sizeof(struct tpl_source))
+#define SOURCE(name, text) {(name), (text), sizeof(text) - 1}
+
+static void sources_load_and_render(void **state)
+{
+	(void)state;
+	char err[ERR_LEN] = "";
+	struct tpl_set *set = tpl_load_sources(
+		SOURCES(SOURCE("page", "{{> head}}<p>{{v}}</p>"), SOURCE("head", "<h1>{{t}}</h1>")),
+		err, sizeof(err));
+	if (!set)
+		fail_msg("load failed: %s", err);
+	cJSON *data = cJSON_Parse("{\"t\":\"A&B\",\"v\":1}");
+	struct buf out = BUF_INIT;
+	assert_true(tpl_render(set, "page", data, &out));
+	assert_string_equal(out.data, "<h1>A&amp;B</h1><p>1</p>");
+	buf_free(&out);
+	cJSON_Delete(data);
+	tpl_free(set);
+}
+
+static void check_sources_error(const struct tpl_source *sources, size_t n, const char *expect)
+{
+	char err[ERR_LEN] = "";
+	struct tpl_set *set = tpl_load_sources(sources, n, err, sizeof(err));
+	bool loaded = set != NULL;
+	tpl_free(set);
+	assert_false(loaded);
+	assert_string_equal(err, expect);
+}
+
+static void sources_errors_name_the_template(void **state)
+{
+	(void)state;
+	check_sources_error(SOURCES(SOURCE("a", "ok"), SOURCE("b", "\n{{#x}}")),
+			    "b:2: {{#x}} is never closed");
+	check_sources_error(SOURCES(SOURCE("t", "one"), SOURCE("t", "two")),
+			    "t: two templates of this name");
+	check_sources_error(SOURCES(SOURCE("a", "{{> b}}"), SOURCE("b", "{{> a}}")),
+			    "b:1: partial cycle: a -> b -> a");
+}
+
+/* Nine sections nested over a list of ten would render the innermost a billion times. */
+static void runaway_render_is_refused(void **state)
+{
+	(void)state;
+	char *text = NULL;
+	struct buf b = BUF_INIT;
+	for (int i = 0; i < 9; i++)
+		assert_true(buf_puts(&b, "{{#a}}"));
+	assert_true(buf_puts(&b, "x"));
+	for (int i = 0; i < 9; i++)
+		assert_true(buf_puts(&b, "{{/a}}"));
+	size_t len = b.len;
+	text = buf_steal(&b);
+	struct tpl_source source = {"bomb", text, len};
+	char err[ERR_LEN] = "";
+	struct tpl_set *set = tpl_load_sources(&source, 1, err, sizeof(err));
+	if (!set)
+		fail_msg("load failed: %s", err);
+	cJSON *data = cJSON_Parse("{\"a\":[1,2,3,4,5,6,7,8,9,10]}");
+	struct buf out = BUF_INIT;
+	assert_true(buf_puts(&out, "kept"));
+	bool rendered = tpl_render(set, "bomb", data, &out);
+	cJSON_Delete(data);
+	tpl_free(set);
+	free(text);
+	assert_false(rendered);
+	assert_string_equal(out.data, "kept");
+	buf_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest render_tests[] = {
@@ -509,5 +584,11 @@ int main(void)
 	};
 	int failed = cmocka_run_group_tests_name("render", render_tests, setup_set, teardown_set);
 	failed += cmocka_run_group_tests_name("load errors", load_tests, NULL, NULL);
+	const struct CMUnitTest source_tests[] = {
+		cmocka_unit_test(sources_load_and_render),
+		cmocka_unit_test(sources_errors_name_the_template),
+		cmocka_unit_test(runaway_render_is_refused),
+	};
+	failed += cmocka_run_group_tests_name("from memory", source_tests, NULL, NULL);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -1,0 +1,42 @@
+/* fuzz_sniff: image_sniff and image_dimensions over any bytes, as an upload's first bytes. */
+#include <string.h>
+
+#include "frontend/validate.h"
+#include "tests/fuzz/fuzz.h"
+
+enum { UNTOUCHED_SIDE = 0xC0FFEE }; /* what the sides hold until image_dimensions writes them */
+
+static const enum image_type ALL_TYPES[] = {IMAGE_UNKNOWN, IMAGE_JPEG, IMAGE_PNG, IMAGE_GIF,
+					    IMAGE_WEBP};
+
+static void check_dimensions(const unsigned char *image, size_t size, enum image_type sniffed,
+			     enum image_type t)
+{
+	unsigned width = UNTOUCHED_SIDE, height = UNTOUCHED_SIDE;
+	if (image_dimensions(image, size, t, &width, &height)) {
+		/* A size is read only from an image of the type asked for, and is never zero. */
+		FUZZ_CHECK(t == sniffed && t != IMAGE_UNKNOWN);
+		FUZZ_CHECK(width > 0 && height > 0);
+	} else {
+		FUZZ_CHECK(width == UNTOUCHED_SIDE && height == UNTOUCHED_SIDE);
+	}
+}
+
+int fuzz_sniff_one(const uint8_t *data, size_t size)
+{
+	/* An exact-size copy, so that AddressSanitizer sees a read one byte too far. */
+	unsigned char *image = malloc(size ? size : 1);
+	FUZZ_CHECK(image != NULL);
+	if (size)
+		memcpy(image, data, size);
+	enum image_type sniffed = image_sniff(image, size);
+	/* The type depends on the first IMAGE_SNIFF_BYTES only, as the upload path relies on. */
+	FUZZ_CHECK(image_sniff(image, size < IMAGE_SNIFF_BYTES ? size : IMAGE_SNIFF_BYTES) ==
+		   sniffed);
+	FUZZ_CHECK((image_type_mime(sniffed) != NULL) == (sniffed != IMAGE_UNKNOWN));
+	FUZZ_CHECK((image_type_ext(sniffed) != NULL) == (sniffed != IMAGE_UNKNOWN));
+	for (size_t i = 0; i < sizeof(ALL_TYPES) / sizeof(ALL_TYPES[0]); i++)
+		check_dimensions(image, size, sniffed, ALL_TYPES[i]);
+	free(image);
+	return 0;
+}
