@@ -1411,9 +1411,12 @@ static bool upload_round(const char *key, uint32_t round)
 {
 	struct image im = round_image(round);
 	struct reply r;
-	bool ok =
-	    http_upload(fe.url, "/api/upload", key, im.bytes, im.len, im.filename, NULL, &r) &&
-	    r.status == 200 && strcmp(r.body.data, UPLOAD_OK) == 0;
+	bool answered =
+	    http_upload(fe.url, "/api/upload", key, im.bytes, im.len, im.filename, NULL, &r);
+	bool ok = answered && r.status == 200 && strcmp(r.body.data, UPLOAD_OK) == 0;
+	if (!ok)
+		print_message("coherence: upload of round %u answered %ld %.200s\n", round,
+			      answered ? r.status : 0L, answered ? r.body.data : "(no answer)");
 	reply_free(&r);
 	image_free(&im);
 	return ok;
