@@ -27,7 +27,7 @@ TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate
 	$(BIN)/tests/e2e_memcache $(BIN)/tests/e2e_cache_client $(BIN)/tests/e2e_start \
 	$(BIN)/tests/e2e_frontend
 
-.PHONY: all tests deps test asan bench-memcache bench clean
+.PHONY: all tests deps test asan valgrind bench-memcache bench soak clean
 all: $(PROGRAMS)
 tests: $(TESTS)
 
@@ -91,6 +91,17 @@ asan: deps
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 	tests/run.sh bin/asan
 
+$(BIN)/soak_load: $(call objs,bench/soak_load.o frontend/b64.o common/buf.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# The whole suite with both daemons under valgrind's memcheck: a leak or an
+# invalid access in either fails the run.
+valgrind: deps
+	scripts/deps.sh valgrind
+	$(MAKE) all tests
+	GALLERY_TEST_VALGRIND=1 tests/run.sh $(BIN)
+
 bench-memcache: deps
 	$(MAKE) all
 	bench/memcache.sh $(BIN)
@@ -98,6 +109,11 @@ bench-memcache: deps
 bench: deps
 	$(MAKE) all
 	bench/frontend.sh $(BIN)
+
+# Ten minutes of mixed load with memcache killed and MariaDB restarted midway.
+soak: deps
+	$(MAKE) all $(BIN)/soak_load
+	bench/soak.sh $(BIN)
 
 clean:
 	rm -rf build bin
