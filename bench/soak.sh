@@ -74,6 +74,24 @@ rss_mb() { # pid: VmRSS in MB, or "-" when there is no such process
 		"/proc/$1/status" 2>/dev/null || echo "-"
 }
 
+cpu_s() { # pid: user + system CPU seconds so far, or "-"
+	[[ -n ${1:-} ]] || { echo "-"; return; }
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo "-"
+}
+
+cached_mb() { # what memcache holds (its /stats "bytes"), in MB, or "-"
+	local b
+	b=$(curl -fsS --max-time 2 "$mc_url/stats" 2>/dev/null | sed -n 's/.*"bytes":\([0-9]*\).*/\1/p')
+	[[ -n $b ]] && awk -v b="$b" 'BEGIN { printf "%.1f", b / 1048576 }' || echo "-"
+}
+
+# One line of $tmp/rss.txt: minute, RSS of frontend, memcache, mariadbd, load,
+# frontend CPU seconds so far, MB memcache holds.
+sample() { # minute
+	echo "$1 $(rss_mb "$fe_pid") $(rss_mb "$mc_pid") $(rss_mb "$db_pid") $(cut -d' ' -f1 /proc/loadavg)" \
+		"$(cpu_s "$fe_pid") $(cached_mb)" >>"$tmp/rss.txt"
+}
+
 log_summary() { # file name: warn/error lines, alike ones (numbers and paths aside) counted together
 	local lines
 	lines=$(grep -E '^[^ ]+ (warn|error) ' "$1" || true)
@@ -102,7 +120,8 @@ kill_at=$((seconds * 40 / 100))
 back_at=$((kill_at + seconds / 20))
 db_at=$((seconds * 60 / 100))
 minutes=$(((seconds + 59) / 60))
-echo "0 $(rss_mb "$fe_pid") $(rss_mb "$mc_pid") $(rss_mb "$db_pid") $(cut -d' ' -f1 /proc/loadavg)" >"$tmp/rss.txt"
+: >"$tmp/rss.txt"
+sample 0
 : >"$tmp/events.txt"
 event() { # text: said now and kept for the minute it falls in
 	local t
@@ -135,7 +154,7 @@ while kill -0 "$load_pid" 2>/dev/null && ((minute <= minutes)); do
 	fi
 	# The RSS at the end of each minute (and at the end of a last, shorter one).
 	if ((t >= minute * 60 || (minute == minutes && t >= seconds))); then
-		echo "$minute $(rss_mb "$fe_pid") $(rss_mb "$mc_pid") $(rss_mb "$db_pid") $(cut -d' ' -f1 /proc/loadavg)" >>"$tmp/rss.txt"
+		sample "$minute"
 		minute=$((minute + 1))
 	fi
 	sleep 0.5
@@ -145,18 +164,22 @@ load_rc=0
 wait "$load_pid" || load_rc=$?
 load_pid=
 
-section "per minute (RSS in MB at the end of the minute; load = 1-minute load average of the machine)"
-say "| min | reads | uploads | errors | p50 ms | p99 ms | max ms | frontend RSS | memcache RSS | mariadbd RSS | load | errors by kind; events |"
-say "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+section "per minute (RSS and cached MB at the end of the minute; fe CPU = CPU seconds the front end used in the minute; load = 1-minute load average of the machine)"
+say "| min | reads | uploads | errors | p50 ms | p99 ms | max ms | frontend RSS | memcache RSS (cached) | mariadbd RSS | fe CPU s | load | errors by kind; events |"
+say "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
 awk -F'\t' -v rss="$tmp/rss.txt" -v events="$tmp/events.txt" '
 	BEGIN {
-		while ((getline line < rss) > 0) { split(line, f, " "); fe[f[1]] = f[2]; mc[f[1]] = f[3]; db[f[1]] = f[4]; ld[f[1]] = f[5] }
+		while ((getline line < rss) > 0) {
+			split(line, f, " "); fe[f[1]] = f[2]; mc[f[1]] = f[3]; db[f[1]] = f[4]; ld[f[1]] = f[5]
+			cpu[f[1]] = f[6] == "-" || f[1] == 0 ? "-" : sprintf("%.1f", f[6] - prev); prev = f[6]
+			mc[f[1]] = f[3] " (" f[7] ")"
+		}
 		while ((getline line < events) > 0) { split(line, f, "|"); ev[f[1]] = ev[f[1]] (ev[f[1]] ? "; " : "") f[2] }
 	}
 	NR > 1 {
 		notes = ($8 == "-" ? "" : $8)
 		if (ev[$1]) notes = notes (notes ? "; " : "") ev[$1]
-		printf "| %d | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, fe[$1], mc[$1], db[$1], ld[$1], notes
+		printf "| %d | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, fe[$1], mc[$1], db[$1], cpu[$1], ld[$1], notes
 	}' "$tmp/minutes.tsv"
 
 section "totals"

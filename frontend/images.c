@@ -29,7 +29,7 @@ enum {
 	/* Invalidations memcache missed, kept to send again; past this the cache is cleared. */
 	PENDING_MAX = 256,
 	/* Files whose orphan check the database could not answer; past this, the start-up sweep. */
-	DOUBTFUL_MAX = 1024,
+	DOUBTFUL_MAX = 64 * 1024,
 };
 
 struct pending_invalidation {
@@ -57,8 +57,8 @@ struct images {
 	 * kept, and checked again after the next upload that commits.
 	 */
 	pthread_mutex_t doubtful_lock;
-	char doubtful[DOUBTFUL_MAX][STORAGE_LOCATION_MAX];
-	size_t ndoubtful;
+	char (*doubtful)[STORAGE_LOCATION_MAX]; /* grown in an outage, up to DOUBTFUL_MAX */
+	size_t ndoubtful, doubtful_cap;
 	atomic_bool any_doubtful;
 };
 
@@ -110,6 +110,7 @@ void images_close(struct images *im)
 		pthread_mutex_destroy(&im->stripes[i]);
 	pthread_mutex_destroy(&im->pending_lock);
 	pthread_mutex_destroy(&im->doubtful_lock);
+	free(im->doubtful);
 	storage_close(im->storage);
 	free(im);
 }
@@ -125,7 +126,15 @@ static pthread_mutex_t *stripe_of(struct images *im, const char *location)
 static void remember_doubtful(struct images *im, const char *location)
 {
 	pthread_mutex_lock(&im->doubtful_lock);
-	if (im->ndoubtful < DOUBTFUL_MAX) {
+	if (im->ndoubtful == im->doubtful_cap && im->doubtful_cap < DOUBTFUL_MAX) {
+		size_t cap = im->doubtful_cap ? im->doubtful_cap * 2 : 64;
+		void *grown = realloc(im->doubtful, cap * sizeof(*im->doubtful));
+		if (grown) {
+			im->doubtful = grown;
+			im->doubtful_cap = cap;
+		}
+	}
+	if (im->ndoubtful < im->doubtful_cap) {
 		snprintf(im->doubtful[im->ndoubtful++], STORAGE_LOCATION_MAX, "%s", location);
 		atomic_store(&im->any_doubtful, true);
 	} else {
