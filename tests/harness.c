@@ -92,14 +92,12 @@ static pid_t spawn(const char *program, const setting *settings, const char *por
 	putenv((char *)port_setting);
 	if (harness_valgrind()) {
 		/* One valgrind log per process (%p), beside the daemon's log; run.sh reads them. */
-		char log_file[600], exit_code[32], suppressions[600];
+		char log_file[600], exit_code[32];
 		snprintf(log_file, sizeof(log_file), "--log-file=%s.%%p.valgrind", log_path);
 		snprintf(exit_code, sizeof(exit_code), "--error-exitcode=%d", VALGRIND_ERROR_EXIT);
-		snprintf(suppressions, sizeof(suppressions), "--suppressions=%s/tests/valgrind.supp",
-			 harness_env("GALLERY_TEST_ROOT"));
 		execlp("valgrind", "valgrind", "--tool=memcheck", "--leak-check=full",
 		       "--show-leak-kinds=definite,indirect", "--errors-for-leak-kinds=definite,indirect",
-		       "--num-callers=30", exit_code, suppressions, log_file, program, (char *)NULL);
+		       "--num-callers=30", exit_code, log_file, program, (char *)NULL);
 	} else {
 		execl(program, program, (char *)NULL);
 	}

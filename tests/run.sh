@@ -68,6 +68,8 @@ for program in "$bin"/tests/unit_* "$bin"/tests/e2e_*; do
 	fi
 	for vg in "$tmp"/logs/*.valgrind; do
 		[[ -f $vg ]] || continue
+		summary=$(grep -Eo '(ERROR SUMMARY: [0-9]+ errors|definitely lost: .*|in use at exit: .*)' "$vg" | tr '\n' ';')
+		echo "valgrind, $(basename "$vg"): ${summary:-no summary (the test killed it)}"
 		if valgrind_found_errors "$vg"; then
 			echo "!! valgrind found errors in a daemon of $name ($(basename "$vg")):"
 			cat "$vg"
