@@ -85,11 +85,17 @@ cached_mb() { # what memcache holds (its /stats "bytes"), in MB, or "-"
 	[[ -n $b ]] && awk -v b="$b" 'BEGIN { printf "%.1f", b / 1048576 }' || echo "-"
 }
 
+pressure_us() { # cpu|io some|full: the kernel's stall total in microseconds (PSI), or "-"
+	awk -v kind="$2" '$1 == kind { sub(/total=/, "", $5); print $5; found = 1 } END { if (!found) print "-" }' \
+		"/proc/pressure/$1" 2>/dev/null || echo "-"
+}
+
 # One line of $tmp/rss.txt: minute, RSS of frontend, memcache, mariadbd, load,
-# frontend CPU seconds so far, MB memcache holds.
+# frontend CPU seconds so far, MB memcache holds, and the machine's stall
+# totals: some task waiting for a CPU, every task waiting on the disk.
 sample() { # minute
 	echo "$1 $(rss_mb "$fe_pid") $(rss_mb "$mc_pid") $(rss_mb "$db_pid") $(cut -d' ' -f1 /proc/loadavg)" \
-		"$(cpu_s "$fe_pid") $(cached_mb)" >>"$tmp/rss.txt"
+		"$(cpu_s "$fe_pid") $(cached_mb) $(pressure_us cpu some) $(pressure_us io full)" >>"$tmp/rss.txt"
 }
 
 log_summary() { # file name: warn/error lines, alike ones (numbers and paths aside) counted together
@@ -164,14 +170,19 @@ load_rc=0
 wait "$load_pid" || load_rc=$?
 load_pid=
 
-section "per minute (RSS and cached MB at the end of the minute; fe CPU = CPU seconds the front end used in the minute; load = 1-minute load average of the machine)"
-say "| min | reads | uploads | errors | p50 ms | p99 ms | max ms | frontend RSS | memcache RSS (cached) | mariadbd RSS | fe CPU s | load | errors by kind; events |"
-say "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+section "per minute"
+say "RSS and cached MB at the end of the minute; fe CPU: CPU seconds the front end used in the minute;"
+say "load: 1-minute load average; cpu wait: share of the minute some task waited for a CPU;"
+say "disk stall: share of the minute every task waited on the disk (both from /proc/pressure)"
+say "| min | reads | uploads | errors | p50 ms | p99 ms | max ms | frontend RSS | memcache RSS (cached) | mariadbd RSS | fe CPU s | load | cpu wait | disk stall | errors by kind; events |"
+say "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
 awk -F'\t' -v rss="$tmp/rss.txt" -v events="$tmp/events.txt" '
 	BEGIN {
 		while ((getline line < rss) > 0) {
 			split(line, f, " "); fe[f[1]] = f[2]; mc[f[1]] = f[3]; db[f[1]] = f[4]; ld[f[1]] = f[5]
 			cpu[f[1]] = f[6] == "-" || f[1] == 0 ? "-" : sprintf("%.1f", f[6] - prev); prev = f[6]
+			cw[f[1]] = f[8] == "-" || f[1] == 0 ? "-" : sprintf("%.0f%%", (f[8] - prev_cw) / 600000); prev_cw = f[8]
+			io[f[1]] = f[9] == "-" || f[1] == 0 ? "-" : sprintf("%.0f%%", (f[9] - prev_io) / 600000); prev_io = f[9]
 			mc[f[1]] = f[3] " (" f[7] ")"
 		}
 		while ((getline line < events) > 0) { split(line, f, "|"); ev[f[1]] = ev[f[1]] (ev[f[1]] ? "; " : "") f[2] }
@@ -179,7 +190,7 @@ awk -F'\t' -v rss="$tmp/rss.txt" -v events="$tmp/events.txt" '
 	NR > 1 {
 		notes = ($8 == "-" ? "" : $8)
 		if (ev[$1]) notes = notes (notes ? "; " : "") ev[$1]
-		printf "| %d | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, fe[$1], mc[$1], db[$1], cpu[$1], ld[$1], notes
+		printf "| %d | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, fe[$1], mc[$1], db[$1], cpu[$1], ld[$1], cw[$1], io[$1], notes
 	}' "$tmp/minutes.tsv"
 
 section "totals"
