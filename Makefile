@@ -29,7 +29,8 @@ TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate
 	$(BIN)/tests/e2e_frontend $(BIN)/tests/e2e_hostile \
 	$(BIN)/tests/e2e_secure $(BIN)/tests/e2e_faults
 
-.PHONY: all tests deps test-deps test asan fuzz fuzz-targets bench-memcache bench clean
+.PHONY: all tests deps test-deps test asan valgrind fuzz fuzz-targets bench-memcache bench soak \
+	clean
 all: $(PROGRAMS)
 tests: $(TESTS)
 
@@ -144,6 +145,17 @@ fuzz: deps
 		SAN="-fsanitize=fuzzer-no-link $(FUZZ_SAN)"
 	tests/fuzz/run.sh bin/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
+$(BIN)/soak_load: $(call objs,bench/soak_load.o frontend/b64.o common/buf.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# The whole suite with both daemons under valgrind's memcheck: a leak or an
+# invalid access in either fails the run.
+valgrind: test-deps
+	scripts/deps.sh valgrind
+	$(MAKE) all tests
+	GALLERY_TEST_VALGRIND=1 tests/run.sh $(BIN)
+
 bench-memcache: deps
 	$(MAKE) all
 	bench/memcache.sh $(BIN)
@@ -151,6 +163,11 @@ bench-memcache: deps
 bench: deps
 	$(MAKE) all
 	bench/frontend.sh $(BIN)
+
+# Ten minutes of mixed load with memcache killed and MariaDB restarted midway.
+soak: deps
+	$(MAKE) all $(BIN)/soak_load
+	bench/soak.sh $(BIN)
 
 clean:
 	rm -rf build bin

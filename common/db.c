@@ -312,8 +312,18 @@ enum db_status db_commit(struct db *db)
 	db->in_transaction = false;
 	if (!db->conn)
 		return DB_UNAVAILABLE;
-	if (mysql_commit(db->conn) || mysql_autocommit(db->conn, 1))
+	if (mysql_commit(db->conn))
 		return fail(db, mysql_errno(db->conn), mysql_error(db->conn));
+	/*
+	 * The transaction stands even when the server goes away right after it:
+	 * the caller must not take a committed upload for a failed one. A
+	 * connection stuck outside autocommit is dropped; the next use opens a new one.
+	 */
+	if (mysql_autocommit(db->conn, 1)) {
+		snprintf(db->error, sizeof(db->error), "after a commit: %s (%u)",
+			 mysql_error(db->conn), mysql_errno(db->conn));
+		disconnect(db);
+	}
 	return DB_OK;
 }
 

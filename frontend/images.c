@@ -28,6 +28,8 @@ enum {
 	HTTP_INSUFFICIENT_STORAGE = 507,
 	/* Invalidations memcache missed, kept to send again; past this the cache is cleared. */
 	PENDING_MAX = 256,
+	/* Files whose orphan check the database could not answer; past this, the start-up sweep. */
+	DOUBTFUL_MAX = 64 * 1024,
 };
 
 struct pending_invalidation {
@@ -49,6 +51,15 @@ struct images {
 	size_t npending;
 	bool clear_pending;
 	atomic_bool any_pending; /* read without the lock on every request */
+	/*
+	 * A file whose row failed to commit, or that a new upload replaced, while
+	 * the database did not answer whether another row still uses it: it is
+	 * kept, and checked again after the next upload that commits.
+	 */
+	pthread_mutex_t doubtful_lock;
+	char (*doubtful)[STORAGE_LOCATION_MAX]; /* grown in an outage, up to DOUBTFUL_MAX */
+	size_t ndoubtful, doubtful_cap;
+	atomic_bool any_doubtful;
 };
 
 struct images_upload {
@@ -81,6 +92,7 @@ struct images *images_open(const struct config *cfg, char *err, size_t errlen)
 	for (unsigned i = 0; i < LOCK_STRIPES; i++)
 		pthread_mutex_init(&im->stripes[i], NULL);
 	pthread_mutex_init(&im->pending_lock, NULL);
+	pthread_mutex_init(&im->doubtful_lock, NULL);
 	return im;
 out_close_storage:
 	storage_close(im->storage);
@@ -97,6 +109,8 @@ void images_close(struct images *im)
 	for (unsigned i = 0; i < LOCK_STRIPES; i++)
 		pthread_mutex_destroy(&im->stripes[i]);
 	pthread_mutex_destroy(&im->pending_lock);
+	pthread_mutex_destroy(&im->doubtful_lock);
+	free(im->doubtful);
 	storage_close(im->storage);
 	free(im);
 }
@@ -109,15 +123,59 @@ static pthread_mutex_t *stripe_of(struct images *im, const char *location)
 	return &im->stripes[stripe % LOCK_STRIPES];
 }
 
+static void remember_doubtful(struct images *im, const char *location)
+{
+	pthread_mutex_lock(&im->doubtful_lock);
+	if (im->ndoubtful == im->doubtful_cap && im->doubtful_cap < DOUBTFUL_MAX) {
+		size_t cap = im->doubtful_cap ? im->doubtful_cap * 2 : 64;
+		void *grown = realloc(im->doubtful, cap * sizeof(*im->doubtful));
+		if (grown) {
+			im->doubtful = grown;
+			im->doubtful_cap = cap;
+		}
+	}
+	if (im->ndoubtful < im->doubtful_cap) {
+		snprintf(im->doubtful[im->ndoubtful++], STORAGE_LOCATION_MAX, "%s", location);
+		atomic_store(&im->any_doubtful, true);
+	} else {
+		log_warn("image file %s may be unused; the next start's sweep decides", location);
+	}
+	pthread_mutex_unlock(&im->doubtful_lock);
+}
+
 static void remove_if_orphan(struct images *im, const char *location)
 {
 	pthread_mutex_t *lock = stripe_of(im, location);
 	pthread_mutex_lock(lock);
 	bool in_use = true;
-	catalog_location_in_use(location, &in_use);
+	enum db_status status = catalog_location_in_use(location, &in_use);
 	if (!in_use && !storage_remove(im->storage, location))
 		log_warn("cannot remove unused image file %s: %s", location, strerror(errno));
 	pthread_mutex_unlock(lock);
+	if (status != DB_OK)
+		remember_doubtful(im, location);
+}
+
+/* Checks the doubtful files again, once each: those still in doubt are remembered anew. */
+static void recheck_doubtful(struct images *im)
+{
+	if (!atomic_load(&im->any_doubtful))
+		return;
+	pthread_mutex_lock(&im->doubtful_lock);
+	size_t n = im->ndoubtful;
+	pthread_mutex_unlock(&im->doubtful_lock);
+	char location[STORAGE_LOCATION_MAX];
+	for (size_t i = 0; i < n; i++) {
+		pthread_mutex_lock(&im->doubtful_lock);
+		bool any = im->ndoubtful > 0;
+		if (any)
+			memcpy(location, im->doubtful[--im->ndoubtful], sizeof(location));
+		atomic_store(&im->any_doubtful, im->ndoubtful > 0);
+		pthread_mutex_unlock(&im->doubtful_lock);
+		if (!any)
+			break;
+		remove_if_orphan(im, location);
+	}
 }
 
 static void sweep_one(void *ctx, const char *location)
@@ -408,5 +466,7 @@ bool images_upload_commit(struct images_upload *u, const char *key, size_t keyle
 	invalidate(im, key, keylen, row->version);
 	if (old_location[0] && strcmp(old_location, row->location) != 0)
 		remove_if_orphan(im, old_location);
+	/* This commit shows the database answers again. */
+	recheck_doubtful(im);
 	return true;
 }

@@ -1303,6 +1303,40 @@ static void test_upload_killed_midway_leaves_nothing(void **state)
 	image_free(&im);
 }
 
+/*
+ * An upload the database refuses leaves its file while nobody can say whether
+ * another row uses it; once the database answers, the next upload that
+ * commits removes it (not only the sweep at the next start).
+ */
+static void test_file_of_upload_refused_in_db_outage_goes_after_it(void **state)
+{
+	(void)state;
+	struct image lost = make_image(PNG), kept = make_image(GIF);
+	struct stored before = stored_now();
+	assert_true(db_server_stop());
+	struct reply r;
+	assert_true(http_upload(fe.url, "/api/upload", "in the db outage", lost.bytes, lost.len,
+				lost.filename, NULL, &r));
+	expect_error(&r, 503, "database");
+	reply_free(&r);
+	assert_true(db_server_start());
+	upload_ok("after the db outage", &kept);
+	assert_false(image_file_exists(&lost));
+	assert_true(image_file_exists(&kept));
+	assert_int_equal(image_rows(), before.rows + 1);
+	assert_int_equal(image_files(), before.files + 1);
+	expect_content("after the db outage", &kept);
+	image_free(&lost);
+	image_free(&kept);
+}
+
+/* A test that stopped MariaDB and failed half-way must not leave it down. */
+static int ensure_database_running(void **state)
+{
+	(void)state;
+	return db_server_start() ? 0 : -1;
+}
+
 /* ---- 11: coherence under concurrent reads and writes ---- */
 
 static atomic_int published_round;
@@ -1503,6 +1537,8 @@ int main(void)
 				   ensure_daemons_running),
 	    cmocka_unit_test_setup(test_readers_never_see_an_older_image_after_upload,
 				   ensure_daemons_running),
+	    cmocka_unit_test_setup_teardown(test_file_of_upload_refused_in_db_outage_goes_after_it,
+					    ensure_daemons_running, ensure_database_running),
 	};
 	int failed = cmocka_run_group_tests_name("api", api, start_daemons, stop_daemons);
 	failed += cmocka_run_group_tests_name("bad input", bad_input, start_daemons, stop_daemons);

@@ -27,7 +27,22 @@ enum {
 	POLL_MS = 20,
 	HTTP_TIMEOUT_S = 30,
 	MAX_SETTINGS = 32,
+	/* Valgrind runs a daemon 20 to 50 times slower; waits for it grow by this much. */
+	VALGRIND_SLOWDOWN = 10,
+	/* The exit status of a daemon in which valgrind found an error. */
+	VALGRIND_ERROR_EXIT = 99,
 };
+
+bool harness_valgrind(void)
+{
+	const char *v = getenv("GALLERY_TEST_VALGRIND");
+	return v && *v && strcmp(v, "0") != 0;
+}
+
+int harness_slowdown(void)
+{
+	return harness_valgrind() ? VALGRIND_SLOWDOWN : 1;
+}
 
 void sleep_ms(long ms)
 {
@@ -75,7 +90,17 @@ static pid_t spawn(const char *program, const setting *settings, const char *por
 	for (const setting *s = settings; s && *s; s++)
 		putenv((char *)*s);
 	putenv((char *)port_setting);
-	execl(program, program, (char *)NULL);
+	if (harness_valgrind()) {
+		/* One valgrind log per process (%p), beside the daemon's log; run.sh reads them. */
+		char log_file[600], exit_code[32];
+		snprintf(log_file, sizeof(log_file), "--log-file=%s.%%p.valgrind", log_path);
+		snprintf(exit_code, sizeof(exit_code), "--error-exitcode=%d", VALGRIND_ERROR_EXIT);
+		execlp("valgrind", "valgrind", "--tool=memcheck", "--leak-check=full",
+		       "--show-leak-kinds=definite,indirect", "--errors-for-leak-kinds=definite,indirect",
+		       "--num-callers=30", exit_code, log_file, program, (char *)NULL);
+	} else {
+		execl(program, program, (char *)NULL);
+	}
 	fprintf(stderr, "harness: cannot run %s: %s\n", program, strerror(errno));
 	_exit(127);
 }
@@ -84,7 +109,7 @@ static bool wait_healthy(struct daemon *d)
 {
 	char url[128];
 	snprintf(url, sizeof(url), "%s/healthz", d->url);
-	for (int waited = 0; waited < HEALTHY_WAIT_MS; waited += POLL_MS) {
+	for (int waited = 0; waited < HEALTHY_WAIT_MS * harness_slowdown(); waited += POLL_MS) {
 		struct reply r;
 		if (http_call("GET", url, NULL, NULL, 0, &r) && r.status == 200) {
 			reply_free(&r);
@@ -133,7 +158,7 @@ int daemon_stop(struct daemon *d, int sig)
 		return -1;
 	kill(d->pid, sig);
 	int status = -1;
-	for (int waited = 0; waited < STOP_WAIT_MS; waited += POLL_MS) {
+	for (int waited = 0; waited < STOP_WAIT_MS * harness_slowdown(); waited += POLL_MS) {
 		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
 			d->pid = 0;
 			return status;
@@ -179,7 +204,7 @@ static bool perform(CURL *curl, const char *url, struct curl_slist *headers, str
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &out->body);
 	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect);
 	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &out->headers);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)HTTP_TIMEOUT_S);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)HTTP_TIMEOUT_S * harness_slowdown());
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	CURLcode rc = curl_easy_perform(curl);
 	if (rc == CURLE_OK)

@@ -23,6 +23,13 @@ typedef const char *setting;
 /* The value of a variable the test driver sets; aborts when it is missing. */
 const char *harness_env(const char *name);
 int harness_free_port(void);
+/*
+ * Whether the daemons run under valgrind's memcheck (GALLERY_TEST_VALGRIND,
+ * set by make valgrind), and by how much waits for them are multiplied then
+ * (1 otherwise). Only waits grow; what a test asserts stays the same.
+ */
+bool harness_valgrind(void);
+int harness_slowdown(void);
 
 /*
  * Starts bin/<name> ("memcache" or "frontend") with the suite's environment

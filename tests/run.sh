@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test program against a private MariaDB in a temporary folder and
 # ends with one line: "N passed, M failed".
-# usage: tests/run.sh [BIN_DIR]   (GALLERY_TEST_KEEP=1 keeps the folder)
+# usage: tests/run.sh [BIN_DIR]   (GALLERY_TEST_KEEP=1 keeps the folder;
+#        GALLERY_TEST_VALGRIND=1 runs the daemons under valgrind's memcheck and
+#        counts each daemon in which it found an error or a leak as a failure)
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,6 +31,14 @@ export GALLERY_TEMPLATE_DIR=$root/templates GALLERY_STATIC_DIR=$root/static
 # Sanitizer builds: report every error and fail the program.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# Under valgrind a memcache call takes far longer; tests that time it set their own.
+[[ -z ${GALLERY_TEST_VALGRIND:-} ]] || export GALLERY_MEMCACHE_TIMEOUT_MS=${GALLERY_MEMCACHE_TIMEOUT_MS:-5000}
+
+# Whether a daemon's valgrind log holds an error: the summary of a process that
+# exited, or the head of any error record (a daemon killed by SIGKILL has no summary).
+valgrind_found_errors() { # log
+	grep -Eq '^==[0-9]+== (ERROR SUMMARY: [1-9]|Invalid (read|write|free)|Conditional jump|Use of uninitialised|Syscall param|Mismatched free|Source and destination overlap|Argument .* of function|.* are (definitely|indirectly) lost|Process terminating with default action of signal (4|6|7|8|11) )' "$1"
+}
 cd "$tmp"
 
 passed=0
@@ -56,7 +66,17 @@ for program in "$bin"/tests/unit_* "$bin"/tests/e2e_*; do
 			tail -15 "$log"
 		done
 	fi
-	rm -f "$tmp"/logs/*.log
+	for vg in "$tmp"/logs/*.valgrind; do
+		[[ -f $vg ]] || continue
+		summary=$(grep -Eo '(ERROR SUMMARY: [0-9]+ errors|definitely lost: .*|in use at exit: .*)' "$vg" | tr '\n' ';')
+		echo "valgrind, $(basename "$vg"): ${summary:-no summary (the test killed it)}"
+		if valgrind_found_errors "$vg"; then
+			echo "!! valgrind found errors in a daemon of $name ($(basename "$vg")):"
+			cat "$vg"
+			failed=$((failed + 1))
+		fi
+	done
+	rm -f "$tmp"/logs/*.log "$tmp"/logs/*.valgrind
 done
 
 # The browser tests: Debian's Chromium driven by playwright-core, reported as TAP.
