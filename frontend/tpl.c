@@ -380,7 +380,7 @@ static bool parse_template(struct tpl *t, char *err, size_t errlen)
 	return parse_list(&p, &t->nodes, NULL, 0);
 }
 
-static bool compile_template(struct tpl *t, char *err, size_t errlen)
+static bool read_template(struct tpl *t, char *err, size_t errlen)
 {
 	struct buf text = BUF_INIT;
 	if (!read_file(t->path, &text, err, errlen))
@@ -391,7 +391,7 @@ static bool compile_template(struct tpl *t, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: out of memory", t->path);
 		return false;
 	}
-	return parse_template(t, err, errlen);
+	return true;
 }
 
 /* "x.html", but neither a hidden file (editors leave those) nor a bare ".html". */
@@ -451,8 +451,6 @@ static bool list_templates(struct tpl_set *set, const char *dir, char *err, size
 	}
 	bool ok = read_entries(set, d, dir, err, errlen);
 	closedir(d);
-	if (ok && set->len > 1)
-		qsort(set->items, set->len, sizeof(*set->items), compare_tpl);
 	return ok;
 }
 
@@ -770,6 +768,19 @@ static bool render_list(struct render *r, const struct node_list *list)
 
 /* ---- interface ---- */
 
+/* Sorts the set by name (find_tpl searches it), parses every template and links the partials. */
+static bool compile_set(struct tpl_set *set, char *err, size_t errlen)
+{
+	if (set->len > 1)
+		qsort(set->items, set->len, sizeof(*set->items), compare_tpl);
+	if (!check_unique_names(set, err, errlen))
+		return false;
+	for (size_t i = 0; i < set->len; i++)
+		if (!parse_template(&set->items[i], err, errlen))
+			return false;
+	return link_partials(set, err, errlen);
+}
+
 struct tpl_set *tpl_load_dir(const char *dir, char *err, size_t errlen)
 {
 	struct tpl_set *set = calloc(1, sizeof(*set));
@@ -780,9 +791,9 @@ struct tpl_set *tpl_load_dir(const char *dir, char *err, size_t errlen)
 	if (!list_templates(set, dir, err, errlen))
 		goto out_free_set;
 	for (size_t i = 0; i < set->len; i++)
-		if (!compile_template(&set->items[i], err, errlen))
+		if (!read_template(&set->items[i], err, errlen))
 			goto out_free_set;
-	if (!link_partials(set, err, errlen))
+	if (!compile_set(set, err, errlen))
 		goto out_free_set;
 	return set;
 out_free_set:
@@ -804,14 +815,7 @@ struct tpl_set *tpl_load_sources(const struct tpl_source *sources, size_t n, cha
 			goto out_free_set;
 		}
 	}
-	if (set->len > 1)
-		qsort(set->items, set->len, sizeof(*set->items), compare_tpl);
-	if (!check_unique_names(set, err, errlen))
-		goto out_free_set;
-	for (size_t i = 0; i < set->len; i++)
-		if (!parse_template(&set->items[i], err, errlen))
-			goto out_free_set;
-	if (!link_partials(set, err, errlen))
+	if (!compile_set(set, err, errlen))
 		goto out_free_set;
 	return set;
 out_free_set:
