@@ -1,7 +1,9 @@
 /* csrf: the token that page forms carry, so another site cannot post them. */
 #include "csrf.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -30,12 +32,10 @@ void csrf_token(struct MHD_Connection *conn, char token[CSRF_TOKEN_LEN + 1], boo
 		return;
 	}
 	unsigned char bytes[CSRF_TOKEN_LEN / 2];
-	size_t got = 0;
-	while (got < sizeof(bytes)) {
-		ssize_t n = getrandom(bytes + got, sizeof(bytes) - got, 0);
-		if (n > 0)
-			got += (size_t)n;
-	}
+	/* 16 bytes come whole from getrandom; only a signal can cut the call short. */
+	while (getrandom(bytes, sizeof(bytes), 0) != (ssize_t)sizeof(bytes))
+		if (errno != EINTR)
+			abort();
 	for (size_t i = 0; i < sizeof(bytes); i++)
 		snprintf(token + 2 * i, 3, "%02x", bytes[i]);
 }
