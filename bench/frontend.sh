@@ -13,7 +13,7 @@
 #              BENCH_KEEP=1 keeps the temporary folder.
 # Everything printed also goes to bench/out/frontend-<date>.txt.
 # Every server it starts listens on 127.0.0.1 only and is stopped by its pid.
-# The helpers it shares with bench/memcache.sh are in bench/lib.sh.
+# The helpers it shares with bench/memcache.sh and bench/soak.sh are in bench/lib.sh.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -49,23 +49,6 @@ cpu_own_s() {
 		total=$((total + $(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
 	done
 	awk -v t="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }'
-}
-
-# --- the servers ---------------------------------------------------------------
-
-start_frontend() { # sets fe_pid, fe_url
-	local port
-	port=$(free_port)
-	GALLERY_FRONTEND_BIND=127.0.0.1 GALLERY_FRONTEND_PORT=$port \
-		GALLERY_DATA_DIR=$tmp/data GALLERY_MEMCACHE_URL=$mc_url \
-		GALLERY_TEMPLATE_DIR=$root/templates GALLERY_STATIC_DIR=$root/static \
-		GALLERY_STATS_INTERVAL_S=5 \
-		"$bin/frontend" </dev/null >"$tmp/frontend.log" 2>&1 &
-	fe_pid=$!
-	fe_url=http://127.0.0.1:$port
-	wait_http "$fe_url/healthz" "$fe_pid" && return 0
-	server_failed frontend "$fe_pid" "$tmp/frontend.log"
-	exit 1
 }
 
 # --- images and the one wrk script ---------------------------------------------

@@ -120,17 +120,19 @@ set_capacity() { # MB: a new newest cache_properties row, applied if memcache ru
 }
 
 mc_count=0
-start_memcache() { # starts a fresh daemon; sets mc_pid, mc_url, mc_log
-	local port
+launch_memcache() { # port: one daemon with a log of its own; sets mc_pid, mc_url, mc_log
+	mc_count=$((mc_count + 1))
+	mc_log=$tmp/memcache-$mc_count.log
+	GALLERY_MEMCACHE_BIND=127.0.0.1 GALLERY_MEMCACHE_PORT=$1 \
+		"$bin/memcache" </dev/null >"$mc_log" 2>&1 &
+	mc_pid=$!
+	mc_url=http://127.0.0.1:$1
+	wait_http "$mc_url/healthz" "$mc_pid"
+}
+
+start_memcache() { # starts a fresh daemon on a free port, trying three
 	for _ in 1 2 3; do
-		mc_count=$((mc_count + 1))
-		port=$(free_port)
-		mc_log=$tmp/memcache-$mc_count.log
-		GALLERY_MEMCACHE_BIND=127.0.0.1 GALLERY_MEMCACHE_PORT=$port \
-			"$bin/memcache" </dev/null >"$mc_log" 2>&1 &
-		mc_pid=$!
-		mc_url=http://127.0.0.1:$port
-		wait_http "$mc_url/healthz" "$mc_pid" && return 0
+		launch_memcache "$(free_port)" && return 0
 		server_failed memcache "$mc_pid" "$mc_log"
 		mc_pid=
 	done
@@ -140,6 +142,20 @@ start_memcache() { # starts a fresh daemon; sets mc_pid, mc_url, mc_log
 stop_memcache() {
 	stop_pid "${mc_pid:-}"
 	mc_pid=
+}
+
+start_frontend() { # against $mc_url, images in $tmp/data; sets fe_pid, fe_url
+	local port
+	port=$(free_port)
+	GALLERY_FRONTEND_BIND=127.0.0.1 GALLERY_FRONTEND_PORT=$port \
+		GALLERY_DATA_DIR=$tmp/data GALLERY_MEMCACHE_URL=$mc_url \
+		GALLERY_TEMPLATE_DIR=$root/templates GALLERY_STATIC_DIR=$root/static \
+		"$bin/frontend" </dev/null >"$tmp/frontend.log" 2>&1 &
+	fe_pid=$!
+	fe_url=http://127.0.0.1:$port
+	wait_http "$fe_url/healthz" "$fe_pid" && return 0
+	server_failed frontend "$fe_pid" "$tmp/frontend.log"
+	exit 1
 }
 
 # --- nginx ----------------------------------------------------------------------

@@ -44,28 +44,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_frontend() { # sets fe_pid, fe_url
-	local port
-	port=$(free_port)
-	GALLERY_FRONTEND_BIND=127.0.0.1 GALLERY_FRONTEND_PORT=$port \
-		GALLERY_DATA_DIR=$tmp/data GALLERY_MEMCACHE_URL=$mc_url \
-		GALLERY_TEMPLATE_DIR=$root/templates GALLERY_STATIC_DIR=$root/static \
-		"$bin/frontend" </dev/null >"$tmp/frontend.log" 2>&1 &
-	fe_pid=$!
-	fe_url=http://127.0.0.1:$port
-	wait_http "$fe_url/healthz" "$fe_pid" && return 0
-	server_failed frontend "$fe_pid" "$tmp/frontend.log"
-	exit 1
-}
-
 # memcache again on the port the front end knows, with a log of its own.
 restart_memcache() {
-	mc_count=$((mc_count + 1))
-	mc_log=$tmp/memcache-$mc_count.log
-	GALLERY_MEMCACHE_BIND=127.0.0.1 GALLERY_MEMCACHE_PORT=${mc_url##*:} \
-		"$bin/memcache" </dev/null >"$mc_log" 2>&1 &
-	mc_pid=$!
-	wait_http "$mc_url/healthz" "$mc_pid" || say "memcache did not come back: $(tail -3 "$mc_log")"
+	launch_memcache "${mc_url##*:}" || say "memcache did not come back: $(tail -3 "$mc_log")"
 }
 
 rss_mb() { # pid: VmRSS in MB, or "-" when there is no such process
