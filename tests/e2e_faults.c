@@ -68,29 +68,20 @@ enum {
 };
 
 static const char DISK_SIZE_OPTION[] = "size=2m";
-static const char UPLOAD_OK[] = "{\"success\":\"true\"}";
-static const char CONTENT_HEAD[] = "{\"success\":\"true\",\"content\":\"";
-static const char CONTENT_TAIL[] = "\"}";
 static const char DISK_FULL_WORDS[] = "disk is full";
-static const char HTML_ACCEPT[] = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8";
 /* PNG signature and an IHDR chunk saying 640 x 480. */
 static const char PNG_HEAD[] = "\x89PNG\r\n\x1A\n"
 			       "\x00\x00\x00\x0DIHDR"
 			       "\x00\x00\x02\x80\x00\x00\x01\xE0"
 			       "\x08\x02\x00\x00\x00\x00\x00\x00\x00";
 
-static struct daemon mc, fe;
-static char data_dir[DIR_PATH_MAX];
-static char data_dir_setting[DIR_PATH_MAX + 32], memcache_url_setting[128];
-static const setting mc_settings[] = {NULL};
+static struct gallery g;
 /*
  * A generous memcache timeout: a cached image must come from memcache during
  * a database outage even on a busy machine, rather than fall through to the
  * database because one call took 200 ms.
  */
-static const setting fe_settings[] = {memcache_url_setting, data_dir_setting,
-				      "GALLERY_FRONTEND_BIND=127.0.0.1",
-				      "GALLERY_MEMCACHE_TIMEOUT_MS=2000", NULL};
+static const setting fe_extra[] = {"GALLERY_MEMCACHE_TIMEOUT_MS=2000", NULL};
 
 /* ---- test images: bytes that follow from a seed, so threads need not keep them ---- */
 
@@ -295,7 +286,7 @@ static enum outcome timed_get(struct client *c, enum op op, const char *path,
 	int started = atomic_load(&load_phase);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	struct reply r;
-	bool answered = http_get(fe.url, path, &r);
+	bool answered = http_get(g.fe.url, path, &r);
 	enum outcome out = outcome_of(answered, &r, path, expected);
 	record(c, started, op, out, &t0, path, &r);
 	reply_free(&r);
@@ -309,7 +300,7 @@ static enum outcome timed_upload(struct client *c, const char *key, const struct
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	struct reply r;
 	bool answered =
-	    http_upload(fe.url, "/api/upload", key, image->data, image->len, "photo.png", NULL, &r);
+	    http_upload(g.fe.url, "/api/upload", key, image->data, image->len, "photo.png", NULL, &r);
 	enum outcome out = outcome_of(answered, &r, "/api/upload", NULL);
 	record(c, started, OP_UPLOAD, out, &t0, "/api/upload", &r);
 	reply_free(&r);
@@ -497,7 +488,7 @@ static void expect_read_at(const char *base, const char *key, const struct buf *
 
 static void expect_read(const char *key, const struct buf *expected)
 {
-	expect_read_at(fe.url, key, expected);
+	expect_read_at(g.fe.url, key, expected);
 }
 
 static void upload_ok_at(const char *base, const char *key, const struct buf *image)
@@ -512,7 +503,7 @@ static void upload_ok_at(const char *base, const char *key, const struct buf *im
 
 static void upload_ok(const char *key, const struct buf *image)
 {
-	upload_ok_at(fe.url, key, image);
+	upload_ok_at(g.fe.url, key, image);
 }
 
 /* Uploads the preloaded keys; the first `warm` of them are read once, so memcache holds them. */
@@ -536,7 +527,7 @@ static long long memcache_stat(const char *field)
 	char pattern[64];
 	snprintf(pattern, sizeof(pattern), "\"%s\":", field);
 	const char *at;
-	if (http_get(mc.url, "/stats", &r) && r.status == 200 &&
+	if (http_get(g.mc.url, "/stats", &r) && r.status == 200 &&
 	    (at = strstr(r.body.data, pattern)))
 		v = strtoll(at + strlen(pattern), NULL, 10);
 	reply_free(&r);
@@ -546,7 +537,7 @@ static long long memcache_stat(const char *field)
 static void clear_memcache(void)
 {
 	struct reply r;
-	assert_true(http_post_json(mc.url, "/clear_cache", NULL, &r));
+	assert_true(http_post_json(g.mc.url, "/clear_cache", NULL, &r));
 	assert_int_equal(r.status, 200);
 	reply_free(&r);
 }
@@ -554,7 +545,7 @@ static void clear_memcache(void)
 static long files_in(const char *sub)
 {
 	char dir[DIR_PATH_MAX + 16];
-	snprintf(dir, sizeof(dir), "%s/%s", data_dir, sub);
+	snprintf(dir, sizeof(dir), "%s/%s", g.data_dir, sub);
 	return count_files(dir);
 }
 
@@ -575,7 +566,7 @@ static struct image_files scan_images(long age_s)
 {
 	struct image_files found = {0, 0};
 	char images[DIR_PATH_MAX + 16];
-	snprintf(images, sizeof(images), "%s/images", data_dir);
+	snprintf(images, sizeof(images), "%s/images", g.data_dir);
 	DIR *top = opendir(images);
 	assert_non_null(top);
 	struct dirent *sub;
@@ -619,20 +610,10 @@ static struct image_files scan_images(long age_s)
 static int start_daemons(void **state)
 {
 	(void)state;
-	static int test;
-	snprintf(data_dir, sizeof(data_dir), "%s/faults-data-%d", harness_env("GALLERY_TEST_TMP"),
-		 ++test);
-	snprintf(data_dir_setting, sizeof(data_dir_setting), "GALLERY_DATA_DIR=%s", data_dir);
 	load_reads_cold = false;
-	if (!sql_exec("DELETE FROM images") || !daemon_start(&mc, "memcache", mc_settings))
+	if (!sql_exec("DELETE FROM images"))
 		return -1;
-	snprintf(memcache_url_setting, sizeof(memcache_url_setting), "GALLERY_MEMCACHE_URL=%s",
-		 mc.url);
-	if (!daemon_start(&fe, "frontend", fe_settings)) {
-		daemon_stop(&mc, SIGTERM);
-		return -1;
-	}
-	return 0;
+	return gallery_start(&g, "faults", NULL, fe_extra) ? 0 : -1;
 }
 
 static int stop_daemons(void **state)
@@ -640,8 +621,7 @@ static int stop_daemons(void **state)
 	(void)state;
 	/* A test that failed half-way may have left MariaDB stopped; later tests need it. */
 	bool db_up = db_server_start();
-	daemon_stop(&fe, SIGTERM);
-	daemon_stop(&mc, SIGTERM);
+	gallery_stop(&g);
 	for (int i = 0; i < PRELOADED; i++)
 		buf_free(&preloaded[i]);
 	return db_up && sql_exec("DELETE FROM images") ? 0 : -1;
@@ -659,11 +639,11 @@ static void test_memcache_killed_under_load_costs_no_read(void **state)
 	atomic_store(&load_phase, DURING);
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int killed = daemon_stop(&mc, SIGKILL);
+	int killed = daemon_stop(&g.mc, SIGKILL);
 	long kill_ms = elapsed_ms(&t0);
 	watch_ms(MEMCACHE_DOWN_MS);
 	long restart_at_ms = elapsed_ms(&t0);
-	bool restarted = daemon_restart(&mc, mc_settings);
+	bool restarted = daemon_restart(&g.mc, g.mc_settings);
 	long down_ms = elapsed_ms(&t0);
 	watch_ms(BREAKER_WAIT_MS);
 	atomic_store(&load_phase, AFTER);
@@ -700,7 +680,7 @@ static void test_database_stopped_under_load_answers_503_quickly(void **state)
 	/* The first half is in memcache; the second half only ever on disk. */
 	preload(PRELOADED / 2);
 	load_reads_cold = true;
-	pid_t fe_pid = fe.pid, mc_pid = mc.pid;
+	pid_t fe_pid = g.fe.pid, mc_pid = g.mc.pid;
 	longest_stall_ms = 0;
 	assert_true(start_clients(run_client));
 	watch_ms(BEFORE_MS);
@@ -744,9 +724,9 @@ static void test_database_stopped_under_load_answers_503_quickly(void **state)
 	assert_true(t.count[DURING][OP_READ_COLD][OUT_503] > 0);
 	assert_true(t.count[DURING][OP_UPLOAD][OUT_503] > 0);
 	/* Nothing was restarted. */
-	assert_true(daemon_alive(&fe) && daemon_alive(&mc));
-	assert_int_equal(fe.pid, fe_pid);
-	assert_int_equal(mc.pid, mc_pid);
+	assert_true(daemon_alive(&g.fe) && daemon_alive(&g.mc));
+	assert_int_equal(g.fe.pid, fe_pid);
+	assert_int_equal(g.mc.pid, mc_pid);
 	/*
 	 * A refused upload leaves no file behind, except one whose COMMIT was cut
 	 * by the shutdown: whether its row exists only the database can say, so
@@ -801,7 +781,7 @@ static long expect_crash_uploads_intact(void)
 			}
 			snprintf(path, sizeof(path), "/api/key/%s", key);
 			struct reply r;
-			assert_true(http_get(fe.url, path, &r));
+			assert_true(http_get(g.fe.url, path, &r));
 			if (r.status == 200)
 				unanswered_stored++;
 			if (r.status != 404 && outcome_of(true, &r, path, &image) != OUT_OK)
@@ -827,7 +807,7 @@ static void test_frontend_killed_during_uploads_keeps_every_confirmed_one(void *
 		sleep_ms(POLL_MS);
 	/* Told first, the clients send nothing after the kill: what is unanswered was in flight. */
 	atomic_store(&load_stop, true);
-	int killed = daemon_stop(&fe, SIGKILL);
+	int killed = daemon_stop(&g.fe, SIGKILL);
 	struct tally t;
 	char example[EXAMPLE_MAX];
 	stop_clients(&t, example, sizeof(example));
@@ -855,7 +835,7 @@ static void test_frontend_killed_during_uploads_keeps_every_confirmed_one(void *
 	 * than 60 s alone (one may belong to an upload about to commit its row),
 	 * so the orphans of a kill a moment ago are still there.
 	 */
-	assert_true(daemon_restart(&fe, fe_settings));
+	assert_true(daemon_restart(&g.fe, g.fe_settings));
 	assert_int_equal(files_in("tmp"), 0);
 	struct image_files restarted = scan_images(0);
 	print_message("frontend killed: after a restart: tmp/ empty, %ld image files without a "
@@ -869,8 +849,8 @@ static void test_frontend_killed_during_uploads_keeps_every_confirmed_one(void *
 	 * orphan.
 	 */
 	scan_images(ORPHAN_MIN_AGE_S + 1);
-	assert_int_equal(daemon_stop(&fe, SIGTERM), 0);
-	assert_true(daemon_restart(&fe, fe_settings));
+	assert_int_equal(daemon_stop(&g.fe, SIGTERM), 0);
+	assert_true(daemon_restart(&g.fe, g.fe_settings));
 	struct image_files swept = scan_images(0);
 	long long locations = sql_scalar("SELECT COUNT(DISTINCT location) FROM images");
 	print_message("frontend killed: after %d s and another restart: %ld image files, %ld "
@@ -962,7 +942,7 @@ static void test_disk_full_answers_507_and_leaves_no_partial_file(void **state)
 	snprintf(filler, sizeof(filler), "%s/filler", disk_dir);
 	write_filler(filler);
 	snprintf(setting_text, sizeof(setting_text), "GALLERY_DATA_DIR=%s", disk_dir);
-	const setting disk_settings[] = {memcache_url_setting, setting_text,
+	const setting disk_settings[] = {g.memcache_url_setting, setting_text,
 					 "GALLERY_FRONTEND_BIND=127.0.0.1", NULL};
 	assert_true(daemon_start(&fe_disk, "frontend", disk_settings));
 

@@ -58,23 +58,14 @@ enum {
 	READER_TIMEOUT_S = 10,
 };
 
-static const char UPLOAD_OK[] = "{\"success\":\"true\"}";
-static const char CONTENT_HEAD[] = "{\"success\":\"true\",\"content\":\"";
-static const char CONTENT_TAIL[] = "\"}";
-static const char HTML_ACCEPT[] = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8";
 static const char *const HTML_HEADERS[] = {"Accept: text/html,application/xhtml+xml;q=0.9", NULL};
 static const char FORM_TYPE[] = "application/x-www-form-urlencoded";
 static const char SCRIPT_KEY[] = "<script>alert(1)</script>";
 static const char SCRIPT_ESCAPED[] = "&lt;script&gt;alert(1)&lt;/script&gt;";
 static const char NOT_AN_IMAGE[] = "not a JPEG, PNG, GIF or WebP image";
 
-static struct daemon mc, fe;
-static char data_dir[DIR_PATH_MAX];
-static char data_dir_setting[DIR_PATH_MAX + 32], memcache_url_setting[128];
-static const setting mc_settings[] = {NULL};
-static const setting fe_settings[] = {memcache_url_setting, data_dir_setting,
-				      "GALLERY_MAX_UPLOAD_MB=" MAX_UPLOAD_MB_TEXT,
-				      "GALLERY_FRONTEND_BIND=127.0.0.1", NULL};
+static struct gallery g;
+static const setting fe_extra[] = {"GALLERY_MAX_UPLOAD_MB=" MAX_UPLOAD_MB_TEXT, NULL};
 
 /* ---- test images ---- */
 
@@ -178,31 +169,11 @@ static void location_of(const struct image *im, char *out, size_t size)
 
 /* ---- HTTP ---- */
 
-/* Percent-encodes all but letters, digits, '-', '_', '~': '.' too, so that curl keeps "..". */
-static const char *url_encode(const char *s, char *out, size_t size)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = 0;
-	for (; *s && n + 4 < size; s++) {
-		unsigned char c = (unsigned char)*s;
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '_' || c == '~') {
-			out[n++] = (char)c;
-		} else {
-			out[n++] = '%';
-			out[n++] = hex[c >> 4];
-			out[n++] = hex[c & 15];
-		}
-	}
-	out[n] = '\0';
-	return out;
-}
-
 /* prefix followed by the URL-encoded key, e.g. "/api/key/a%2Fb". */
 static const char *key_path(const char *prefix, const char *key, char *out, size_t size)
 {
 	char encoded[URL_MAX];
-	snprintf(out, size, "%s%s", prefix, url_encode(key, encoded, sizeof(encoded)));
+	snprintf(out, size, "%s%s", prefix, url_encode(key, strlen(key), encoded, sizeof(encoded)));
 	return out;
 }
 
@@ -210,7 +181,7 @@ static void fe_request(const char *method, const char *path, const char *const *
 		       struct reply *r)
 {
 	char url[2 * URL_MAX];
-	snprintf(url, sizeof(url), "%s%s", fe.url, path);
+	snprintf(url, sizeof(url), "%s%s", g.fe.url, path);
 	assert_true(http_request(method, url, headers, NULL, 0, r));
 }
 
@@ -224,7 +195,7 @@ static void get_page(const char *path, struct reply *r)
 static void post_form(const char *path, const char *body, struct reply *r)
 {
 	char url[2 * URL_MAX], type[128], form[4096];
-	snprintf(url, sizeof(url), "%s%s", fe.url, path);
+	snprintf(url, sizeof(url), "%s%s", g.fe.url, path);
 	snprintf(type, sizeof(type), "Content-Type: %s", FORM_TYPE);
 	snprintf(form, sizeof(form), "%s&csrf_token=" HARNESS_CSRF_TOKEN, body);
 	const char *headers[] = {type, HTML_HEADERS[0], HARNESS_CSRF_COOKIE, NULL};
@@ -235,7 +206,7 @@ static void upload_ok(const char *key, const struct image *im)
 {
 	struct reply r;
 	assert_true(
-	    http_upload(fe.url, "/api/upload", key, im->bytes, im->len, im->filename, NULL, &r));
+	    http_upload(g.fe.url, "/api/upload", key, im->bytes, im->len, im->filename, NULL, &r));
 	if (r.status != 200 || strcmp(r.body.data, UPLOAD_OK) != 0)
 		fail_msg("upload of '%s' answered %ld %.300s", key, r.status, r.body.data);
 	reply_free(&r);
@@ -371,7 +342,7 @@ static void expect_keys(const char *method, const char *const *keys, size_t n)
 
 static void memcache_stats(struct reply *r)
 {
-	assert_true(http_get(mc.url, "/stats", r));
+	assert_true(http_get(g.mc.url, "/stats", r));
 	assert_int_equal(r->status, 200);
 }
 
@@ -393,7 +364,7 @@ static long long stat_of(const char *field)
 static void clear_memcache(void)
 {
 	struct reply r;
-	assert_true(http_post_json(mc.url, "/clear_cache", NULL, &r));
+	assert_true(http_post_json(g.mc.url, "/clear_cache", NULL, &r));
 	assert_int_equal(r.status, 200);
 	reply_free(&r);
 }
@@ -418,14 +389,14 @@ static void read_expecting(const char *key, const struct image *im, bool hit)
 /* Kills memcache at once, as a crash would. */
 static void kill_memcache(void)
 {
-	daemon_stop(&mc, SIGKILL);
-	assert_false(daemon_alive(&mc));
+	daemon_stop(&g.mc, SIGKILL);
+	assert_false(daemon_alive(&g.mc));
 }
 
 /* Starts memcache again on its port and waits out the front end's circuit breaker. */
 static void revive_memcache(void)
 {
-	assert_true(daemon_restart(&mc, mc_settings));
+	assert_true(daemon_restart(&g.mc, g.mc_settings));
 	sleep_ms(BREAKER_WAIT_MS);
 }
 
@@ -434,14 +405,14 @@ static void revive_memcache(void)
 static long image_files(void)
 {
 	char dir[DIR_PATH_MAX + 16];
-	snprintf(dir, sizeof(dir), "%s/images", data_dir);
+	snprintf(dir, sizeof(dir), "%s/images", g.data_dir);
 	return count_files(dir);
 }
 
 static long tmp_files(void)
 {
 	char dir[DIR_PATH_MAX + 16];
-	snprintf(dir, sizeof(dir), "%s/tmp", data_dir);
+	snprintf(dir, sizeof(dir), "%s/tmp", g.data_dir);
 	return count_files(dir);
 }
 
@@ -454,7 +425,7 @@ static bool image_file_exists(const struct image *im)
 {
 	char location[128], path[DIR_PATH_MAX + 160];
 	location_of(im, location, sizeof(location));
-	snprintf(path, sizeof(path), "%s/images/%s", data_dir, location);
+	snprintf(path, sizeof(path), "%s/images/%s", g.data_dir, location);
 	struct stat st;
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == im->len;
 }
@@ -486,48 +457,30 @@ static void expect_nothing_stored(const struct stored *before)
 
 /* ---- groups: each starts its own memcache and front end on a fresh DATA_DIR ---- */
 
-static bool exited_cleanly(int status)
-{
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
 static int start_daemons(void **state)
 {
 	(void)state;
-	static int group;
-	snprintf(data_dir, sizeof(data_dir), "%s/frontend-data-%d", harness_env("GALLERY_TEST_TMP"),
-		 ++group);
-	snprintf(data_dir_setting, sizeof(data_dir_setting), "GALLERY_DATA_DIR=%s", data_dir);
 	if (!sql_exec("DELETE FROM images") || !sql_exec("DELETE FROM cache_properties"))
 		return -1;
-	if (!daemon_start(&mc, "memcache", mc_settings))
-		return -1;
-	snprintf(memcache_url_setting, sizeof(memcache_url_setting), "GALLERY_MEMCACHE_URL=%s",
-		 mc.url);
-	if (!daemon_start(&fe, "frontend", fe_settings)) {
-		daemon_stop(&mc, SIGTERM);
-		return -1;
-	}
-	return 0;
+	return gallery_start(&g, "frontend", NULL, fe_extra) ? 0 : -1;
 }
 
 static int stop_daemons(void **state)
 {
 	(void)state;
-	int fe_status = daemon_stop(&fe, SIGTERM);
-	int mc_status = daemon_stop(&mc, SIGTERM);
+	bool stopped = gallery_stop(&g);
 	sql_exec("DELETE FROM images");
 	sql_exec("DELETE FROM cache_properties");
-	return exited_cleanly(fe_status) && exited_cleanly(mc_status) ? 0 : -1;
+	return stopped ? 0 : -1;
 }
 
 /* For tests that kill a daemon: a test that failed half-way must not take the next one down. */
 static int ensure_daemons_running(void **state)
 {
 	(void)state;
-	if (!daemon_alive(&mc) && !daemon_restart(&mc, mc_settings))
+	if (!daemon_alive(&g.mc) && !daemon_restart(&g.mc, g.mc_settings))
 		return -1;
-	if (!daemon_alive(&fe) && !daemon_restart(&fe, fe_settings))
+	if (!daemon_alive(&g.fe) && !daemon_restart(&g.fe, g.fe_settings))
 		return -1;
 	return 0;
 }
@@ -640,7 +593,7 @@ static void expect_upload_refused(const char *key, const void *data, size_t len,
 {
 	struct stored before = stored_now();
 	struct reply r;
-	assert_true(http_upload(fe.url, "/api/upload", key, data, len, filename, NULL, &r));
+	assert_true(http_upload(g.fe.url, "/api/upload", key, data, len, filename, NULL, &r));
 	expect_error(&r, code, words);
 	reply_free(&r);
 	expect_nothing_stored(&before);
@@ -717,7 +670,7 @@ static void test_upload_over_limit_is_refused_before_the_body(void **state)
 	struct stored before = stored_now();
 	struct reply r;
 	assert_true(
-	    http_upload(fe.url, "/api/upload", "too big", im.bytes, im.len, im.filename, NULL, &r));
+	    http_upload(g.fe.url, "/api/upload", "too big", im.bytes, im.len, im.filename, NULL, &r));
 	expect_error(&r, 413, "limit of " MAX_UPLOAD_MB_TEXT " MB");
 	assert_int_equal(r.sent, 0);
 	reply_free(&r);
@@ -752,7 +705,7 @@ static void test_unclosed_multipart_is_400(void **state)
 			"filename=\"b.png\"\r\nContent-Type: image/png\r\n\r\n");
 	buf_append(&body, im.bytes, im.len); /* and no closing boundary */
 	char url[2 * URL_MAX];
-	snprintf(url, sizeof(url), "%s/api/upload", fe.url);
+	snprintf(url, sizeof(url), "%s/api/upload", g.fe.url);
 	struct stored before = stored_now();
 	struct reply r;
 	assert_true(
@@ -769,7 +722,7 @@ static void test_json_body_is_400(void **state)
 	(void)state;
 	const char json[] = "{\"key\":\"k\",\"file\":\"iVBORw0KGgo=\"}";
 	char url[2 * URL_MAX];
-	snprintf(url, sizeof(url), "%s/api/upload", fe.url);
+	snprintf(url, sizeof(url), "%s/api/upload", g.fe.url);
 	struct stored before = stored_now();
 	struct reply r;
 	assert_true(http_call("POST", url, "application/json", json, strlen(json), &r));
@@ -861,7 +814,7 @@ static long content_named_files(const char *dir_path, const char *dir)
 static long only_content_named_files(void)
 {
 	char images[DIR_PATH_MAX + 16], sub[DIR_PATH_MAX + 16 + NAME_MAX + 2];
-	snprintf(images, sizeof(images), "%s/images", data_dir);
+	snprintf(images, sizeof(images), "%s/images", g.data_dir);
 	DIR *d = opendir(images);
 	assert_non_null(d);
 	long total = 0;
@@ -885,7 +838,7 @@ static long only_content_named_files(void)
 /* DATA_DIR holds images/ and tmp/ and nothing else. */
 static void expect_data_dir_has_only_images_and_tmp(void)
 {
-	DIR *d = opendir(data_dir);
+	DIR *d = opendir(g.data_dir);
 	assert_non_null(d);
 	struct dirent *e;
 	while ((e = readdir(d)))
@@ -1012,7 +965,7 @@ static void test_upload_page_stores_the_image(void **state)
 	(void)state;
 	struct image im = make_image(JPEG);
 	struct reply r;
-	assert_true(http_upload(fe.url, "/upload_image", "from the page", im.bytes, im.len,
+	assert_true(http_upload(g.fe.url, "/upload_image", "from the page", im.bytes, im.len,
 				im.filename, HTML_ACCEPT, &r));
 	expect_page(&r, 200);
 	expect_body_has(&r, "Uploaded");
@@ -1027,7 +980,7 @@ static void test_upload_page_refuses_text_and_keeps_the_key(void **state)
 	const char text[] = "Dear diary, today I uploaded a text file.\n";
 	struct stored before = stored_now();
 	struct reply r;
-	assert_true(http_upload(fe.url, "/upload_image", "my \"typed\" key", text, strlen(text),
+	assert_true(http_upload(g.fe.url, "/upload_image", "my \"typed\" key", text, strlen(text),
 				"x.jpg", HTML_ACCEPT, &r));
 	expect_page(&r, 415);
 	expect_body_has(&r, NOT_AN_IMAGE);
@@ -1129,7 +1082,7 @@ static void test_form_posts_without_the_token_are_refused(void **state)
 	(void)state;
 	long long rows = properties_rows();
 	char url[2 * URL_MAX], type[128];
-	snprintf(url, sizeof(url), "%s/cache_properties", fe.url);
+	snprintf(url, sizeof(url), "%s/cache_properties", g.fe.url);
 	snprintf(type, sizeof(type), "Content-Type: %s", FORM_TYPE);
 	const char *no_cookie[] = {type, HTML_HEADERS[0], NULL};
 	const char *cookie[] = {type, HTML_HEADERS[0], HARNESS_CSRF_COOKIE, NULL};
@@ -1160,7 +1113,7 @@ static void test_form_posts_without_the_token_are_refused(void **state)
 		    buf_append(&body, "\r\n--xyzzy--\r\n", 13));
 	const char *multipart[] = {"Content-Type: multipart/form-data; boundary=xyzzy",
 				   HTML_HEADERS[0], NULL};
-	snprintf(url, sizeof(url), "%s/upload_image", fe.url);
+	snprintf(url, sizeof(url), "%s/upload_image", g.fe.url);
 	struct reply r;
 	assert_true(http_request("POST", url, multipart, body.data, body.len, &r));
 	expect_page(&r, 403);
@@ -1225,9 +1178,9 @@ static void test_missed_invalidation_never_serves_the_old_image(void **state)
 	upload_ok("stalled", &old);
 	read_expecting("stalled", &old, false);
 	read_expecting("stalled", &old, true);
-	kill(mc.pid, SIGSTOP);
+	kill(g.mc.pid, SIGSTOP);
 	expect_content("stalled", &old);
-	kill(mc.pid, SIGCONT);
+	kill(g.mc.pid, SIGCONT);
 	upload_ok("stalled", &new);
 	sleep_ms(BREAKER_WAIT_MS);
 	read_expecting("stalled", &new, false);
@@ -1239,12 +1192,8 @@ static void test_missed_invalidation_never_serves_the_old_image(void **state)
 
 static int connect_to_frontend(void)
 {
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int fd = tcp_connect(g.fe.port, NULL, READER_TIMEOUT_S);
 	assert_true(fd >= 0);
-	struct sockaddr_in addr = {.sin_family = AF_INET,
-				   .sin_port = htons((uint16_t)fe.port),
-				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
 	return fd;
 }
 
@@ -1289,13 +1238,13 @@ static void test_upload_killed_midway_leaves_nothing(void **state)
 	int fd = start_unfinished_upload("crash key");
 	sleep_ms(CRASH_WAIT_MS);
 	assert_true(tmp_files() >= 1); /* the upload was under way, its bytes in tmp/ */
-	daemon_stop(&fe, SIGKILL);
+	daemon_stop(&g.fe, SIGKILL);
 	close(fd);
 	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM images WHERE image_key = 'crash key'"),
 			 0);
 	assert_int_equal(image_rows(), before.rows);
 	assert_int_equal(image_files(), before.files);
-	assert_true(daemon_restart(&fe, fe_settings));
+	assert_true(daemon_restart(&g.fe, g.fe_settings));
 	assert_int_equal(tmp_files(), 0);
 	struct image im = make_image(GIF);
 	upload_ok("crash key", &im);
@@ -1315,7 +1264,7 @@ static void test_file_of_upload_refused_in_db_outage_goes_after_it(void **state)
 	struct stored before = stored_now();
 	assert_true(db_server_stop());
 	struct reply r;
-	assert_true(http_upload(fe.url, "/api/upload", "in the db outage", lost.bytes, lost.len,
+	assert_true(http_upload(g.fe.url, "/api/upload", "in the db outage", lost.bytes, lost.len,
 				lost.filename, NULL, &r));
 	expect_error(&r, 503, "database");
 	reply_free(&r);
@@ -1446,7 +1395,7 @@ static bool upload_round(const char *key, uint32_t round)
 	struct image im = round_image(round);
 	struct reply r;
 	bool answered =
-	    http_upload(fe.url, "/api/upload", key, im.bytes, im.len, im.filename, NULL, &r);
+	    http_upload(g.fe.url, "/api/upload", key, im.bytes, im.len, im.filename, NULL, &r);
 	bool ok = answered && r.status == 200 && strcmp(r.body.data, UPLOAD_OK) == 0;
 	if (!ok)
 		print_message("coherence: upload of round %u answered %ld %.200s\n", round,
@@ -1461,7 +1410,7 @@ static void test_readers_never_see_an_older_image_after_upload(void **state)
 	(void)state;
 	const char *key = "coherent key";
 	char url[2 * URL_MAX], path[URL_MAX];
-	snprintf(url, sizeof(url), "%s%s", fe.url, key_path("/api/key/", key, path, sizeof(path)));
+	snprintf(url, sizeof(url), "%s%s", g.fe.url, key_path("/api/key/", key, path, sizeof(path)));
 	assert_true(upload_round(key, 0));
 	atomic_store(&published_round, 0);
 	struct reader readers[READERS], total;

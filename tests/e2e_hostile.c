@@ -48,7 +48,7 @@ enum {
 /* What the front end's CSRF check wants: the same 32 hex digits in the cookie and the form. */
 #define CSRF_VALUE "0123456789abcdef0123456789abcdef"
 static const char CSRF_COOKIE[] = "Cookie: gallery_csrf=" CSRF_VALUE "\r\n";
-static const char HTML_ACCEPT[] = "Accept: text/html,application/xhtml+xml;q=0.9,*/*;q=0.8\r\n";
+static const char HTML_ACCEPT_LINE[] = "Accept: " HTML_ACCEPT "\r\n";
 
 /* Markup that must never reach a page unescaped. */
 static const char *const FORBIDDEN_IN_PAGES[] = {
@@ -78,18 +78,14 @@ struct hostile {
 static struct hostile cases[CASES_MAX];
 static size_t ncases;
 
-static struct daemon mc, fe;
-static char data_dir[DIR_PATH_MAX];
-static char data_dir_setting[DIR_PATH_MAX + 32], memcache_url_setting[128];
-static const setting mc_settings[] = {
+static struct gallery g;
+static const setting mc_extra[] = {
 	"GALLERY_MEMCACHE_MAX_BODY_MB=1",
 	"GALLERY_CONNECTION_TIMEOUT_S=3",
 	NULL,
 };
-static const setting fe_settings[] = {
-	memcache_url_setting, data_dir_setting, "GALLERY_MAX_UPLOAD_MB=1",
-	"GALLERY_FRONTEND_BIND=127.0.0.1", "GALLERY_CONNECTION_TIMEOUT_S=3", NULL,
-};
+static const setting fe_extra[] = {"GALLERY_MAX_UPLOAD_MB=1", "GALLERY_CONNECTION_TIMEOUT_S=3",
+				   NULL};
 
 /* ---- building the cases ---- */
 
@@ -155,25 +151,6 @@ static void add_json(long status, const char *path, const char *json)
 		    strlen(json));
 }
 
-/* Percent-encodes every byte but letters and digits, so that nothing is left for curl or us to fold. */
-static const char *url_encode(const char *s, size_t len, char *out, size_t size)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = 0;
-	for (size_t i = 0; i < len && n + 4 < size; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
-			out[n++] = (char)c;
-		} else {
-			out[n++] = '%';
-			out[n++] = hex[c >> 4];
-			out[n++] = hex[c & 15];
-		}
-	}
-	out[n] = '\0';
-	return out;
-}
-
 static char *repeat(char c, size_t n)
 {
 	char *s = malloc(n + 1);
@@ -229,7 +206,7 @@ static void add_static_traversals(void)
 		snprintf(path, sizeof(path), "/static/%s", TRAVERSALS[i]);
 		/* "?" starts the query: the file asked for is style.css, and it is there. */
 		long status = strchr(TRAVERSALS[i], '?') ? 200 : 404;
-		add_get(FRONTEND, status, path, i % 2 ? HTML_ACCEPT : "");
+		add_get(FRONTEND, status, path, i % 2 ? HTML_ACCEPT_LINE : "");
 	}
 	char *long_name = repeat('a', 2000);
 	snprintf(path, sizeof(path), "/static/%.200s.css", long_name);
@@ -260,7 +237,7 @@ static void add_key_cases(const char *image_location)
 		snprintf(path, sizeof(path), "/api/key/%s", enc);
 		add_get(FRONTEND, 404, path, "");
 		snprintf(path, sizeof(path), "/raw/%s", enc);
-		add_get(FRONTEND, 404, path, i % 2 ? HTML_ACCEPT : "");
+		add_get(FRONTEND, 404, path, i % 2 ? HTML_ACCEPT_LINE : "");
 	}
 	/* The stored image's own location is not a key. */
 	url_encode(image_location, strlen(image_location), enc, sizeof(enc));
@@ -273,9 +250,9 @@ static void add_key_cases(const char *image_location)
 		snprintf(path, sizeof(path), "/api/key/%s", enc);
 		add_request(FRONTEND, 400, i % 2 ? "POST" : "GET", path, "", NULL, 0);
 		snprintf(path, sizeof(path), "/raw/%s", enc);
-		add_get(FRONTEND, 400, path, i % 2 ? HTML_ACCEPT : "");
+		add_get(FRONTEND, 400, path, i % 2 ? HTML_ACCEPT_LINE : "");
 		snprintf(path, sizeof(path), "/image?key=%s", enc);
-		add_get(FRONTEND, 400, path, HTML_ACCEPT);
+		add_get(FRONTEND, 400, path, HTML_ACCEPT_LINE);
 	}
 	add_get(FRONTEND, 400, "/api/key/", "");
 	char *long_key = repeat('k', 256);
@@ -302,9 +279,9 @@ static void add_sql_cases(void)
 		snprintf(path, sizeof(path), "/raw/%s", enc);
 		add_get(FRONTEND, 404, path, "");
 		snprintf(path, sizeof(path), "/image?key=%s", enc);
-		add_get(FRONTEND, 404, path, HTML_ACCEPT);
+		add_get(FRONTEND, 404, path, HTML_ACCEPT_LINE);
 		snprintf(path, sizeof(path), "/keys_list?q=%s", enc);
-		add_get(FRONTEND, 200, path, HTML_ACCEPT);
+		add_get(FRONTEND, 200, path, HTML_ACCEPT_LINE);
 		cJSON *body = cJSON_CreateObject();
 		cJSON_AddStringToObject(body, "key", SQL_KEYS[i]);
 		assert_true(cJSON_PrintPreallocated(body, json, sizeof(json), false));
@@ -325,19 +302,19 @@ static void add_script_cases(void)
 		const char *s = SCRIPTS[i];
 		url_encode(s, strlen(s), enc, sizeof(enc));
 		snprintf(path, sizeof(path), "/image?key=%s", enc);
-		add_get(FRONTEND, 404, path, HTML_ACCEPT);
+		add_get(FRONTEND, 404, path, HTML_ACCEPT_LINE);
 		snprintf(path, sizeof(path), "/keys_list?q=%s", enc);
-		add_get(FRONTEND, 200, path, HTML_ACCEPT);
+		add_get(FRONTEND, 200, path, HTML_ACCEPT_LINE);
 		snprintf(path, sizeof(path), "/api/key/%s", enc);
-		add_get(FRONTEND, 404, path, HTML_ACCEPT);
+		add_get(FRONTEND, 404, path, HTML_ACCEPT_LINE);
 		snprintf(path, sizeof(path), "/raw/%s", enc);
-		add_get(FRONTEND, 404, path, HTML_ACCEPT);
+		add_get(FRONTEND, 404, path, HTML_ACCEPT_LINE);
 		snprintf(path, sizeof(path), "/%s", enc);
-		add_get(FRONTEND, 404, path, HTML_ACCEPT);
+		add_get(FRONTEND, 404, path, HTML_ACCEPT_LINE);
 		snprintf(path, sizeof(path), "/api/stats?minutes=%s", enc);
 		add_get(FRONTEND, 400, path, "");
 		snprintf(path, sizeof(path), "/keys_list?page=%s", enc);
-		add_get(FRONTEND, 400, path, HTML_ACCEPT);
+		add_get(FRONTEND, 400, path, HTML_ACCEPT_LINE);
 		const char *api_parts[] = {"key", s, "file", "<html>not an image</html>"};
 		add_upload(415, "/api/upload", "", api_parts, 4);
 		cJSON *body = cJSON_CreateObject();
@@ -362,7 +339,7 @@ static void add_number_cases(void)
 		add_get(FRONTEND, 400, path, "");
 		/* Page 1441 is past the last page, which is no error; the rest are not page numbers. */
 		snprintf(path, sizeof(path), "/keys_list?page=%s", numbers[i]);
-		add_get(FRONTEND, strcmp(numbers[i], "1441") == 0 ? 200 : 400, path, HTML_ACCEPT);
+		add_get(FRONTEND, strcmp(numbers[i], "1441") == 0 ? 200 : 400, path, HTML_ACCEPT_LINE);
 	}
 }
 
@@ -629,7 +606,7 @@ static void add_method_and_route_cases(void)
 					       "/api/stats"};
 	static const char *const methods[] = {"PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "get"};
 	for (size_t i = 0; i < sizeof(fe_paths) / sizeof(fe_paths[0]); i++)
-		add_request(FRONTEND, 405, methods[i % 6], fe_paths[i], i % 2 ? HTML_ACCEPT : "", NULL, 0);
+		add_request(FRONTEND, 405, methods[i % 6], fe_paths[i], i % 2 ? HTML_ACCEPT_LINE : "", NULL, 0);
 	static const char *const mc_paths[] = {"/put_into_memcache", "/get_from_memcache",
 					       "/invalidate_specific_key", "/clear_cache",
 					       "/refresh_configuration", "/stats", "/healthz"};
@@ -645,7 +622,7 @@ static void add_method_and_route_cases(void)
 	static const char *const fe_unknown[] = {"/../../etc/passwd", "/admin", "/api", "/api/",
 						 "/api/key", "/api/upload/x", "/UPLOAD_IMAGE", "//"};
 	for (size_t i = 0; i < sizeof(fe_unknown) / sizeof(fe_unknown[0]); i++)
-		add_get(FRONTEND, 404, fe_unknown[i], i % 2 ? HTML_ACCEPT : "");
+		add_get(FRONTEND, 404, fe_unknown[i], i % 2 ? HTML_ACCEPT_LINE : "");
 }
 
 /* Requests libmicrohttpd refuses before any route sees them. */
@@ -731,7 +708,7 @@ static void add_csrf_cases(void)
 	char headers[512], body[512], enc[256];
 	for (size_t t = 0; t < sizeof(tokens) / sizeof(tokens[0]); t++) {
 		snprintf(headers, sizeof(headers), "%sContent-Type: application/x-www-form-urlencoded\r\n",
-			 HTML_ACCEPT);
+			 HTML_ACCEPT_LINE);
 		if (tokens[t].cookie)
 			snprintf(headers + strlen(headers), sizeof(headers) - strlen(headers),
 				 "Cookie: gallery_csrf=%s\r\n", tokens[t].cookie);
@@ -743,10 +720,10 @@ static void add_csrf_cases(void)
 		add_request(FRONTEND, 403, "POST", forms[f][0], headers, body, strlen(body));
 	}
 	const char *upload_parts[] = {"key", "csrf upload", "file", "\x89PNG\r\n\x1a\n0000"};
-	add_upload(403, "/upload_image", HTML_ACCEPT, upload_parts, 4);
+	add_upload(403, "/upload_image", HTML_ACCEPT_LINE, upload_parts, 4);
 	const char *mismatched[] = {"csrf_token", "ffffffffffffffffffffffffffffffff", "key", "csrf upload",
 				    "file", "\x89PNG\r\n\x1a\n0000"};
-	snprintf(headers, sizeof(headers), "%s%s", HTML_ACCEPT, CSRF_COOKIE);
+	snprintf(headers, sizeof(headers), "%s%s", HTML_ACCEPT_LINE, CSRF_COOKIE);
 	add_upload(403, "/upload_image", headers, mismatched, 6);
 }
 
@@ -759,7 +736,7 @@ static void add_page_form_cases(void)
 	};
 	char body[512], headers[512];
 	snprintf(headers, sizeof(headers), "%s%sContent-Type: application/x-www-form-urlencoded\r\n",
-		 HTML_ACCEPT, CSRF_COOKIE);
+		 HTML_ACCEPT_LINE, CSRF_COOKIE);
 	for (size_t i = 0; i < sizeof(capacities) / sizeof(capacities[0]); i++) {
 		snprintf(body, sizeof(body), "csrf_token=%s&capacity=%s&policy=LRU", CSRF_VALUE,
 			 capacities[i]);
@@ -776,7 +753,7 @@ static void add_page_form_cases(void)
 		snprintf(body, sizeof(body), "csrf_token=%s&key=%s", CSRF_VALUE, image_keys[i]);
 		add_request(FRONTEND, 400, "POST", "/image", headers, body, strlen(body));
 	}
-	snprintf(headers, sizeof(headers), "%s%s", HTML_ACCEPT, CSRF_COOKIE);
+	snprintf(headers, sizeof(headers), "%s%s", HTML_ACCEPT_LINE, CSRF_COOKIE);
 	for (size_t i = 0; i < sizeof(SCRIPTS) / sizeof(SCRIPTS[0]); i++) {
 		const char *parts[] = {"csrf_token", CSRF_VALUE, "key", SCRIPTS[i], "file", "plain text"};
 		add_upload(415, "/upload_image", headers, parts, 6);
@@ -795,21 +772,10 @@ struct answer {
 	size_t body_len;
 };
 
-static int connect_to(int port, const char *from)
+static int connect_to(int port)
 {
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int fd = tcp_connect(port, NULL, ANSWER_WAIT_S);
 	assert_true(fd >= 0);
-	struct timeval wait = {ANSWER_WAIT_S, 0};
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof(wait));
-	if (from) {
-		struct sockaddr_in local = {.sin_family = AF_INET};
-		inet_pton(AF_INET, from, &local.sin_addr);
-		assert_int_equal(bind(fd, (struct sockaddr *)&local, sizeof(local)), 0);
-	}
-	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-	assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
 	return fd;
 }
 
@@ -854,13 +820,13 @@ static void read_answer(int fd, struct answer *a)
 
 static int port_of(enum target target)
 {
-	return target == FRONTEND ? fe.port : mc.port;
+	return target == FRONTEND ? g.fe.port : g.mc.port;
 }
 
 static void exchange(const struct hostile *h, struct answer *a)
 {
 	memset(a, 0, sizeof(*a));
-	int fd = connect_to(port_of(h->target), NULL);
+	int fd = connect_to(port_of(h->target));
 	send_some(fd, h->request.data, h->request.len);
 	if (h->half_close)
 		shutdown(fd, SHUT_WR);
@@ -962,7 +928,7 @@ static int run_cases(struct hostile *list, size_t n, size_t *tried)
 				      list[i].name, list[i].status, a.status, problem, a.body);
 		}
 		buf_free(&a.raw);
-		if (!daemon_alive(&fe) || !daemon_alive(&mc)) {
+		if (!daemon_alive(&g.fe) || !daemon_alive(&g.mc)) {
 			print_message("DEAD after %s\n", list[i].name);
 			fail();
 		}
@@ -1040,7 +1006,7 @@ static void start_slow_clients(void)
 		if (!c->slow_bytes)
 			c->slow_bytes = strlen(c->request);
 		memset(&c->answer, 0, sizeof(c->answer));
-		c->fd = connect_to(port_of(c->target), NULL);
+		c->fd = connect_to(port_of(c->target));
 		assert_int_equal(pthread_create(&c->thread, NULL, run_slow_client, c), 0);
 	}
 }
@@ -1076,7 +1042,7 @@ struct stored {
 static long memcache_items(void)
 {
 	struct reply r;
-	assert_true(http_get(mc.url, "/stats", &r));
+	assert_true(http_get(g.mc.url, "/stats", &r));
 	assert_int_equal(r.status, 200);
 	cJSON *stats = cJSON_Parse(r.body.data);
 	const cJSON *items = cJSON_GetObjectItemCaseSensitive(stats, "items");
@@ -1090,7 +1056,7 @@ static long memcache_items(void)
 static struct stored stored_now(void)
 {
 	char dir[DIR_PATH_MAX + 16];
-	snprintf(dir, sizeof(dir), "%s/images", data_dir);
+	snprintf(dir, sizeof(dir), "%s/images", g.data_dir);
 	struct stored s = {sql_scalar("SELECT COUNT(*) FROM images"),
 			   sql_scalar("SELECT COUNT(*) FROM cache_properties"), count_files(dir),
 			   memcache_items()};
@@ -1101,7 +1067,7 @@ static struct stored stored_now(void)
 static long tmp_files(void)
 {
 	char dir[DIR_PATH_MAX + 16];
-	snprintf(dir, sizeof(dir), "%s/tmp", data_dir);
+	snprintf(dir, sizeof(dir), "%s/tmp", g.data_dir);
 	return count_files(dir);
 }
 
@@ -1121,10 +1087,10 @@ static void expect_nothing_stored(const struct stored *before)
 static void expect_healthy(void)
 {
 	struct reply r;
-	assert_true(http_get(mc.url, "/healthz", &r));
+	assert_true(http_get(g.mc.url, "/healthz", &r));
 	assert_int_equal(r.status, 200);
 	reply_free(&r);
-	assert_true(http_get(fe.url, "/healthz", &r));
+	assert_true(http_get(g.fe.url, "/healthz", &r));
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body.data, "\"database\":\"up\""));
 	assert_non_null(strstr(r.body.data, "\"cache\":\"up\""));
@@ -1139,35 +1105,25 @@ static const char KEPT_PNG[] = "\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x0
 static int start_daemons(void **state)
 {
 	(void)state;
-	snprintf(data_dir, sizeof(data_dir), "%s/hostile-data", harness_env("GALLERY_TEST_TMP"));
-	snprintf(data_dir_setting, sizeof(data_dir_setting), "GALLERY_DATA_DIR=%s", data_dir);
 	if (!sql_exec("DELETE FROM images") || !sql_exec("DELETE FROM cache_properties"))
 		return -1;
-	if (!daemon_start(&mc, "memcache", mc_settings))
-		return -1;
-	snprintf(memcache_url_setting, sizeof(memcache_url_setting), "GALLERY_MEMCACHE_URL=%s", mc.url);
-	if (!daemon_start(&fe, "frontend", fe_settings)) {
-		daemon_stop(&mc, SIGTERM);
-		return -1;
-	}
-	return 0;
+	return gallery_start(&g, "hostile", mc_extra, fe_extra) ? 0 : -1;
 }
 
 static int stop_daemons(void **state)
 {
 	(void)state;
-	int fe_status = daemon_stop(&fe, SIGTERM);
-	int mc_status = daemon_stop(&mc, SIGTERM);
+	bool stopped = gallery_stop(&g);
 	sql_exec("DELETE FROM images");
 	sql_exec("DELETE FROM cache_properties");
-	return fe_status == 0 && mc_status == 0 ? 0 : -1;
+	return stopped ? 0 : -1;
 }
 
 /* One image is stored, so that a hostile key that reached it would show. */
 static void store_kept_image(char *location, size_t size)
 {
 	struct reply r;
-	assert_true(http_upload(fe.url, "/api/upload", "kept", KEPT_PNG, sizeof(KEPT_PNG) - 1,
+	assert_true(http_upload(g.fe.url, "/api/upload", "kept", KEPT_PNG, sizeof(KEPT_PNG) - 1,
 				"kept.png", NULL, &r));
 	assert_int_equal(r.status, 200);
 	reply_free(&r);
@@ -1182,7 +1138,7 @@ static void store_kept_image(char *location, size_t size)
 		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
 	snprintf(location, size, "%.2s/%s.png", hex, hex);
 	char path[DIR_PATH_MAX + 512];
-	snprintf(path, sizeof(path), "%s/images/%s", data_dir, location);
+	snprintf(path, sizeof(path), "%s/images/%s", g.data_dir, location);
 	assert_int_equal(access(path, R_OK), 0);
 }
 
@@ -1194,7 +1150,7 @@ static void test_hostile_corpus(void **state)
 	char location[256];
 	store_kept_image(location, sizeof(location));
 	struct reply r;
-	assert_true(http_post_json(mc.url, "/clear_cache", NULL, &r));
+	assert_true(http_post_json(g.mc.url, "/clear_cache", NULL, &r));
 	reply_free(&r);
 	struct stored before = stored_now();
 

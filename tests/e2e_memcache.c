@@ -67,7 +67,7 @@ static char *get_value(const char *key)
 		return NULL;
 	}
 	assert_int_equal(r.status, 200);
-	const char *head = "{\"success\":\"true\",\"content\":\"";
+	const char *head = CONTENT_HEAD;
 	assert_memory_equal(r.body.data, head, strlen(head));
 	char *content = strdup(r.body.data + strlen(head));
 	content[strlen(content) - 2] = '\0'; /* drop the closing "} */

@@ -186,16 +186,8 @@ static void test_frontend_sends_the_token(void **state)
 
 static int connect_from(const char *from, int port)
 {
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int fd = tcp_connect(port, from, CLOSE_WAIT_S);
 	assert_true(fd >= 0);
-	struct timeval wait = {CLOSE_WAIT_S, 0};
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
-	struct sockaddr_in local = {.sin_family = AF_INET};
-	inet_pton(AF_INET, from, &local.sin_addr);
-	assert_int_equal(bind(fd, (struct sockaddr *)&local, sizeof(local)), 0);
-	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-	assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
 	return fd;
 }
 

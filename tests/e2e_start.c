@@ -94,7 +94,7 @@ static void expect_image(const char *key, const unsigned char *data, size_t len)
 	struct reply r;
 	assert_true(http_get(base, path, &r));
 	assert_int_equal(r.status, 200);
-	const char *head = "{\"success\":\"true\",\"content\":\"";
+	const char *head = CONTENT_HEAD;
 	assert_memory_equal(r.body.data, head, strlen(head));
 	struct buf bytes = BUF_INIT;
 	size_t b64_len = r.body.len - strlen(head) - 2;

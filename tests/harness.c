@@ -428,3 +428,81 @@ bool db_server_start(void)
 {
 	return db_script("start");
 }
+
+/* Appends the NULL-terminated list from (may be NULL) to to[0..n), keeping room for the NULL. */
+static void append_settings(setting *to, size_t n, const setting *from)
+{
+	for (; from && *from && n + 1 < GALLERY_SETTINGS_MAX; from++)
+		to[n++] = *from;
+	to[n] = NULL;
+}
+
+bool gallery_start(struct gallery *g, const char *name, const setting *mc_extra,
+		   const setting *fe_extra)
+{
+	static int starts;
+	snprintf(g->data_dir, sizeof(g->data_dir), "%s/%s-data-%d", harness_env("GALLERY_TEST_TMP"),
+		 name, ++starts);
+	snprintf(g->data_dir_setting, sizeof(g->data_dir_setting), "GALLERY_DATA_DIR=%s",
+		 g->data_dir);
+	append_settings(g->mc_settings, 0, mc_extra);
+	if (!daemon_start(&g->mc, "memcache", g->mc_settings))
+		return false;
+	snprintf(g->memcache_url_setting, sizeof(g->memcache_url_setting),
+		 "GALLERY_MEMCACHE_URL=%s", g->mc.url);
+	g->fe_settings[0] = g->memcache_url_setting;
+	g->fe_settings[1] = g->data_dir_setting;
+	g->fe_settings[2] = "GALLERY_FRONTEND_BIND=127.0.0.1";
+	append_settings(g->fe_settings, 3, fe_extra);
+	if (!daemon_start(&g->fe, "frontend", g->fe_settings)) {
+		daemon_stop(&g->mc, SIGTERM);
+		return false;
+	}
+	return true;
+}
+
+bool gallery_stop(struct gallery *g)
+{
+	int fe_status = daemon_stop(&g->fe, SIGTERM);
+	int mc_status = daemon_stop(&g->mc, SIGTERM);
+	return fe_status == 0 && mc_status == 0;
+}
+
+const char *url_encode(const char *s, size_t len, char *out, size_t size)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+	for (size_t i = 0; i < len && n + 4 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+			out[n++] = (char)c;
+		} else {
+			out[n++] = '%';
+			out[n++] = hex[c >> 4];
+			out[n++] = hex[c & 15];
+		}
+	}
+	out[n] = '\0';
+	return out;
+}
+
+int tcp_connect(int port, const char *from, int timeout_s)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	struct timeval wait = {timeout_s, 0};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof(wait));
+	struct sockaddr_in local = {.sin_family = AF_INET};
+	struct sockaddr_in addr = {.sin_family = AF_INET,
+				   .sin_port = htons((uint16_t)port),
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	if ((from && (inet_pton(AF_INET, from, &local.sin_addr) != 1 ||
+		      bind(fd, (struct sockaddr *)&local, sizeof(local)) != 0)) ||
+	    connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}

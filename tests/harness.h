@@ -20,6 +20,16 @@ struct daemon {
 /* A setting for a started daemon, "NAME=value"; lists of them end with NULL. */
 typedef const char *setting;
 
+/*
+ * The API's answers as DESIGN.md gives them, written out here rather than taken
+ * from the daemons' code, so that a change there cannot pass unnoticed.
+ */
+#define UPLOAD_OK "{\"success\":\"true\"}"
+#define CONTENT_HEAD "{\"success\":\"true\",\"content\":\""
+#define CONTENT_TAIL "\"}"
+/* What a browser sends as its Accept header for a page. */
+#define HTML_ACCEPT "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
+
 /* The value of a variable the test driver sets; aborts when it is missing. */
 const char *harness_env(const char *name);
 int harness_free_port(void);
@@ -43,6 +53,28 @@ int daemon_stop(struct daemon *d, int sig);
 bool daemon_alive(const struct daemon *d);
 /* Whether the daemon's log holds text. */
 bool daemon_log_contains(const struct daemon *d, const char *text);
+
+enum { GALLERY_SETTINGS_MAX = 16, GALLERY_PATH_MAX = 512 };
+
+/* A memcache and a front end that uses it: what most end-to-end tests run against. */
+struct gallery {
+	struct daemon mc, fe;
+	char data_dir[GALLERY_PATH_MAX]; /* the front end's GALLERY_DATA_DIR */
+	char data_dir_setting[GALLERY_PATH_MAX + 32], memcache_url_setting[128];
+	/* For daemon_restart of either one. */
+	setting mc_settings[GALLERY_SETTINGS_MAX], fe_settings[GALLERY_SETTINGS_MAX];
+};
+
+/*
+ * Starts memcache with mc_extra, then the front end on loopback with fe_extra,
+ * pointed at it and keeping its images in a new folder of the test folder named
+ * after name. Either extra list may be NULL. False, with neither left running,
+ * when one does not start.
+ */
+bool gallery_start(struct gallery *g, const char *name, const setting *mc_extra,
+		   const setting *fe_extra);
+/* SIGTERM to the front end, then to memcache; true when both exited with status 0. */
+bool gallery_stop(struct gallery *g);
 
 struct reply {
 	long status;
@@ -98,5 +130,17 @@ void sleep_ms(long ms);
 
 /* How many regular files dir and its subfolders hold; -1 when a folder cannot be read. */
 long count_files(const char *dir);
+
+/*
+ * Percent-encodes len bytes of s, all but letters and digits ('.' too, so that
+ * curl keeps ".." as it is); returns out.
+ */
+const char *url_encode(const char *s, size_t len, char *out, size_t size);
+
+/*
+ * A TCP connection to 127.0.0.1:port, from the local address from (NULL: any),
+ * whose sends and receives give up after timeout_s; -1 when it cannot be made.
+ */
+int tcp_connect(int port, const char *from, int timeout_s);
 
 #endif
