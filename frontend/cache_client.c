@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,8 @@ static const char *const route_paths[ROUTE_COUNT] = {
 struct handle {
 	CURL *curl;
 	char error[CURL_ERROR_SIZE];
+	struct buf *sink; /* where this call's answer goes */
+	bool sink_sized;  /* room for the whole answer was asked for */
 };
 
 /* Set by cache_client_init before any thread starts; read-only afterwards. */
@@ -159,8 +162,21 @@ static void free_handle(void *value)
 
 static size_t collect(char *data, size_t size, size_t n, void *userdata)
 {
+	struct handle *h = userdata;
+	if (!h->sink_sized) {
+		/*
+		 * An image answer is one allocation of its Content-Length rather than a
+		 * chain of doublings, each a copy into fresh pages. If the room cannot be
+		 * had, buf_append below grows the buffer as it goes.
+		 */
+		h->sink_sized = true;
+		curl_off_t total = -1;
+		if (curl_easy_getinfo(h->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &total) == CURLE_OK &&
+		    total > 0 && (uint64_t)total < SIZE_MAX / 2)
+			buf_reserve(h->sink, (size_t)total);
+	}
 	/* Fewer bytes than given makes curl stop with CURLE_WRITE_ERROR. */
-	return buf_append(userdata, data, size * n) ? size * n : 0;
+	return buf_append(h->sink, data, size * n) ? size * n : 0;
 }
 
 /* The options every call shares; per-call ones (URL, method, body, sink) are set by call(). */
@@ -175,7 +191,8 @@ static bool set_common_options(struct handle *h)
 	       curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L) == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_BUFFERSIZE, RECEIVE_BUFFER_BYTES) == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers) == CURLE_OK &&
-	       curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect) == CURLE_OK;
+	       curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect) == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_WRITEDATA, h) == CURLE_OK;
 }
 
 /* This thread's handle, made on its first call; NULL when out of memory. */
@@ -200,11 +217,14 @@ out_free:
 	return NULL;
 }
 
-/* Method and body of this call; a NULL body makes a GET. */
-static bool set_request(CURL *c, enum route route, const char *body, size_t len, struct buf *sink)
+/* Method, body and answer buffer of this call; a NULL body makes a GET. */
+static bool set_request(struct handle *h, enum route route, const char *body, size_t len,
+			struct buf *sink)
 {
-	if (curl_easy_setopt(c, CURLOPT_URL, route_urls[route]) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_WRITEDATA, sink) != CURLE_OK)
+	CURL *c = h->curl;
+	h->sink = sink;
+	h->sink_sized = false;
+	if (curl_easy_setopt(c, CURLOPT_URL, route_urls[route]) != CURLE_OK)
 		return false;
 	if (!body) {
 		/* Forget the last body; HTTPGET last, as setting POSTFIELDS means POST. */
@@ -233,7 +253,7 @@ static bool call(enum route route, const char *body, size_t len, struct buf *ans
 		warn_limited("cannot make a curl handle (out of memory)");
 		return false;
 	}
-	if (!set_request(h->curl, route, body, len, answer)) {
+	if (!set_request(h, route, body, len, answer)) {
 		warn_limited("cannot set up the request to %s", route_paths[route]);
 		return false;
 	}
