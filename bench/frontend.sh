@@ -117,6 +117,10 @@ write_lua() { # file read_percent
 
 # --- running wrk and reading its figures ---------------------------------------
 
+median_line() { # lines that start with a number: the middle one in numeric order
+	sort -n | awk '{ line[NR] = $0 } END { print line[int((NR + 1) / 2)] }'
+}
+
 # Like run_wrk, and records memcache's hits and misses during the run.
 declare -A run_hits run_misses
 run_wrk_counted() { # name connections url script
@@ -263,8 +267,9 @@ done
 curl -fsS "$ngx_url/api/key/img-1" | cmp -s - "$tmp/hit.json" ||
 	say "note: nginx does not serve the same bytes as the read-hit answer"
 section "read-hit: GET /api/key/img-<random 1..$image_count>, all in memcache; nginx serving the same $image_count answers as files with the same wrk script, and one answer ($(wc -c <"$tmp/hit.json") bytes) as /hit.json"
-# The three alternate, $rounds rounds, so that other load on the machine hits
-# all alike; the round with the median ratio to nginx is the one reported.
+# Read-hit and the two nginx runs alternate, $rounds rounds, so that other load
+# on the machine hits all alike; the round with the median ratio to nginx is
+# the one reported.
 for r in $(seq 1 "$rounds"); do
 	for c in 1 16; do
 		run_wrk_counted "hit-$c-$r" "$c" "$fe_url" "$tmp/mix-100.lua"
@@ -285,7 +290,7 @@ for c in 1 16; do
 	done
 	hit_round[$c]=$(for r in $(seq 1 "$rounds"); do
 		echo "$(ratio "${rps[hit-$c-$r]}" "${rps[nginx-$c-$r]}") $r"
-	done | sort -n | awk '{ round[NR] = $2 } END { print round[int((NR + 1) / 2)] }')
+	done | median_line | cut -d' ' -f2)
 	say "read-hit, $c connection(s): the median round is round ${hit_round[$c]}"
 done
 
@@ -358,8 +363,7 @@ for c in 1 16; do
 		"$(ratio "${rps[hit-$c-$m]}" "${rps[nginx1-$c-$m]}")"
 done
 say "upload at 16 connections: ${rps[upload-16]} requests/s  (target >= 1000: $(verdict "${rps[upload-16]} >= 1000"))"
-p99_hit=$(for r in $(seq 1 "$rounds"); do echo "${p99[hit-16-$r]}"; done | sort -n |
-	awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+p99_hit=$(for r in $(seq 1 "$rounds"); do echo "${p99[hit-16-$r]}"; done | median_line)
 say "read-hit p99 at 16 connections, median of $rounds rounds: $p99_hit ms" \
 	" (target < 5 ms: $(verdict "$p99_hit < 5"))"
 say "errors over every front end run (non-2xx + socket errors): $errors  (target 0: $(verdict "$errors == 0"))"
