@@ -50,7 +50,13 @@ struct images {
 	struct pending_invalidation pending[PENDING_MAX];
 	size_t npending;
 	bool clear_pending;
+	uint64_t overflows;      /* times the list was full: a clear is owed for each */
 	atomic_bool any_pending; /* read without the lock on every request */
+	/*
+	 * Held by the one reader that sends the list again, without pending_lock,
+	 * so that other reads never wait on memcache for it.
+	 */
+	pthread_mutex_t resend_lock;
 	/*
 	 * A file whose row failed to commit, or that a new upload replaced, while
 	 * the database did not answer whether another row still uses it: it is
@@ -92,6 +98,7 @@ struct images *images_open(const struct config *cfg, char *err, size_t errlen)
 	for (unsigned i = 0; i < LOCK_STRIPES; i++)
 		pthread_mutex_init(&im->stripes[i], NULL);
 	pthread_mutex_init(&im->pending_lock, NULL);
+	pthread_mutex_init(&im->resend_lock, NULL);
 	pthread_mutex_init(&im->doubtful_lock, NULL);
 	return im;
 out_close_storage:
@@ -109,6 +116,7 @@ void images_close(struct images *im)
 	for (unsigned i = 0; i < LOCK_STRIPES; i++)
 		pthread_mutex_destroy(&im->stripes[i]);
 	pthread_mutex_destroy(&im->pending_lock);
+	pthread_mutex_destroy(&im->resend_lock);
 	pthread_mutex_destroy(&im->doubtful_lock);
 	free(im->doubtful);
 	storage_close(im->storage);
@@ -200,32 +208,67 @@ static void invalidate(struct images *im, const char *key, size_t keylen, uint64
 		p->version = version;
 	} else {
 		im->clear_pending = true;
+		im->overflows++;
 	}
 	atomic_store(&im->any_pending, true);
 	pthread_mutex_unlock(&im->pending_lock);
 	log_warn("memcache missed an invalidation; reads of that key skip it until it is sent again");
 }
 
-/* Sends missed invalidations again; true when memcache may be used for key. */
+/*
+ * Sends the missed invalidations again, with pending_lock held only to read
+ * and update the list. Only this function removes entries, and one thread at
+ * a time runs it; others only append, so entries below the count read at the
+ * start stay where they are.
+ */
+static void resend_pending(struct images *im)
+{
+	bool sent[PENDING_MAX] = {false};
+	pthread_mutex_lock(&im->pending_lock);
+	size_t count = im->npending;
+	bool clear = im->clear_pending;
+	uint64_t overflows = im->overflows;
+	pthread_mutex_unlock(&im->pending_lock);
+
+	/* A clear covers every invalidation missed before it was sent. */
+	bool cleared = clear && cache_client_clear(NULL) == CACHE_ANSWER_OK;
+	for (size_t i = 0; i < count && (!clear || cleared); i++) {
+		struct pending_invalidation p;
+		pthread_mutex_lock(&im->pending_lock);
+		p = im->pending[i];
+		pthread_mutex_unlock(&im->pending_lock);
+		sent[i] = cleared || cache_client_invalidate(p.key, p.keylen, p.version) ==
+					     CACHE_ANSWER_OK;
+	}
+
+	pthread_mutex_lock(&im->pending_lock);
+	size_t kept = 0;
+	for (size_t i = 0; i < im->npending; i++) {
+		if (i >= count || !sent[i])
+			im->pending[kept++] = im->pending[i];
+	}
+	im->npending = kept;
+	/* A list that overflowed again meanwhile still owes a clear. */
+	if (cleared && im->overflows == overflows)
+		im->clear_pending = false;
+	atomic_store(&im->any_pending, kept > 0 || im->clear_pending);
+	pthread_mutex_unlock(&im->pending_lock);
+}
+
+/* True when memcache may be used for key: no invalidation of it is missing. */
 static bool cache_usable_for(struct images *im, const char *key, size_t keylen)
 {
 	if (!atomic_load(&im->any_pending))
 		return true;
-	pthread_mutex_lock(&im->pending_lock);
-	if (im->clear_pending && cache_client_clear(NULL) == CACHE_ANSWER_OK)
-		im->clear_pending = false;
-	size_t kept = 0;
-	for (size_t i = 0; i < im->npending; i++) {
-		struct pending_invalidation *p = &im->pending[i];
-		if (im->clear_pending ||
-		    cache_client_invalidate(p->key, p->keylen, p->version) != CACHE_ANSWER_OK)
-			im->pending[kept++] = *p;
+	if (pthread_mutex_trylock(&im->resend_lock) == 0) {
+		resend_pending(im);
+		pthread_mutex_unlock(&im->resend_lock);
 	}
-	im->npending = kept;
-	atomic_store(&im->any_pending, kept > 0 || im->clear_pending);
+	pthread_mutex_lock(&im->pending_lock);
 	bool usable = !im->clear_pending;
-	for (size_t i = 0; usable && i < kept; i++)
-		usable = im->pending[i].keylen != keylen || memcmp(im->pending[i].key, key, keylen) != 0;
+	for (size_t i = 0; usable && i < im->npending; i++)
+		usable = im->pending[i].keylen != keylen ||
+			 memcmp(im->pending[i].key, key, keylen) != 0;
 	pthread_mutex_unlock(&im->pending_lock);
 	return usable;
 }
