@@ -524,12 +524,8 @@ static long long memcache_stat(const char *field)
 {
 	struct reply r;
 	long long v = -1;
-	char pattern[64];
-	snprintf(pattern, sizeof(pattern), "\"%s\":", field);
-	const char *at;
-	if (http_get(g.mc.url, "/stats", &r) && r.status == 200 &&
-	    (at = strstr(r.body.data, pattern)))
-		v = strtoll(at + strlen(pattern), NULL, 10);
+	if (http_get(g.mc.url, "/stats", &r) && r.status == 200)
+		reply_number(&r, field, &v);
 	reply_free(&r);
 	return v;
 }

@@ -351,12 +351,9 @@ static long long stat_of(const char *field)
 {
 	struct reply r;
 	memcache_stats(&r);
-	char pattern[64];
-	snprintf(pattern, sizeof(pattern), "\"%s\":", field);
-	const char *at = strstr(r.body.data, pattern);
-	if (!at)
+	long long v = 0;
+	if (!reply_number(&r, field, &v))
 		fail_msg("memcache /stats has no %s: %s", field, r.body.data);
-	long long v = strtoll(at + strlen(pattern), NULL, 10);
 	reply_free(&r);
 	return v;
 }
@@ -460,17 +457,14 @@ static void expect_nothing_stored(const struct stored *before)
 static int start_daemons(void **state)
 {
 	(void)state;
-	if (!sql_exec("DELETE FROM images") || !sql_exec("DELETE FROM cache_properties"))
-		return -1;
-	return gallery_start(&g, "frontend", NULL, fe_extra) ? 0 : -1;
+	return sql_empty_gallery() && gallery_start(&g, "frontend", NULL, fe_extra) ? 0 : -1;
 }
 
 static int stop_daemons(void **state)
 {
 	(void)state;
 	bool stopped = gallery_stop(&g);
-	sql_exec("DELETE FROM images");
-	sql_exec("DELETE FROM cache_properties");
+	sql_empty_gallery();
 	return stopped ? 0 : -1;
 }
 

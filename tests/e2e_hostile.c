@@ -1105,17 +1105,14 @@ static const char KEPT_PNG[] = "\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x0
 static int start_daemons(void **state)
 {
 	(void)state;
-	if (!sql_exec("DELETE FROM images") || !sql_exec("DELETE FROM cache_properties"))
-		return -1;
-	return gallery_start(&g, "hostile", mc_extra, fe_extra) ? 0 : -1;
+	return sql_empty_gallery() && gallery_start(&g, "hostile", mc_extra, fe_extra) ? 0 : -1;
 }
 
 static int stop_daemons(void **state)
 {
 	(void)state;
 	bool stopped = gallery_stop(&g);
-	sql_exec("DELETE FROM images");
-	sql_exec("DELETE FROM cache_properties");
+	sql_empty_gallery();
 	return stopped ? 0 : -1;
 }
 

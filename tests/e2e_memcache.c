@@ -81,11 +81,8 @@ static long long stat_of(const char *field)
 	struct reply r;
 	assert_true(http_get(mc.url, "/stats", &r));
 	assert_int_equal(r.status, 200);
-	char pattern[64];
-	snprintf(pattern, sizeof(pattern), "\"%s\":", field);
-	const char *at = strstr(r.body.data, pattern);
-	assert_non_null(at);
-	long long v = strtoll(at + strlen(pattern), NULL, 10);
+	long long v = 0;
+	assert_true(reply_number(&r, field, &v));
 	reply_free(&r);
 	return v;
 }

@@ -341,6 +341,17 @@ bool reply_is_error(const struct reply *r, long code)
 	       strstr(r->body.data, "\"message\":\"") != NULL;
 }
 
+bool reply_number(const struct reply *r, const char *field, long long *value)
+{
+	char pattern[64];
+	snprintf(pattern, sizeof(pattern), "\"%s\":", field);
+	const char *at = r->body.data ? strstr(r->body.data, pattern) : NULL;
+	if (!at)
+		return false;
+	*value = strtoll(at + strlen(pattern), NULL, 10);
+	return true;
+}
+
 static MYSQL *admin_connect(void)
 {
 	MYSQL *conn = mysql_init(NULL);
@@ -364,6 +375,12 @@ bool sql_exec(const char *query)
 		fprintf(stderr, "harness: %s: %s\n", query, mysql_error(conn));
 	mysql_close(conn);
 	return ok;
+}
+
+bool sql_empty_gallery(void)
+{
+	bool images = sql_exec("DELETE FROM images");
+	return sql_exec("DELETE FROM cache_properties") && images;
 }
 
 long long sql_scalar(const char *query)

@@ -116,9 +116,13 @@ const char *reply_header(struct reply *r, const char *name, char *value, size_t 
 void reply_free(struct reply *r);
 /* True when the body is our JSON error with this code. */
 bool reply_is_error(const struct reply *r, long code);
+/* The number after "field": in the body (as in memcache's /stats); false when it has none. */
+bool reply_number(const struct reply *r, const char *field, long long *value);
 
 /* SQL as the database's administrator, on a fresh connection each call. */
 bool sql_exec(const char *query);
+/* Deletes every row of images and cache_properties; true when both went. */
+bool sql_empty_gallery(void);
 /* The first column of the first row as a number; -1 on error or no row. */
 long long sql_scalar(const char *query);
 
