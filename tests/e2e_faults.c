@@ -530,14 +530,6 @@ static long long memcache_stat(const char *field)
 	return v;
 }
 
-static void clear_memcache(void)
-{
-	struct reply r;
-	assert_true(http_post_json(g.mc.url, "/clear_cache", NULL, &r));
-	assert_int_equal(r.status, 200);
-	reply_free(&r);
-}
-
 static long files_in(const char *sub)
 {
 	char dir[DIR_PATH_MAX + 16];
@@ -857,7 +849,7 @@ static void test_frontend_killed_during_uploads_keeps_every_confirmed_one(void *
 	assert_int_equal(swept.files, locations);
 
 	/* Read from disk, not from what memcache kept. */
-	clear_memcache();
+	assert_true(gallery_clear_cache(&g));
 	long unanswered_stored = expect_crash_uploads_intact();
 	print_message("frontend killed: all %ld confirmed uploads read back byte for byte; %ld "
 		      "of the unanswered ones were stored whole, the rest not at all\n",
@@ -984,7 +976,7 @@ static void test_disk_full_answers_507_and_leaves_no_partial_file(void **state)
 	assert_int_equal(disk_files("images"), stored);
 
 	/* What was stored before still reads back, from disk. */
-	clear_memcache();
+	assert_true(gallery_clear_cache(&g));
 	for (int i = 0; i < stored; i++) {
 		snprintf(key, sizeof(key), "disk-%02d", i);
 		expect_read_at(fe_disk.url, key, &images[i]);

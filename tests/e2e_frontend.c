@@ -358,14 +358,6 @@ static long long stat_of(const char *field)
 	return v;
 }
 
-static void clear_memcache(void)
-{
-	struct reply r;
-	assert_true(http_post_json(g.mc.url, "/clear_cache", NULL, &r));
-	assert_int_equal(r.status, 200);
-	reply_free(&r);
-}
-
 /* Reads the key through the front end and checks what memcache counted: a hit or a miss. */
 static void read_expecting(const char *key, const struct image *im, bool hit)
 {
@@ -1032,7 +1024,7 @@ static void test_cache_properties_saves_and_applies(void **state)
 static void test_cache_properties_clear_says_how_many(void **state)
 {
 	(void)state;
-	clear_memcache();
+	assert_true(gallery_clear_cache(&g));
 	struct image a = make_image(PNG), b = make_image(GIF);
 	upload_ok("to clear a", &a);
 	upload_ok("to clear b", &b);

@@ -485,6 +485,14 @@ bool gallery_stop(struct gallery *g)
 	return fe_status == 0 && mc_status == 0;
 }
 
+bool gallery_clear_cache(const struct gallery *g)
+{
+	struct reply r;
+	bool cleared = http_post_json(g->mc.url, "/clear_cache", NULL, &r) && r.status == 200;
+	reply_free(&r);
+	return cleared;
+}
+
 const char *url_encode(const char *s, size_t len, char *out, size_t size)
 {
 	static const char hex[] = "0123456789ABCDEF";

@@ -75,6 +75,8 @@ bool gallery_start(struct gallery *g, const char *name, const setting *mc_extra,
 		   const setting *fe_extra);
 /* SIGTERM to the front end, then to memcache; true when both exited with status 0. */
 bool gallery_stop(struct gallery *g);
+/* POST /clear_cache to its memcache; true when it answered 200. */
+bool gallery_clear_cache(const struct gallery *g);
 
 struct reply {
 	long status;
