@@ -2,7 +2,11 @@
 #include "server.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -17,6 +21,8 @@
 enum {
 	SERVER_DRAIN_POLL_MS = 20,
 	LOOPBACK_NET = 127,
+	/* After accept() fails for want of descriptors or memory, wait this long before trying again. */
+	ACCEPT_RETRY_MS = 50,
 };
 
 static void stop_signals(sigset_t *set)
@@ -65,6 +71,9 @@ bool server_bind_is_loopback(const char *bind)
 
 struct server {
 	struct MHD_Daemon *daemon;
+	int listener;
+	int stop_pipe[2]; /* a byte written to [1] stops the accept thread */
+	pthread_t acceptor;
 	MHD_AccessHandlerCallback handler;
 	MHD_RequestCompletedCallback completed;
 	void *cls;
@@ -93,25 +102,99 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	atomic_fetch_sub(&s->in_flight, 1);
 }
 
-struct server *server_start(const struct server_params *p, char *err, size_t errlen)
+/* A non-blocking listening socket on address:port; -1 with a reason in err. */
+static int listen_on(const char *address, long port, char *err, size_t errlen)
 {
 	struct sockaddr_storage addr;
 	memset(&addr, 0, sizeof(addr));
 	struct sockaddr_in *v4 = (struct sockaddr_in *)&addr;
 	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&addr;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-			 MHD_USE_ERROR_LOG;
-	if (inet_pton(AF_INET, p->bind, &v4->sin_addr) == 1) {
+	socklen_t addrlen;
+	if (inet_pton(AF_INET, address, &v4->sin_addr) == 1) {
 		v4->sin_family = AF_INET;
-		v4->sin_port = htons((uint16_t)p->port);
-	} else if (inet_pton(AF_INET6, p->bind, &v6->sin6_addr) == 1) {
+		v4->sin_port = htons((uint16_t)port);
+		addrlen = sizeof(*v4);
+	} else if (inet_pton(AF_INET6, address, &v6->sin6_addr) == 1) {
 		v6->sin6_family = AF_INET6;
-		v6->sin6_port = htons((uint16_t)p->port);
-		flags |= MHD_USE_IPv6;
+		v6->sin6_port = htons((uint16_t)port);
+		addrlen = sizeof(*v6);
 	} else {
-		snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 address", p->bind);
-		return NULL;
+		snprintf(err, errlen, "'%s' is not an IPv4 or IPv6 address", address);
+		return -1;
 	}
+	int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	int on = 1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+	    (addr.ss_family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) ||
+	    bind(fd, (struct sockaddr *)&addr, addrlen) != 0 || listen(fd, SOMAXCONN) != 0)
+		goto fail;
+	return fd;
+fail:
+	snprintf(err, errlen, "cannot listen on %s port %ld: %s", address, port, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+static void pause_ms(long ms)
+{
+	struct timespec pause = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&pause, NULL);
+}
+
+/* Takes every connection waiting on the listening socket. */
+static void accept_waiting(struct server *s)
+{
+	for (;;) {
+		struct sockaddr_storage addr;
+		socklen_t addrlen = sizeof(addr);
+		int fd = accept4(s->listener, (struct sockaddr *)&addr, &addrlen,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				log_warn("http: accept: %s", strerror(errno));
+				pause_ms(ACCEPT_RETRY_MS);
+			}
+			return; /* also EAGAIN, or a client that left before it was taken */
+		}
+		/* It closes fd itself when it cannot take it. */
+		MHD_add_connection(s->daemon, fd, (struct sockaddr *)&addr, addrlen);
+	}
+}
+
+/*
+ * Hands each new connection to libmicrohttpd, which gives it to the worker its
+ * descriptor number picks. Left to themselves, the workers race for the
+ * listening socket, and the first to wake takes up to ten at once; a burst of
+ * connections then lands on a few workers, whose requests wait in line behind
+ * each other's memcache and database calls while other workers sit idle.
+ */
+static void *accept_connections(void *arg)
+{
+	struct server *s = arg;
+	struct pollfd fds[2] = {
+		{.fd = s->listener, .events = POLLIN},
+		{.fd = s->stop_pipe[0], .events = POLLIN},
+	};
+	for (;;) {
+		if (poll(fds, 2, -1) < 0) {
+			if (errno != EINTR) {
+				log_warn("http: poll on the listening socket: %s", strerror(errno));
+				pause_ms(ACCEPT_RETRY_MS);
+			}
+			continue;
+		}
+		if (fds[1].revents)
+			return NULL;
+		accept_waiting(s);
+	}
+}
+
+struct server *server_start(const struct server_params *p, char *err, size_t errlen)
+{
 	long threads = p->threads > 0 ? p->threads : sysconf(_SC_NPROCESSORS_ONLN);
 	if (threads < 1)
 		threads = 1;
@@ -124,10 +207,19 @@ struct server *server_start(const struct server_params *p, char *err, size_t err
 	s->completed = p->completed;
 	s->cls = p->cls;
 	atomic_init(&s->in_flight, 0);
+	s->stop_pipe[0] = s->stop_pipe[1] = -1;
+	s->listener = listen_on(p->bind, p->port, err, errlen);
+	if (s->listener < 0)
+		goto out_free;
+	if (pipe2(s->stop_pipe, O_CLOEXEC) != 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		goto out_close;
+	}
 	s->daemon = MHD_start_daemon(
-		flags, (uint16_t)p->port, NULL, NULL, handle, s,
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+			MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG,
+		0, NULL, NULL, handle, s,
 		MHD_OPTION_EXTERNAL_LOGGER, log_mhd_error, NULL,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
 		MHD_OPTION_NOTIFY_COMPLETED, completed, s,
 		/*
@@ -141,26 +233,42 @@ struct server *server_start(const struct server_params *p, char *err, size_t err
 		p->unescape ? MHD_OPTION_UNESCAPE_CALLBACK : MHD_OPTION_END, p->unescape, NULL,
 		MHD_OPTION_END);
 	if (!s->daemon) {
-		snprintf(err, errlen, "cannot listen on %s port %ld (in use, or not an address "
-			 "of this machine)", p->bind, p->port);
-		free(s);
-		return NULL;
+		snprintf(err, errlen, "cannot start the HTTP server's threads");
+		goto out_close;
+	}
+	int rc = pthread_create(&s->acceptor, NULL, accept_connections, s);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot start the accept thread: %s", strerror(rc));
+		MHD_stop_daemon(s->daemon);
+		goto out_close;
 	}
 	return s;
+out_close:
+	if (s->stop_pipe[0] >= 0) {
+		close(s->stop_pipe[0]);
+		close(s->stop_pipe[1]);
+	}
+	close(s->listener);
+out_free:
+	free(s);
+	return NULL;
 }
 
 void server_stop(struct server *s, unsigned grace_s)
 {
 	if (!s)
 		return;
-	MHD_socket listener = MHD_quiesce_daemon(s->daemon);
-	if (listener != MHD_INVALID_SOCKET)
-		close(listener);
-	struct timespec pause = {0, SERVER_DRAIN_POLL_MS * 1000000L};
+	char stop = 1;
+	while (write(s->stop_pipe[1], &stop, 1) < 0 && errno == EINTR)
+		;
+	pthread_join(s->acceptor, NULL);
+	close(s->listener);
+	close(s->stop_pipe[0]);
+	close(s->stop_pipe[1]);
 	for (unsigned waited_ms = 0; waited_ms < grace_s * 1000; waited_ms += SERVER_DRAIN_POLL_MS) {
 		if (atomic_load(&s->in_flight) <= 0)
 			break;
-		nanosleep(&pause, NULL);
+		pause_ms(SERVER_DRAIN_POLL_MS);
 	}
 	MHD_stop_daemon(s->daemon);
 	free(s);

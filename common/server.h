@@ -30,7 +30,11 @@ int server_wait_for_signal(void);
 /* True for 127.0.0.0/8 and ::1: addresses no other machine can reach. */
 bool server_bind_is_loopback(const char *bind);
 
-/* A running daemon; NULL with a reason in err when it cannot listen. */
+/*
+ * A running daemon: libmicrohttpd's workers, and a thread of ours that accepts
+ * connections and spreads them over the workers. NULL with a reason in err when
+ * it cannot listen.
+ */
 struct server;
 struct server *server_start(const struct server_params *p, char *err, size_t errlen);
 /*
