@@ -145,24 +145,24 @@ static void pause_ms(long ms)
 	nanosleep(&pause, NULL);
 }
 
-/* Takes every connection waiting on the listening socket. */
-static void accept_waiting(struct server *s)
+/* Takes every connection waiting on the listening socket; returns the errno that stopped it. */
+static int accept_waiting(struct server *s)
 {
 	for (;;) {
 		struct sockaddr_storage addr;
 		socklen_t addrlen = sizeof(addr);
 		int fd = accept4(s->listener, (struct sockaddr *)&addr, &addrlen,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-				log_warn("http: accept: %s", strerror(errno));
-				pause_ms(ACCEPT_RETRY_MS);
-			}
-			return; /* also EAGAIN, or a client that left before it was taken */
-		}
+		if (fd < 0)
+			return errno;
 		/* It closes fd itself when it cannot take it. */
 		MHD_add_connection(s->daemon, fd, (struct sockaddr *)&addr, addrlen);
 	}
+}
+
+static bool out_of_resources(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
 }
 
 /*
@@ -179,6 +179,7 @@ static void *accept_connections(void *arg)
 		{.fd = s->listener, .events = POLLIN},
 		{.fd = s->stop_pipe[0], .events = POLLIN},
 	};
+	bool starved = false; /* the last accept failed for want of descriptors or memory */
 	for (;;) {
 		if (poll(fds, 2, -1) < 0) {
 			if (errno != EINTR) {
@@ -189,7 +190,17 @@ static void *accept_connections(void *arg)
 		}
 		if (fds[1].revents)
 			return NULL;
-		accept_waiting(s);
+		int err = accept_waiting(s);
+		if (out_of_resources(err)) {
+			/* The client stays queued; say so once, not at every retry. */
+			if (!starved)
+				log_warn("http: cannot accept connections: %s", strerror(err));
+			starved = true;
+			pause_ms(ACCEPT_RETRY_MS);
+		} else if (starved) {
+			log_info("http: accepting connections again");
+			starved = false;
+		}
 	}
 }
 
