@@ -1,6 +1,7 @@
 /*
  * e2e_faults: what people and API clients see while the gallery is hurt:
- * memcache killed, MariaDB stopped, the front end killed, the disk full.
+ * memcache killed, MariaDB stopped, the front end killed, the disk full, the
+ * front end out of file descriptors.
  * Each test loads the real daemons from several client threads, prints its
  * figures and checks every answer. FAULTS_ONLY=<pattern> runs only the tests
  * whose names match.
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -55,6 +57,16 @@ enum {
 	CRASH_MAX_UPLOADS_PER_CLIENT = 4096,
 	/* frontend/images.c leaves image files younger than this to uploads still committing. */
 	ORPHAN_MIN_AGE_S = 60,
+	/*
+	 * The descriptor test: the front end may open this many files, fewer than
+	 * the idle connections the test opens (which stay under the per-address
+	 * limit of 128, so that the front end takes every one it can).
+	 */
+	FE_FD_LIMIT = 64,
+	IDLE_CONNECTIONS = 96,
+	STARVED_WAIT_MS = 5000,
+	/* How long the descriptors stay taken: the accept thread retries every 50 ms. */
+	STARVED_HOLD_MS = 500,
 	/* The disk-full test: a 2 MB tmpfs, a filler that is removed to free space, and images. */
 	DISK_FILLER_BYTES = 512 * KB,
 	DISK_IMAGE_MIN_BYTES = 100 * KB,
@@ -862,6 +874,74 @@ static void test_frontend_killed_during_uploads_keeps_every_confirmed_one(void *
 	buf_free(&image);
 }
 
+/* ---- the front end out of file descriptors ---- */
+
+static const char STARVED_LINE[] = "cannot accept connections";
+static const char RECOVERED_LINE[] = "accepting connections again";
+
+/* Restarts the front end allowed at most limit open files; the test keeps its own limit. */
+static bool restart_frontend_with_fd_limit(rlim_t limit)
+{
+	struct rlimit own;
+	if (daemon_stop(&g.fe, SIGTERM) != 0 || getrlimit(RLIMIT_NOFILE, &own) != 0)
+		return false;
+	struct rlimit low = {limit < own.rlim_max ? limit : own.rlim_max, own.rlim_max};
+	if (setrlimit(RLIMIT_NOFILE, &low) != 0)
+		return false;
+	bool started = daemon_restart(&g.fe, g.fe_settings);
+	return setrlimit(RLIMIT_NOFILE, &own) == 0 && started;
+}
+
+static bool wait_for_log_line(const struct daemon *d, const char *text, long ms)
+{
+	for (long waited = 0; waited < ms * harness_slowdown(); waited += POLL_MS) {
+		if (daemon_log_contains(d, text))
+			return true;
+		sleep_ms(POLL_MS);
+	}
+	return false;
+}
+
+static void test_frontend_out_of_descriptors_serves_again_once_they_close(void **state)
+{
+	(void)state;
+	assert_true(restart_frontend_with_fd_limit(FE_FD_LIMIT));
+	int idle[IDLE_CONNECTIONS];
+	int opened = 0;
+	for (; opened < IDLE_CONNECTIONS; opened++) {
+		/* The kernel completes the handshake; the ones not taken wait in the backlog. */
+		idle[opened] = tcp_connect(g.fe.port, NULL, 5);
+		if (idle[opened] < 0)
+			break;
+	}
+	bool starved = wait_for_log_line(&g.fe, STARVED_LINE, STARVED_WAIT_MS);
+	sleep_ms(STARVED_HOLD_MS);
+	for (int i = 0; i < opened; i++)
+		close(idle[i]);
+	assert_int_equal(opened, IDLE_CONNECTIONS);
+	assert_true(starved);
+
+	/* Closed connections free descriptors; the front end takes the backlog and then new ones. */
+	struct reply r;
+	bool answered = false;
+	for (long waited = 0; !answered && waited < STARVED_WAIT_MS * harness_slowdown();
+	     waited += POLL_MS) {
+		answered = http_get(g.fe.url, "/api/list_keys", &r) && r.status == 200;
+		reply_free(&r);
+		if (!answered)
+			sleep_ms(POLL_MS);
+	}
+	long starved_lines = daemon_log_count(&g.fe, STARVED_LINE);
+	print_message("out of descriptors: %d idle connections against a limit of %d files; "
+		      "%ld warning line(s), answers again: %s\n",
+		      opened, FE_FD_LIMIT, starved_lines, answered ? "yes" : "no");
+	assert_true(answered);
+	assert_true(daemon_log_contains(&g.fe, RECOVERED_LINE));
+	/* A warning per spell, not one per retry every 50 ms. */
+	assert_int_equal(starved_lines, 1);
+	assert_true(daemon_alive(&g.fe));
+}
+
 /* ---- the disk full ---- */
 
 static struct daemon fe_disk;
@@ -1002,6 +1082,9 @@ int main(void)
 					    start_daemons, stop_daemons),
 	    cmocka_unit_test_setup_teardown(
 		test_frontend_killed_during_uploads_keeps_every_confirmed_one, start_daemons,
+		stop_daemons),
+	    cmocka_unit_test_setup_teardown(
+		test_frontend_out_of_descriptors_serves_again_once_they_close, start_daemons,
 		stop_daemons),
 	    cmocka_unit_test_setup_teardown(test_disk_full_answers_507_and_leaves_no_partial_file,
 					    start_daemons, stop_disk),

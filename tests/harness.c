@@ -177,17 +177,22 @@ bool daemon_alive(const struct daemon *d)
 	return d->pid > 0 && waitpid(d->pid, NULL, WNOHANG) == 0;
 }
 
-bool daemon_log_contains(const struct daemon *d, const char *text)
+long daemon_log_count(const struct daemon *d, const char *text)
 {
 	FILE *f = fopen(d->log_path, "r");
 	if (!f)
-		return false;
+		return 0;
 	char line[2048];
-	bool found = false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, text) != NULL;
+	long count = 0;
+	while (fgets(line, sizeof(line), f))
+		count += strstr(line, text) != NULL;
 	fclose(f);
-	return found;
+	return count;
+}
+
+bool daemon_log_contains(const struct daemon *d, const char *text)
+{
+	return daemon_log_count(d, text) > 0;
 }
 
 static size_t collect(char *data, size_t size, size_t n, void *userdata)

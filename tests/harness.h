@@ -51,8 +51,9 @@ bool daemon_restart(struct daemon *d, const setting *settings);
 /* Sends sig and waits for the exit (SIGKILL after 15 s); returns the wait status. */
 int daemon_stop(struct daemon *d, int sig);
 bool daemon_alive(const struct daemon *d);
-/* Whether the daemon's log holds text. */
+/* Whether the daemon's log holds text, and in how many lines. */
 bool daemon_log_contains(const struct daemon *d, const char *text);
+long daemon_log_count(const struct daemon *d, const char *text);
 
 enum { GALLERY_SETTINGS_MAX = 16, GALLERY_PATH_MAX = 512 };
 
