@@ -53,6 +53,14 @@ async function done(name, { allow = [] } = {}) {
 const go = p => page.goto(gallery.url + p);
 const message = () => page.locator('main .message').first();
 
+/* The width of the image once the browser is done loading it (0 when it could not). */
+async function loadedWidth(img) {
+  await img.waitFor();
+  const element = await img.elementHandle();
+  await page.waitForFunction(i => i.complete, element);
+  return element.evaluate(i => i.naturalWidth);
+}
+
 async function memcacheStats() {
   return (await fetch(`${gallery.memcacheUrl}/stats`)).json();
 }
@@ -82,9 +90,7 @@ test('uploading through the form shows the image on its page and in the gallery'
 
   await page.click('#uploaded-link');
   await page.waitForURL(/\/image\?key=sunset%20over%20the%20bay$/);
-  const img = page.locator('figure.image img');
-  await img.waitFor();
-  assert.equal(await img.evaluate(i => i.complete && i.naturalWidth), 320);
+  assert.equal(await loadedWidth(page.locator('figure.image img')), 320);
   const details = await page.locator('figure.image dl').textContent();
   assert.match(details, /image\/png/);
   assert.match(details, /320 × 200/);
@@ -144,9 +150,7 @@ test('the find form shows an image by its key, and says when there is none', asy
   await go('/image');
   await page.fill('input[name=key]', 'cat/with a hat');
   await page.click('button[type=submit]');
-  const img = page.locator('figure.image img');
-  await img.waitFor();
-  assert.equal(await img.evaluate(i => i.complete && i.naturalWidth), 150);
+  assert.equal(await loadedWidth(page.locator('figure.image img')), 150);
   assert.equal(await page.locator('figure.image strong').textContent(), 'cat/with a hat');
   await done('find');
 
