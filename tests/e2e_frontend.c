@@ -39,6 +39,9 @@ enum {
 	IMAGE_SPREAD_BYTES = 50 * KB,
 	/* The cache client's circuit breaker stays open 500 ms; wait it out with room to spare. */
 	BREAKER_WAIT_MS = 700,
+	/* More keys than the front end keeps missed invalidations of (256); small images. */
+	OVERFLOW_KEYS = 300,
+	OVERFLOW_IMAGE_BYTES = 2 * KB,
 	/* A refused upload's temporary file goes once the request is completed; allow this long. */
 	DRAIN_WAIT_MS = 2000,
 	POLL_MS = 20,
@@ -1176,6 +1179,39 @@ static void test_missed_invalidation_never_serves_the_old_image(void **state)
 	image_free(&new);
 }
 
+/*
+ * More invalidations missed than the front end keeps a list of: past the list
+ * it owes memcache a clear, and until the clear goes through no key is read
+ * from memcache. So every key, listed or not, reads its new image afterwards.
+ */
+static void test_missed_invalidations_past_the_list_never_serve_old_images(void **state)
+{
+	(void)state;
+	struct image old[OVERFLOW_KEYS], new[OVERFLOW_KEYS];
+	char keys[OVERFLOW_KEYS][32];
+	for (int i = 0; i < OVERFLOW_KEYS; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "overflow %d", i);
+		old[i] = make_image_of(GIF, OVERFLOW_IMAGE_BYTES);
+		new[i] = make_image_of(PNG, OVERFLOW_IMAGE_BYTES);
+		upload_ok(keys[i], &old[i]);
+		read_expecting(keys[i], &old[i], false);
+		read_expecting(keys[i], &old[i], true);
+	}
+	/* Stopped, not killed: memcache keeps every old image and answers again later. */
+	kill(g.mc.pid, SIGSTOP);
+	for (int i = 0; i < OVERFLOW_KEYS; i++)
+		upload_ok(keys[i], &new[i]);
+	kill(g.mc.pid, SIGCONT);
+	sleep_ms(BREAKER_WAIT_MS);
+	for (int i = 0; i < OVERFLOW_KEYS; i++)
+		read_expecting(keys[i], &new[i], false);
+	for (int i = 0; i < OVERFLOW_KEYS; i++) {
+		read_expecting(keys[i], &new[i], true);
+		image_free(&old[i]);
+		image_free(&new[i]);
+	}
+}
+
 static int connect_to_frontend(void)
 {
 	int fd = tcp_connect(g.fe.port, NULL, READER_TIMEOUT_S);
@@ -1467,6 +1503,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_reads_and_uploads_survive_a_memcache_crash,
 				   ensure_daemons_running),
 	    cmocka_unit_test_setup(test_missed_invalidation_never_serves_the_old_image,
+				   ensure_daemons_running),
+	    cmocka_unit_test_setup(test_missed_invalidations_past_the_list_never_serve_old_images,
 				   ensure_daemons_running),
 	    cmocka_unit_test_setup(test_upload_killed_midway_leaves_nothing,
 				   ensure_daemons_running),
