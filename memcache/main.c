@@ -24,6 +24,13 @@ enum {
 	 * holding freed images in its heaps, so memory stays close to capacity.
 	 */
 	LARGE_ALLOCATION_BYTES = 64 * 1024,
+	/*
+	 * Smaller values live in glibc's heaps. With a heap per worker thread, each
+	 * heap grows to hold most of the capacity in values and the holes evictions
+	 * leave, so puts of 1-24 KB values from 16 connections took 92-143 MB for a
+	 * 64 MB cache; with one heap, 78 MB.
+	 */
+	MALLOC_HEAPS = 1,
 };
 
 static const char SUMMARY[] =
@@ -56,6 +63,7 @@ int main(int argc, char **argv)
 		return exit_code;
 	}
 	mallopt(M_MMAP_THRESHOLD, LARGE_ALLOCATION_BYTES);
+	mallopt(M_ARENA_MAX, MALLOC_HEAPS);
 	server_block_signals();
 	db_library_init();
 
