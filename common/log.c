@@ -6,6 +6,11 @@
 #include <string.h>
 #include <time.h>
 
+enum {
+	LINE_MAX_BYTES = 1024,
+	LIMITED_INTERVAL_MS = 1000,
+};
+
 static enum log_level min_level = LOG_INFO;
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -24,7 +29,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 {
 	if (level < min_level)
 		return;
-	char line[1024];
+	char line[LINE_MAX_BYTES];
 	struct timespec now;
 	struct tm tm;
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -47,4 +52,35 @@ void log_msg(enum log_level level, const char *fmt, ...)
 			line[i] = ' ';
 	line[len++] = '\n';
 	fwrite(line, 1, len, stderr);
+}
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+void log_warn_limited(struct log_limit *limit, const char *fmt, ...)
+{
+	if (LOG_WARN < min_level)
+		return;
+	int64_t now = monotonic_ms();
+	int64_t last = atomic_load(&limit->last_ms);
+	/* Of the threads that find the second over, the one that wins the exchange writes. */
+	if (now - last < LIMITED_INTERVAL_MS ||
+	    !atomic_compare_exchange_strong(&limit->last_ms, &last, now)) {
+		atomic_fetch_add(&limit->held_back, 1);
+		return;
+	}
+	char text[LINE_MAX_BYTES];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	unsigned held_back = atomic_exchange(&limit->held_back, 0);
+	if (held_back)
+		log_msg(LOG_WARN, "%s (%u similar warnings suppressed)", text, held_back);
+	else
+		log_msg(LOG_WARN, "%s", text);
 }

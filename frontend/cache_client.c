@@ -4,7 +4,6 @@
 #include <curl/curl.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,11 +19,8 @@
 enum {
 	/* After memcache could not be reached, calls answer DOWN at once for this long. */
 	BREAKER_OPEN_MS = 500,
-	/* At most one warning line per this many ms, however often calls fail. */
-	WARN_INTERVAL_MS = 1000,
 	/* How much of an unexpected answer a warning quotes. */
 	WARN_QUOTE_MAX = 200,
-	WARN_LINE_MAX = 512,
 	/* The longest escape of one key byte: \u00XX. */
 	JSON_ESCAPE_MAX = 6,
 	/* Room for the fixed parts of a put body: braces, names, quotes, a 20-digit version. */
@@ -74,8 +70,6 @@ static long timeout_ms;
 
 /* Monotonic ms until which calls answer DOWN without trying; 0 when memcache answers. */
 static _Atomic int64_t down_until_ms;
-static _Atomic int64_t last_warn_ms = INT64_MIN / 2;
-static atomic_uint warns_suppressed;
 
 static int64_t now_ms(void)
 {
@@ -84,27 +78,9 @@ static int64_t now_ms(void)
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* At most one warning per WARN_INTERVAL_MS, so that a dead memcache does not flood the log. */
-__attribute__((format(printf, 1, 2))) static void warn_limited(const char *fmt, ...)
-{
-	int64_t now = now_ms();
-	int64_t last = atomic_load(&last_warn_ms);
-	if (now - last < WARN_INTERVAL_MS ||
-	    !atomic_compare_exchange_strong(&last_warn_ms, &last, now)) {
-		atomic_fetch_add(&warns_suppressed, 1);
-		return;
-	}
-	char line[WARN_LINE_MAX];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	unsigned suppressed = atomic_exchange(&warns_suppressed, 0);
-	if (suppressed)
-		log_warn("cache_client: %s (%u similar warnings suppressed)", line, suppressed);
-	else
-		log_warn("cache_client: %s", line);
-}
+/* One limit for all of this module's warnings, so that a dead memcache does not flood the log. */
+static struct log_limit warnings = LOG_LIMIT_INIT;
+#define warn_limited(...) log_warn_limited(&warnings, "cache_client: " __VA_ARGS__)
 
 /*
  * The circuit breaker. While it is open, calls answer DOWN without trying. When
