@@ -212,7 +212,9 @@ static void invalidate(struct images *im, const char *key, size_t keylen, uint64
 	}
 	atomic_store(&im->any_pending, true);
 	pthread_mutex_unlock(&im->pending_lock);
-	log_warn("memcache missed an invalidation; reads of that key skip it until it is sent again");
+	static struct log_limit missed = LOG_LIMIT_INIT;
+	log_warn_limited(&missed, "memcache missed an invalidation; reads of that key skip it "
+				  "until it is sent again");
 }
 
 /*
@@ -281,7 +283,8 @@ static bool disk_full(struct problem *p)
 
 static bool unavailable(struct problem *p)
 {
-	log_warn("database: %s", catalog_error());
+	static struct log_limit unanswered = LOG_LIMIT_INIT;
+	log_warn_limited(&unanswered, "database: %s", catalog_error());
 	return problem_set(p, 503, "the database does not answer; try again in a moment");
 }
 
