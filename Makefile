@@ -14,7 +14,7 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(DEBUG) $(SAN) -MMD -MP -I. $(PKG_CFLAGS)
 LDLIBS = $(PKG_LIBS) -lb64 -lnettle -lpthread -lm
 
-COMMON = common/buf.o common/log.o common/config.o common/db.o common/http.o common/server.o
+COMMON = common/buf.o common/clock.o common/log.o common/config.o common/db.o common/http.o common/server.o
 MEMCACHE = memcache/cache.o memcache/cache_sql.o memcache/stats_timer.o memcache/api.o \
 	memcache/request.o
 FRONTEND = frontend/api.o frontend/b64.o frontend/cache_client.o frontend/catalog.o frontend/csrf.o \
@@ -116,7 +116,7 @@ FUZZ_key = frontend/validate.o
 FUZZ_sniff = frontend/validate.o
 FUZZ_tpl = frontend/tpl.o common/buf.o
 FUZZ_memcache_request = memcache/request.o
-FUZZ_config = common/config.o common/log.o
+FUZZ_config = common/config.o common/log.o common/clock.o
 FUZZ_SECONDS ?= 60
 FUZZ_SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 

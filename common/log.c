@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+
 enum {
 	LINE_MAX_BYTES = 1024,
 	LIMITED_INTERVAL_MS = 1000,
@@ -54,18 +56,11 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	fwrite(line, 1, len, stderr);
 }
 
-static int64_t monotonic_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 void log_warn_limited(struct log_limit *limit, const char *fmt, ...)
 {
 	if (LOG_WARN < min_level)
 		return;
-	int64_t now = monotonic_ms();
+	int64_t now = clock_ms();
 	int64_t last = atomic_load(&limit->last_ms);
 	/* Of the threads that find the second over, the one that wins the exchange writes. */
 	if (now - last < LIMITED_INTERVAL_MS ||

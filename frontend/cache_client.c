@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/http.h"
 #include "common/log.h"
@@ -71,13 +71,6 @@ static long timeout_ms;
 /* Monotonic ms until which calls answer DOWN without trying; 0 when memcache answers. */
 static _Atomic int64_t down_until_ms;
 
-static int64_t now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* One limit for all of this module's warnings, so that a dead memcache does not flood the log. */
 static struct log_limit warnings = LOG_LIMIT_INIT;
 #define warn_limited(...) log_warn_limited(&warnings, "cache_client: " __VA_ARGS__)
@@ -93,7 +86,7 @@ static bool breaker_allows(void)
 	int64_t until = atomic_load(&down_until_ms);
 	if (until == 0)
 		return true;
-	int64_t now = now_ms();
+	int64_t now = clock_ms();
 	if (now < until)
 		return false;
 	return atomic_compare_exchange_strong(&down_until_ms, &until, now + BREAKER_OPEN_MS);
@@ -101,7 +94,7 @@ static bool breaker_allows(void)
 
 static void breaker_trip(void)
 {
-	atomic_store(&down_until_ms, now_ms() + BREAKER_OPEN_MS);
+	atomic_store(&down_until_ms, clock_ms() + BREAKER_OPEN_MS);
 }
 
 static void breaker_close(void)
