@@ -275,10 +275,13 @@ static bool cache_usable_for(struct images *im, const char *key, size_t keylen)
 	return usable;
 }
 
-static bool disk_full(struct problem *p)
+/* A file that could not be stored: 507 when the disk is full, else 500 with message. */
+static bool cannot_store(struct problem *p, bool disk_full, const char *message)
 {
-	return problem_set(p, HTTP_INSUFFICIENT_STORAGE,
-			   "the server's disk is full; the image was not stored");
+	if (disk_full)
+		return problem_set(p, HTTP_INSUFFICIENT_STORAGE,
+				   "the server's disk is full; the image was not stored");
+	return problem_set(p, 500, message);
 }
 
 static bool unavailable(struct problem *p)
@@ -377,10 +380,7 @@ struct images_upload *images_upload_begin(struct images *im, struct problem *p)
 	if (!u->file) {
 		bool full = storage_disk_full(errno);
 		log_error("upload: %s", err);
-		if (full)
-			disk_full(p);
-		else
-			problem_set(p, 500, "the server cannot store files right now");
+		cannot_store(p, full, "the server cannot store files right now");
 		free(u);
 		return NULL;
 	}
@@ -410,10 +410,10 @@ bool images_upload_write(void *upload, const char *data, size_t len)
 	}
 	if (storage_upload_write(u->file, data, len))
 		return true;
-	if (storage_upload_disk_full(u->file))
-		return disk_full(&u->problem);
-	log_error("upload: write failed: %s", strerror(errno));
-	return problem_set(&u->problem, 500, "the file could not be written");
+	bool full = storage_upload_disk_full(u->file);
+	if (!full)
+		log_error("upload: write failed: %s", strerror(errno));
+	return cannot_store(&u->problem, full, "the file could not be written");
 }
 
 const struct problem *images_upload_problem(const struct images_upload *u)
@@ -452,7 +452,7 @@ static bool store(struct images_upload *u, struct image_row *row, char *old_loca
 		bool full = storage_upload_disk_full(u->file);
 		log_error("upload: %s", err);
 		storage_upload_abort(u->file);
-		return full ? disk_full(p) : problem_set(p, 500, "the file could not be saved");
+		return cannot_store(p, full, "the file could not be saved");
 	}
 	pthread_mutex_t *lock = stripe_of(u->im, row->sha256);
 	pthread_mutex_lock(lock);
@@ -462,10 +462,7 @@ static bool store(struct images_upload *u, struct image_row *row, char *old_loca
 	if (!ok) {
 		bool full = storage_disk_full(errno);
 		log_error("upload: %s", err);
-		if (full)
-			disk_full(p);
-		else
-			problem_set(p, 500, "the file could not be saved");
+		cannot_store(p, full, "the file could not be saved");
 	} else if (catalog_upsert(row, old_location, &in_doubt) != DB_OK) {
 		ok = unavailable(p);
 		/*
