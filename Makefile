@@ -13,6 +13,10 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(DEBUG) $(SAN) -MMD -MP -I. $(PKG_CFLAGS)
 LDLIBS = $(PKG_LIBS) -lb64 -lnettle -lpthread -lm
+# libvips only where images are decoded: the worker's image operations, their
+# tests and their benchmark.
+VIPS_CFLAGS := $(shell pkg-config --cflags vips 2>/dev/null)
+VIPS_LIBS := $(shell pkg-config --libs vips 2>/dev/null)
 
 COMMON = common/buf.o common/clock.o common/log.o common/config.o common/db.o common/http.o common/server.o
 MEMCACHE = memcache/cache.o memcache/cache_sql.o memcache/stats_timer.o memcache/api.o \
@@ -20,11 +24,12 @@ MEMCACHE = memcache/cache.o memcache/cache_sql.o memcache/stats_timer.o memcache
 FRONTEND = frontend/api.o frontend/b64.o frontend/cache_client.o frontend/catalog.o frontend/csrf.o \
 	frontend/form.o frontend/images.o frontend/pages.o frontend/problem.o frontend/reply.o \
 	frontend/router.o frontend/storage.o frontend/tpl.o frontend/validate.o
+IMAGING = worker/imaging.o worker/thumbnail.o common/buf.o
 TEST_LIB = tests/harness.o
 
 PROGRAMS = $(BIN)/memcache $(BIN)/frontend
 TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate \
-	$(BIN)/tests/unit_storage $(BIN)/tests/unit_fuzz_replay \
+	$(BIN)/tests/unit_storage $(BIN)/tests/unit_fuzz_replay $(BIN)/tests/unit_imaging \
 	$(BIN)/tests/e2e_memcache $(BIN)/tests/e2e_cache_client $(BIN)/tests/e2e_start \
 	$(BIN)/tests/e2e_frontend $(BIN)/tests/e2e_hostile \
 	$(BIN)/tests/e2e_secure $(BIN)/tests/e2e_faults
@@ -63,6 +68,12 @@ $(BIN)/tests/unit_validate: $(call objs,tests/unit_validate.o frontend/validate.
 $(BIN)/tests/unit_storage: $(call objs,tests/unit_storage.o frontend/storage.o common/buf.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(O)/worker/%.o $(O)/tests/unit_imaging.o $(O)/bench/thumb_bench.o: CFLAGS += $(VIPS_CFLAGS)
+
+$(BIN)/tests/unit_imaging: $(call objs,tests/unit_imaging.o $(IMAGING))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(VIPS_LIBS) -lcmocka -lm
 
 $(BIN)/tests/e2e_memcache: $(call objs,tests/e2e_memcache.o $(TEST_LIB) $(COMMON))
 	@mkdir -p $(dir $@)

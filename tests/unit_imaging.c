@@ -1,0 +1,470 @@
+/* unit_imaging: cmocka tests of the worker's image operations on images made by libvips and on real photographs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include <vips/vips.h>
+
+#include "worker/imaging.h"
+#include "worker/thumbnail.h"
+
+enum {
+	ERR_LEN = IMAGING_ERR_LEN,
+	CORNER = 40,              /* the coloured square the orientation test follows */
+	PROBE = 10,               /* how far from the edges a corner pixel is read */
+	HUGE_SIDE = 50000,        /* the PNG that claims 50,000 x 50,000 pixels */
+	NOISE_SIDE = 512,         /* a JPEG big enough to cut in half */
+	MAX_RSS_GROWTH_KB = 65536 /* what refusing every hostile input may cost */
+};
+
+static const double RED[] = {255, 0, 0};
+static const double GREY[] = {128, 128, 128};
+
+/* ---- helpers ---- */
+
+static void vips_ok(int failed)
+{
+	if (failed)
+		fail_msg("libvips: %s", vips_error_buffer());
+}
+
+/* A w x h grey sRGB image with a red square in its (stored) top-left corner. */
+static VipsImage *marked_image(int w, int h)
+{
+	VipsImage *black = NULL, *grey = NULL, *image = NULL;
+	vips_ok(vips_black(&black, w, h, "bands", 3, NULL));
+	vips_ok(vips_linear(black, &grey, (double[]){1, 1, 1}, (double *)GREY, 3, NULL));
+	vips_ok(vips_cast_uchar(grey, &image, NULL));
+	g_object_unref(black);
+	g_object_unref(grey);
+	VipsImage *memory = vips_image_copy_memory(image);
+	g_object_unref(image);
+	assert_non_null(memory);
+	vips_ok(vips_draw_rect(memory, (double *)RED, 3, 0, 0, CORNER, CORNER, "fill", TRUE, NULL));
+	memory->Type = VIPS_INTERPRETATION_sRGB;
+	return memory;
+}
+
+static void *encode(VipsImage *image, const char *suffix, size_t *len)
+{
+	void *bytes = NULL;
+	vips_ok(vips_image_write_to_buffer(image, suffix, &bytes, len, NULL));
+	return bytes;
+}
+
+static void *marked_file(int w, int h, const char *suffix, size_t *len)
+{
+	VipsImage *image = marked_image(w, h);
+	void *bytes = encode(image, suffix, len);
+	g_object_unref(image);
+	return bytes;
+}
+
+/* Decodes a thumbnail and checks that it is WebP of the reported size. */
+static VipsImage *decode_webp(const struct buf *webp, unsigned w, unsigned h)
+{
+	assert_true(webp->len > 12);
+	assert_memory_equal(webp->data, "RIFF", 4);
+	assert_memory_equal(webp->data + 8, "WEBP", 4);
+	VipsImage *image = vips_image_new_from_buffer(webp->data, webp->len, "", NULL);
+	assert_non_null(image);
+	const char *loader = NULL;
+	vips_ok(vips_image_get_string(image, VIPS_META_LOADER, &loader));
+	assert_string_equal(loader, "webpload_buffer");
+	assert_int_equal(vips_image_get_width(image), w);
+	assert_int_equal(vips_image_get_height(image), h);
+	return image;
+}
+
+static void thumbnail_is(const void *src, size_t len, unsigned side, unsigned want_w,
+			 unsigned want_h)
+{
+	struct buf webp = BUF_INIT;
+	unsigned w = 0, h = 0;
+	char err[ERR_LEN] = "";
+	enum imaging_outcome outcome = thumbnail_make(src, len, side, IMAGING_MAX_PIXELS_DEFAULT,
+						      &webp, &w, &h, err, sizeof err);
+	if (outcome != IMAGING_OK)
+		fail_msg("thumbnail %u: %s: %s", side, imaging_outcome_name(outcome), err);
+	assert_int_equal(w, want_w);
+	assert_int_equal(h, want_h);
+	g_object_unref(decode_webp(&webp, w, h));
+	buf_free(&webp);
+}
+
+static void pixel_at(VipsImage *image, int x, int y, double rgb[3])
+{
+	double *values = NULL;
+	int n = 0;
+	vips_ok(vips_getpoint(image, &values, &n, x, y, NULL));
+	assert_true(n >= 3);
+	memcpy(rgb, values, 3 * sizeof *values);
+	g_free(values);
+}
+
+/* Within JPEG and WebP's error of the colour it was drawn with. */
+static bool near(const double got[3], const double want[3])
+{
+	for (int i = 0; i < 3; i++)
+		if (fabs(got[i] - want[i]) > 24)
+			return false;
+	return true;
+}
+
+static bool contains(const void *hay, size_t len, const char *needle)
+{
+	return memmem(hay, len, needle, strlen(needle)) != NULL;
+}
+
+/* ---- thumbnails ---- */
+
+static void thumbnail_fits_a_landscape_jpeg(void **state)
+{
+	(void)state;
+	size_t len = 0;
+	void *jpeg = marked_file(1600, 900, ".jpg", &len);
+	thumbnail_is(jpeg, len, THUMBNAIL_SMALL, 512, 288);
+	thumbnail_is(jpeg, len, THUMBNAIL_MEDIUM, 1440, 810);
+	g_free(jpeg);
+}
+
+static void thumbnail_fits_a_portrait_png(void **state)
+{
+	(void)state;
+	size_t len = 0;
+	void *png = marked_file(600, 1200, ".png", &len);
+	thumbnail_is(png, len, THUMBNAIL_SMALL, 256, 512);
+	thumbnail_is(png, len, THUMBNAIL_MEDIUM, 600, 1200);
+	g_free(png);
+}
+
+static void thumbnail_never_enlarges(void **state)
+{
+	(void)state;
+	size_t len = 0;
+	void *png = marked_file(100, 50, ".png", &len);
+	thumbnail_is(png, len, THUMBNAIL_SMALL, 100, 50);
+	g_free(png);
+	void *webp = marked_file(100, 50, ".webp", &len);
+	thumbnail_is(webp, len, THUMBNAIL_MEDIUM, 100, 50);
+	g_free(webp);
+}
+
+/* Stored 400 x 200 with the red square top-left and EXIF orientation 6 (turn
+ * 90 degrees clockwise to view): upright it is 200 x 400, red at the top right. */
+static void thumbnail_applies_exif_orientation(void **state)
+{
+	(void)state;
+	VipsImage *image = marked_image(400, 200);
+	vips_image_set_int(image, VIPS_META_ORIENTATION, 6);
+	size_t len = 0;
+	void *jpeg = encode(image, ".jpg", &len);
+	g_object_unref(image);
+
+	struct buf webp = BUF_INIT;
+	unsigned w = 0, h = 0;
+	char err[ERR_LEN] = "";
+	assert_int_equal(thumbnail_make(jpeg, len, THUMBNAIL_SMALL, IMAGING_MAX_PIXELS_DEFAULT,
+					&webp, &w, &h, err, sizeof err),
+			 IMAGING_OK);
+	assert_int_equal(w, 200);
+	assert_int_equal(h, 400);
+	VipsImage *thumb = decode_webp(&webp, w, h);
+	double rgb[3];
+	pixel_at(thumb, (int)w - PROBE, PROBE, rgb);
+	assert_true(near(rgb, RED));
+	pixel_at(thumb, PROBE, PROBE, rgb);
+	assert_true(near(rgb, GREY));
+	pixel_at(thumb, (int)w - PROBE, (int)h - PROBE, rgb);
+	assert_true(near(rgb, GREY));
+	assert_false(vips_image_get_typeof(thumb, VIPS_META_ORIENTATION) &&
+		     vips_image_get_orientation(thumb) != 1);
+	g_object_unref(thumb);
+	buf_free(&webp);
+	g_free(jpeg);
+}
+
+/* A JPEG with EXIF, XMP and an ICC profile gives a WebP with none of them. */
+static void thumbnail_strips_metadata(void **state)
+{
+	(void)state;
+	VipsImage *plain = marked_image(300, 200), *tagged = NULL;
+	vips_ok(vips_icc_transform(plain, &tagged, "srgb", "input_profile", "srgb", NULL));
+	vips_image_set_int(tagged, VIPS_META_ORIENTATION, 1);
+	static const char xmp[] = "<x:xmpmeta xmlns:x='adobe:ns:meta/'>gallery-secret</x:xmpmeta>";
+	vips_image_set_blob_copy(tagged, VIPS_META_XMP_NAME, xmp, sizeof xmp - 1);
+	size_t len = 0;
+	void *jpeg = encode(tagged, ".jpg", &len);
+	g_object_unref(tagged);
+	g_object_unref(plain);
+	assert_true(contains(jpeg, len, "Exif"));
+	assert_true(contains(jpeg, len, "ICC_PROFILE"));
+	assert_true(contains(jpeg, len, "gallery-secret"));
+
+	struct buf webp = BUF_INIT;
+	unsigned w = 0, h = 0;
+	char err[ERR_LEN] = "";
+	assert_int_equal(thumbnail_make(jpeg, len, THUMBNAIL_SMALL, IMAGING_MAX_PIXELS_DEFAULT,
+					&webp, &w, &h, err, sizeof err),
+			 IMAGING_OK);
+	assert_false(contains(webp.data, webp.len, "EXIF"));
+	assert_false(contains(webp.data, webp.len, "ICCP"));
+	assert_false(contains(webp.data, webp.len, "XMP "));
+	assert_false(contains(webp.data, webp.len, "gallery-secret"));
+	VipsImage *thumb = decode_webp(&webp, w, h);
+	assert_false(vips_image_get_typeof(thumb, VIPS_META_EXIF_NAME));
+	assert_false(vips_image_get_typeof(thumb, VIPS_META_ICC_NAME));
+	g_object_unref(thumb);
+	buf_free(&webp);
+	g_free(jpeg);
+}
+
+/* A CMYK JPEG comes out as 3-band sRGB with its red still red. */
+static void thumbnail_converts_cmyk_to_srgb(void **state)
+{
+	(void)state;
+	VipsImage *plain = marked_image(300, 200), *cmyk = NULL;
+	vips_ok(vips_icc_transform(plain, &cmyk, "cmyk", "input_profile", "srgb", NULL));
+	size_t len = 0;
+	void *jpeg = encode(cmyk, ".jpg", &len);
+	g_object_unref(cmyk);
+	g_object_unref(plain);
+
+	struct buf webp = BUF_INIT;
+	unsigned w = 0, h = 0;
+	char err[ERR_LEN] = "";
+	assert_int_equal(thumbnail_make(jpeg, len, THUMBNAIL_SMALL, IMAGING_MAX_PIXELS_DEFAULT,
+					&webp, &w, &h, err, sizeof err),
+			 IMAGING_OK);
+	VipsImage *thumb = decode_webp(&webp, 300, 200);
+	assert_int_equal(vips_image_get_bands(thumb), 3);
+	double rgb[3];
+	pixel_at(thumb, PROBE, PROBE, rgb);
+	assert_true(rgb[0] > 200 && rgb[1] < 80 && rgb[2] < 80);
+	g_object_unref(thumb);
+	buf_free(&webp);
+	g_free(jpeg);
+}
+
+/* ---- hostile inputs ---- */
+
+struct hostile {
+	const char *name;
+	unsigned char *bytes;
+	size_t len;
+	const char *message; /* what the error must say */
+};
+
+static uint32_t crc32_of(const unsigned char *p, size_t n)
+{
+	uint32_t crc = 0xffffffffu;
+	for (size_t i = 0; i < n; i++) {
+		crc ^= p[i];
+		for (int k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+	}
+	return ~crc;
+}
+
+static unsigned char *put_be32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+	return p + 4;
+}
+
+/* A PNG chunk: length, type, data, CRC of type and data. */
+static unsigned char *put_chunk(unsigned char *p, const char type[4], const void *data,
+				uint32_t len)
+{
+	p = put_be32(p, len);
+	unsigned char *crc_from = p;
+	memcpy(p, type, 4);
+	if (len)
+		memcpy(p + 4, data, len);
+	p += 4 + len;
+	return put_be32(p, crc32_of(crc_from, 4 + len));
+}
+
+/* Signature, an IHDR of 50,000 x 50,000 8-bit RGB, a tiny IDAT, IEND. */
+static unsigned char *huge_png(size_t *len)
+{
+	unsigned char *png = calloc(1, 128), *p = png;
+	assert_non_null(png);
+	memcpy(p, "\x89PNG\r\n\x1a\n", 8);
+	p += 8;
+	unsigned char ihdr[13] = {0};
+	put_be32(ihdr, HUGE_SIDE);
+	put_be32(ihdr + 4, HUGE_SIDE);
+	ihdr[8] = 8; /* bit depth */
+	ihdr[9] = 2; /* RGB */
+	p = put_chunk(p, "IHDR", ihdr, sizeof ihdr);
+	static const unsigned char idat[] = {0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01};
+	p = put_chunk(p, "IDAT", idat, sizeof idat);
+	p = put_chunk(p, "IEND", NULL, 0);
+	*len = (size_t)(p - png);
+	return png;
+}
+
+/* A RIFF/WEBP/VP8 header followed by bytes from a fixed-seed generator. */
+static unsigned char *random_webp(size_t *len)
+{
+	enum { N = 4096 };
+	unsigned char *b = malloc(N);
+	assert_non_null(b);
+	uint32_t x = 2463534242u;
+	for (size_t i = 0; i < N; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		b[i] = (unsigned char)x;
+	}
+	memcpy(b, "RIFF", 4);
+	put_be32(b + 4, 0);
+	b[4] = (unsigned char)((N - 8) & 0xff); /* little-endian size */
+	b[5] = (unsigned char)((N - 8) >> 8);
+	b[6] = b[7] = 0;
+	memcpy(b + 8, "WEBPVP8 ", 8);
+	*len = N;
+	return b;
+}
+
+static unsigned char *truncated_jpeg(size_t *len)
+{
+	VipsImage *noise = NULL, *image = NULL;
+	vips_ok(vips_gaussnoise(&noise, NOISE_SIDE, NOISE_SIDE, "mean", 128.0, "sigma", 60.0,
+				NULL));
+	vips_ok(vips_cast_uchar(noise, &image, NULL));
+	size_t full = 0;
+	void *jpeg = encode(image, ".jpg", &full);
+	g_object_unref(noise);
+	g_object_unref(image);
+	*len = full / 2;
+	unsigned char *cut = malloc(*len);
+	assert_non_null(cut);
+	memcpy(cut, jpeg, *len);
+	g_free(jpeg);
+	return cut;
+}
+
+static unsigned char *ppm(size_t *len)
+{
+	static const char text[] = "P6\n2 2\n255\n\xff\0\0\xff\0\0\xff\0\0\xff\0\0";
+	unsigned char *b = malloc(sizeof text - 1);
+	assert_non_null(b);
+	memcpy(b, text, sizeof text - 1);
+	*len = sizeof text - 1;
+	return b;
+}
+
+static long max_rss_kb(void)
+{
+	struct rusage ru;
+	assert_int_equal(getrusage(RUSAGE_SELF, &ru), 0);
+	return ru.ru_maxrss;
+}
+
+enum { HOSTILE_COUNT = 5 };
+
+static void hostile_inputs(struct hostile h[HOSTILE_COUNT])
+{
+	h[0] = (struct hostile){"0-byte file", NULL, 0, "empty"};
+	h[1] = (struct hostile){"PNG of 50,000 x 50,000", NULL, 0, "too many pixels"};
+	h[1].bytes = huge_png(&h[1].len);
+	h[2] = (struct hostile){"random bytes with a WebP header", NULL, 0, "webp"};
+	h[2].bytes = random_webp(&h[2].len);
+	h[3] = (struct hostile){"truncated JPEG", NULL, 0, "jpeg"};
+	h[3].bytes = truncated_jpeg(&h[3].len);
+	h[4] = (struct hostile){"PPM (a blocked loader)", NULL, 0, "not a JPEG, PNG, GIF or WebP"};
+	h[4].bytes = ppm(&h[4].len);
+}
+
+static void free_hostile(struct hostile h[HOSTILE_COUNT])
+{
+	for (int i = 0; i < HOSTILE_COUNT; i++)
+		free(h[i].bytes);
+}
+
+static void is_bad_image(const struct hostile *h, enum imaging_outcome outcome, const char *err)
+{
+	print_message("%s: %s: %s\n", h->name, imaging_outcome_name(outcome), err);
+	if (outcome != IMAGING_BAD_IMAGE)
+		fail_msg("%s gave %s, not bad image", h->name, imaging_outcome_name(outcome));
+	if (!strcasestr(err, h->message))
+		fail_msg("%s: \"%s\" does not say \"%s\"", h->name, err, h->message);
+}
+
+/* Runs first, so that the peak RSS it checks is its own. */
+static void hostile_thumbnails_are_bad_images(void **state)
+{
+	(void)state;
+	struct hostile h[HOSTILE_COUNT];
+	hostile_inputs(h);
+	long rss_before = max_rss_kb();
+	for (int i = 0; i < HOSTILE_COUNT; i++) {
+		struct buf webp = BUF_INIT;
+		unsigned w = 0, hh = 0;
+		char err[ERR_LEN] = "";
+		enum imaging_outcome outcome =
+		    thumbnail_make(h[i].bytes, h[i].len, THUMBNAIL_SMALL,
+				   IMAGING_MAX_PIXELS_DEFAULT, &webp, &w, &hh, err, sizeof err);
+		is_bad_image(&h[i], outcome, err);
+		assert_int_equal(webp.len, 0);
+		buf_free(&webp);
+	}
+	assert_true(max_rss_kb() - rss_before < MAX_RSS_GROWTH_KB);
+	free_hostile(h);
+}
+
+/* The limit is the caller's: a 1600 x 900 image is refused under 1,000,000. */
+static void pixel_limit_is_a_parameter(void **state)
+{
+	(void)state;
+	size_t len = 0;
+	void *jpeg = marked_file(1600, 900, ".jpg", &len);
+	struct buf webp = BUF_INIT;
+	unsigned w = 0, h = 0;
+	char err[ERR_LEN] = "";
+	assert_int_equal(thumbnail_make(jpeg, len, THUMBNAIL_SMALL, 1000000, &webp, &w, &h, err,
+					sizeof err),
+			 IMAGING_BAD_IMAGE);
+	assert_non_null(strstr(err, "1600x900"));
+	assert_int_equal(thumbnail_make(jpeg, len, THUMBNAIL_SMALL, 1600 * 900, &webp, &w, &h, err,
+					sizeof err),
+			 IMAGING_OK);
+	buf_free(&webp);
+	g_free(jpeg);
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	char err[ERR_LEN];
+	if (!imaging_init(argv[0], 0, err, sizeof err)) {
+		fprintf(stderr, "imaging_init: %s\n", err);
+		return 1;
+	}
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(hostile_thumbnails_are_bad_images),
+	    cmocka_unit_test(pixel_limit_is_a_parameter),
+	    cmocka_unit_test(thumbnail_fits_a_landscape_jpeg),
+	    cmocka_unit_test(thumbnail_fits_a_portrait_png),
+	    cmocka_unit_test(thumbnail_never_enlarges),
+	    cmocka_unit_test(thumbnail_applies_exif_orientation),
+	    cmocka_unit_test(thumbnail_strips_metadata),
+	    cmocka_unit_test(thumbnail_converts_cmyk_to_srgb),
+	};
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+	imaging_shutdown();
+	return failed;
+}
