@@ -24,7 +24,7 @@ MEMCACHE = memcache/cache.o memcache/cache_sql.o memcache/stats_timer.o memcache
 FRONTEND = frontend/api.o frontend/b64.o frontend/cache_client.o frontend/catalog.o frontend/csrf.o \
 	frontend/form.o frontend/images.o frontend/pages.o frontend/problem.o frontend/reply.o \
 	frontend/router.o frontend/storage.o frontend/tpl.o frontend/validate.o
-IMAGING = worker/imaging.o worker/thumbnail.o common/buf.o
+IMAGING = worker/imaging.o worker/thumbnail.o worker/enhance.o common/buf.o
 TEST_LIB = tests/harness.o
 
 PROGRAMS = $(BIN)/memcache $(BIN)/frontend

@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <glob.h>
 #include <sys/resource.h>
 
 #include <vips/vips.h>
 
+#include "worker/enhance.h"
 #include "worker/imaging.h"
 #include "worker/thumbnail.h"
 
@@ -22,8 +24,17 @@ enum {
 	PROBE = 10,               /* how far from the edges a corner pixel is read */
 	HUGE_SIDE = 50000,        /* the PNG that claims 50,000 x 50,000 pixels */
 	NOISE_SIDE = 512,         /* a JPEG big enough to cut in half */
-	MAX_RSS_GROWTH_KB = 65536 /* what refusing every hostile input may cost */
+	MAX_RSS_GROWTH_KB = 65536, /* what refusing every hostile input may cost */
+	PHOTO_SIDE = 768,          /* the photographs are shrunk to this for the quality test */
+	MIN_PHOTOS = 10,
 };
+
+/* Debian's lomiri-wallpapers-16.04 (scripts/test-deps.sh installs it). */
+static const char PHOTOS[] = "/usr/share/backgrounds/*_by_*.jpg";
+static const double FADE = 1 / 1.3;     /* D's contrast around the mean */
+static const double SOFTEN_SIGMA = 1.0; /* D's blur */
+static const double MIN_PSNR_GAIN_DB = 2.0;
+static const double MIN_CONTRAST_RATIO = 1.2, MAX_CONTRAST_RATIO = 1.3;
 
 static const double RED[] = {255, 0, 0};
 static const double GREY[] = {128, 128, 128};
@@ -254,6 +265,180 @@ static void thumbnail_converts_cmyk_to_srgb(void **state)
 	g_free(jpeg);
 }
 
+/* ---- enhancement ---- */
+
+static VipsImage *to_float(VipsImage *image)
+{
+	VipsImage *f = NULL;
+	vips_ok(vips_cast_float(image, &f, NULL));
+	return f;
+}
+
+/* Rec. 709 luma, as enhance measures lightness. */
+static VipsImage *lightness(VipsImage *rgb)
+{
+	VipsImage *matrix = vips_image_new_matrixv(3, 1, 0.2126, 0.7152, 0.0722), *y = NULL;
+	vips_ok(vips_recomb(rgb, &y, matrix, NULL));
+	g_object_unref(matrix);
+	return y;
+}
+
+static double psnr(VipsImage *a, VipsImage *b)
+{
+	VipsImage *diff = NULL, *square = NULL;
+	double mse = 0;
+	vips_ok(vips_subtract(a, b, &diff, NULL));
+	vips_ok(vips_multiply(diff, diff, &square, NULL));
+	vips_ok(vips_avg(square, &mse, NULL));
+	g_object_unref(diff);
+	g_object_unref(square);
+	return 10 * log10(255.0 * 255.0 / mse);
+}
+
+static VipsImage *blur(VipsImage *in)
+{
+	VipsImage *out = NULL;
+	vips_ok(vips_gaussblur(in, &out, 1.5, "precision", VIPS_PRECISION_FLOAT, NULL));
+	return out;
+}
+
+static VipsImage *times(VipsImage *a, VipsImage *b)
+{
+	VipsImage *out = NULL;
+	vips_ok(vips_multiply(a, b, &out, NULL));
+	return out;
+}
+
+/* Mean SSIM (Wang et al. 2004, Gaussian window of sigma 1.5) of the lightness. */
+static double ssim(VipsImage *a_rgb, VipsImage *b_rgb)
+{
+	static const double C1 = (0.01 * 255) * (0.01 * 255), C2 = (0.03 * 255) * (0.03 * 255);
+	VipsImage *x = lightness(a_rgb), *y = lightness(b_rgb);
+	VipsImage *xx = times(x, x), *yy = times(y, y), *xy = times(x, y);
+	VipsImage *mx = blur(x), *my = blur(y), *sxx = blur(xx), *syy = blur(yy), *sxy = blur(xy);
+	VipsImage *memory[] = {mx, my, sxx, syy, sxy};
+	float *p[5];
+	size_t n = (size_t)vips_image_get_width(x) * (size_t)vips_image_get_height(x);
+	VipsImage *mem[5];
+	for (int i = 0; i < 5; i++) {
+		mem[i] = vips_image_copy_memory(memory[i]);
+		assert_non_null(mem[i]);
+		p[i] = (float *)(void *)VIPS_IMAGE_ADDR(mem[i], 0, 0);
+		assert_int_equal(vips_image_get_format(mem[i]), VIPS_FORMAT_FLOAT);
+	}
+	double sum = 0;
+	for (size_t i = 0; i < n; i++) {
+		double ux = p[0][i], uy = p[1][i];
+		double vx = p[2][i] - ux * ux, vy = p[3][i] - uy * uy, cxy = p[4][i] - ux * uy;
+		sum += (2 * ux * uy + C1) * (2 * cxy + C2) / ((ux * ux + uy * uy + C1) * (vx + vy + C2));
+	}
+	for (int i = 0; i < 5; i++) {
+		g_object_unref(mem[i]);
+		g_object_unref(memory[i]);
+	}
+	VipsImage *rest[] = {x, y, xx, yy, xy};
+	for (int i = 0; i < 5; i++)
+		g_object_unref(rest[i]);
+	return sum / (double)n;
+}
+
+/* X's contrast around its mean lowered by 1/1.3, then blurred with sigma 1. */
+static VipsImage *degrade(VipsImage *x)
+{
+	double mean = 0;
+	vips_ok(vips_avg(x, &mean, NULL));
+	VipsImage *faded = NULL, *soft = NULL, *rounded = NULL, *d = NULL;
+	vips_ok(vips_linear1(x, &faded, FADE, mean * (1 - FADE), NULL));
+	vips_ok(vips_gaussblur(faded, &soft, SOFTEN_SIGMA, "precision", VIPS_PRECISION_FLOAT, NULL));
+	vips_ok(vips_round(soft, &rounded, VIPS_OPERATION_ROUND_RINT, NULL));
+	vips_ok(vips_cast_uchar(rounded, &d, NULL));
+	g_object_unref(faded);
+	g_object_unref(soft);
+	g_object_unref(rounded);
+	return d;
+}
+
+static VipsImage *decode(const void *bytes, size_t len)
+{
+	VipsImage *image = vips_image_new_from_buffer(bytes, len, "", NULL);
+	assert_non_null(image);
+	VipsImage *memory = vips_image_copy_memory(image);
+	g_object_unref(image);
+	assert_non_null(memory);
+	return memory;
+}
+
+struct quality {
+	double psnr_d, psnr_e, ssim_d, ssim_e, ratio;
+};
+
+static void enhance_one_photo(const char *path, struct quality *q)
+{
+	VipsImage *shrunk = NULL;
+	vips_ok(vips_thumbnail(path, &shrunk, PHOTO_SIDE, NULL));
+	VipsImage *x = vips_image_copy_memory(shrunk);
+	g_object_unref(shrunk);
+	assert_non_null(x);
+	VipsImage *d = degrade(x);
+	size_t len = 0;
+	void *png = encode(d, ".png", &len);
+	struct buf out = BUF_INIT;
+	char mime[ENHANCE_MIME_LEN] = "", err[ERR_LEN] = "";
+	struct enhance_measure before, after;
+	enum imaging_outcome outcome =
+	    enhance_make(png, len, ENHANCE_STRENGTH_MAX, IMAGING_MAX_PIXELS_DEFAULT, &out, mime,
+			 &before, &after, err, sizeof err);
+	if (outcome != IMAGING_OK)
+		fail_msg("%s: %s", path, err);
+	assert_string_equal(mime, "image/png");
+	VipsImage *e = decode(out.data, out.len);
+	VipsImage *xf = to_float(x), *df = to_float(d), *ef = to_float(e);
+	q->psnr_d = psnr(df, xf);
+	q->psnr_e = psnr(ef, xf);
+	q->ssim_d = ssim(df, xf);
+	q->ssim_e = ssim(ef, xf);
+	q->ratio = after.rms_contrast / before.rms_contrast;
+	print_message("%-48s PSNR %.2f -> %.2f dB, SSIM %.4f -> %.4f, contrast x%.3f, "
+		      "sharpness %.1f -> %.1f, clipped %.4f -> %.4f\n",
+		      strrchr(path, '/') + 1, q->psnr_d, q->psnr_e, q->ssim_d, q->ssim_e, q->ratio,
+		      before.sharpness, after.sharpness, before.clipped, after.clipped);
+	/* The measurements are of the pixels: recompute the contrast of D and E. */
+	VipsImage *yd = lightness(df), *ye = lightness(ef);
+	double sd = 0, se = 0;
+	vips_ok(vips_deviate(yd, &sd, NULL));
+	vips_ok(vips_deviate(ye, &se, NULL));
+	assert_true(fabs(sd / 255 - before.rms_contrast) < 1e-6);
+	assert_true(fabs(se / 255 - after.rms_contrast) < 1e-6);
+	VipsImage *all[] = {x, d, e, xf, df, ef, yd, ye};
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		g_object_unref(all[i]);
+	buf_free(&out);
+	g_free(png);
+}
+
+/* Every photograph of the package: D = X faded and blurred, E = D enhanced at
+ * 0.30; E is closer to X than D is, by PSNR and SSIM, and 1.2-1.3x D's contrast. */
+static void enhance_restores_faded_photos(void **state)
+{
+	(void)state;
+	glob_t found;
+	if (glob(PHOTOS, 0, NULL, &found) || found.gl_pathc < MIN_PHOTOS)
+		fail_msg("fewer than %d photographs match %s: run scripts/test-deps.sh", MIN_PHOTOS,
+			 PHOTOS);
+	int bad = 0;
+	for (size_t i = 0; i < found.gl_pathc; i++) {
+		struct quality q;
+		enhance_one_photo(found.gl_pathv[i], &q);
+		if (!(q.psnr_e > q.psnr_d + MIN_PSNR_GAIN_DB && q.ssim_e > q.ssim_d &&
+		      q.ratio >= MIN_CONTRAST_RATIO && q.ratio <= MAX_CONTRAST_RATIO)) {
+			print_error("%s misses a target\n", found.gl_pathv[i]);
+			bad++;
+		}
+	}
+	globfree(&found);
+	assert_int_equal(bad, 0);
+}
+
 /* ---- hostile inputs ---- */
 
 struct hostile {
@@ -463,6 +648,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(thumbnail_applies_exif_orientation),
 	    cmocka_unit_test(thumbnail_strips_metadata),
 	    cmocka_unit_test(thumbnail_converts_cmyk_to_srgb),
+	    cmocka_unit_test(enhance_restores_faded_photos),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	imaging_shutdown();

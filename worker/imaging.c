@@ -189,6 +189,55 @@ enum imaging_outcome imaging_strip(VipsImage *image, VipsImage **out, char *err,
 	return IMAGING_OK;
 }
 
+enum {
+	RIFF_HEADER = 12, /* "RIFF", size, "WEBP" */
+	CHUNK_HEADER = 8, /* fourcc, little-endian size */
+	VP8X_METADATA_FLAGS = 0x20 | 0x08 | 0x04, /* ICC, EXIF, XMP */
+};
+
+static uint32_t get_le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+bool imaging_webp_without_metadata(const void *webp, size_t len, struct buf *out)
+{
+	const unsigned char *in = webp;
+	if (len < RIFF_HEADER || memcmp(in, "RIFF", 4) || memcmp(in + 8, "WEBP", 4))
+		return false;
+	size_t start = out->len;
+	if (!buf_append(out, in, RIFF_HEADER))
+		return false;
+	for (size_t at = RIFF_HEADER; at + CHUNK_HEADER <= len;) {
+		size_t body = get_le32(in + at + 4);
+		size_t whole = CHUNK_HEADER + body + (body & 1); /* chunks are padded to even sizes */
+		if (whole > len - at)
+			goto fail;
+		const unsigned char *chunk = in + at;
+		at += whole;
+		if (!memcmp(chunk, "ICCP", 4) || !memcmp(chunk, "EXIF", 4) || !memcmp(chunk, "XMP ", 4))
+			continue;
+		size_t put = out->len;
+		if (!buf_append(out, chunk, whole))
+			goto fail;
+		if (!memcmp(chunk, "VP8X", 4) && body)
+			out->data[put + CHUNK_HEADER] &= (char)~VP8X_METADATA_FLAGS;
+	}
+	put_le32((unsigned char *)out->data + start + 4, (uint32_t)(out->len - start - 8));
+	return true;
+fail:
+	out->len = start;
+	if (out->data)
+		out->data[start] = '\0';
+	return false;
+}
+
 static bool is_grey(VipsImage *image)
 {
 	VipsInterpretation kind = vips_image_guess_interpretation(image);

@@ -4,6 +4,7 @@
 
 #include <vips/vips.h>
 
+#include "common/buf.h"
 #include "worker/imaging.h"
 
 /* Opens src (which must outlive *out) for reading in `access` order, after
@@ -31,5 +32,11 @@ enum imaging_outcome imaging_to_srgb8(VipsImage *image, VipsImage **out, char *e
 /* A copy of `image` without EXIF, XMP, IPTC, ICC profile or comments. The
  * savers' own "strip" is not enough: Debian's libvips 8.14 webpsave ignores it. */
 enum imaging_outcome imaging_strip(VipsImage *image, VipsImage **out, char *err, size_t errlen);
+
+/* libvips 8.14's webpsave writes an EXIF chunk (and an ICC profile when the
+ * image has one) whatever "strip" says: copies the encoded WebP into out
+ * without ICCP, EXIF and XMP chunks and with their flags cleared in VP8X.
+ * False (out as it was) for a malformed container or no memory. */
+bool imaging_webp_without_metadata(const void *webp, size_t len, struct buf *out);
 
 #endif
