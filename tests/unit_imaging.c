@@ -439,6 +439,179 @@ static void enhance_restores_faded_photos(void **state)
 	assert_int_equal(bad, 0);
 }
 
+static enum imaging_outcome enhance(const void *src, size_t len, double strength,
+				    struct buf *out, char mime[ENHANCE_MIME_LEN], char *err)
+{
+	struct enhance_measure before, after;
+	return enhance_make(src, len, strength, IMAGING_MAX_PIXELS_DEFAULT, out, mime, &before,
+			    &after, err, ERR_LEN);
+}
+
+/* The largest difference of any band of any pixel. */
+static double max_difference(VipsImage *a, VipsImage *b)
+{
+	VipsImage *diff = NULL, *mag = NULL;
+	double most = 0;
+	vips_ok(vips_subtract(a, b, &diff, NULL));
+	vips_ok(vips_abs(diff, &mag, NULL));
+	vips_ok(vips_max(mag, &most, NULL));
+	g_object_unref(diff);
+	g_object_unref(mag);
+	return most;
+}
+
+static VipsImage *photo(int side)
+{
+	glob_t found;
+	if (glob(PHOTOS, 0, NULL, &found) || !found.gl_pathc)
+		fail_msg("no photograph matches %s: run scripts/test-deps.sh", PHOTOS);
+	VipsImage *shrunk = NULL;
+	vips_ok(vips_thumbnail(found.gl_pathv[0], &shrunk, side, NULL));
+	globfree(&found);
+	VipsImage *x = vips_image_copy_memory(shrunk);
+	g_object_unref(shrunk);
+	assert_non_null(x);
+	return x;
+}
+
+/* Strength 0 gives back exactly the pixels that went in, in every format. */
+static void enhance_at_zero_keeps_the_pixels(void **state)
+{
+	(void)state;
+	VipsImage *x = photo(256);
+	static const char *const suffixes[] = {".jpg", ".png", ".webp"};
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+		size_t len = 0;
+		void *src = encode(x, suffixes[i], &len);
+		struct buf out = BUF_INIT;
+		char mime[ENHANCE_MIME_LEN] = "", err[ERR_LEN] = "";
+		struct enhance_measure before, after;
+		assert_int_equal(enhance_make(src, len, 0, IMAGING_MAX_PIXELS_DEFAULT, &out, mime,
+					      &before, &after, err, sizeof err),
+				 IMAGING_OK);
+		assert_true(before.rms_contrast > 0 && before.sharpness > 0);
+		assert_memory_equal(&before, &after, sizeof before);
+		VipsImage *in = decode(src, len), *got = decode(out.data, out.len);
+		assert_int_equal(vips_image_get_width(got), vips_image_get_width(in));
+		assert_int_equal(max_difference(in, got), 0);
+		g_object_unref(in);
+		g_object_unref(got);
+		buf_free(&out);
+		g_free(src);
+	}
+	g_object_unref(x);
+}
+
+/* A little strength changes the pixels a little: the recipe is continuous
+ * from 0, not a switch. */
+static void enhance_scales_with_strength(void **state)
+{
+	(void)state;
+	VipsImage *x = photo(256);
+	size_t len = 0;
+	void *png = encode(x, ".png", &len);
+	VipsImage *in = decode(png, len);
+	double last = 0;
+	static const double strengths[] = {0.01, 0.1, 0.3};
+	for (size_t i = 0; i < sizeof strengths / sizeof strengths[0]; i++) {
+		struct buf out = BUF_INIT;
+		char mime[ENHANCE_MIME_LEN] = "", err[ERR_LEN] = "";
+		assert_int_equal(enhance(png, len, strengths[i], &out, mime, err), IMAGING_OK);
+		VipsImage *got = decode(out.data, out.len);
+		double d = max_difference(in, got);
+		print_message("strength %.2f: largest change %.0f\n", strengths[i], d);
+		if (i == 0)
+			assert_true(d > 0 && d <= 4);
+		else
+			assert_true(d > last);
+		last = d;
+		g_object_unref(got);
+		buf_free(&out);
+	}
+	g_object_unref(in);
+	g_free(png);
+	g_object_unref(x);
+}
+
+/* JPEG stays JPEG, PNG and GIF give PNG, WebP stays WebP; upright, no metadata,
+ * alpha kept. */
+static void enhance_output_formats(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *suffix, *mime, *magic;
+		size_t magic_at;
+	} cases[] = {
+	    {".jpg", "image/jpeg", "\xff\xd8\xff", 0},
+	    {".png", "image/png", "\x89PNG", 0},
+	    {".gif", "image/png", "\x89PNG", 0},
+	    {".webp", "image/webp", "WEBP", 8},
+	};
+	VipsImage *image = marked_image(300, 200);
+	vips_image_set_int(image, VIPS_META_ORIENTATION, 6);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		size_t len = 0;
+		void *src = encode(image, cases[i].suffix, &len);
+		struct buf out = BUF_INIT;
+		char mime[ENHANCE_MIME_LEN] = "", err[ERR_LEN] = "";
+		if (enhance(src, len, 0.2, &out, mime, err) != IMAGING_OK)
+			fail_msg("%s: %s", cases[i].suffix, err);
+		assert_string_equal(mime, cases[i].mime);
+		assert_memory_equal(out.data + cases[i].magic_at, cases[i].magic,
+				    strlen(cases[i].magic));
+		assert_false(contains(out.data, out.len, "Exif"));
+		assert_false(contains(out.data, out.len, "EXIF"));
+		VipsImage *got = decode(out.data, out.len);
+		/* Only JPEG and WebP keep an orientation tag; those come out upright. */
+		bool turned = !strcmp(cases[i].suffix, ".jpg") || !strcmp(cases[i].suffix, ".webp");
+		assert_int_equal(vips_image_get_width(got), turned ? 200 : 300);
+		g_object_unref(got);
+		buf_free(&out);
+		g_free(src);
+	}
+	g_object_unref(image);
+
+	VipsImage *rgb = marked_image(64, 64), *alpha = NULL, *rgba = NULL;
+	vips_ok(vips_bandjoin_const1(rgb, &alpha, 128, NULL));
+	vips_ok(vips_copy(alpha, &rgba, "interpretation", VIPS_INTERPRETATION_sRGB, NULL));
+	size_t len = 0;
+	void *png = encode(rgba, ".png", &len);
+	struct buf out = BUF_INIT;
+	char mime[ENHANCE_MIME_LEN] = "", err[ERR_LEN] = "";
+	assert_int_equal(enhance(png, len, 0.3, &out, mime, err), IMAGING_OK);
+	VipsImage *got = decode(out.data, out.len);
+	assert_int_equal(vips_image_get_bands(got), 4);
+	double a[4];
+	double *values = NULL;
+	int n = 0;
+	vips_ok(vips_getpoint(got, &values, &n, 32, 32, NULL));
+	memcpy(a, values, sizeof a);
+	g_free(values);
+	assert_int_equal((int)a[3], 128);
+	g_object_unref(got);
+	buf_free(&out);
+	g_free(png);
+	g_object_unref(rgba);
+	g_object_unref(alpha);
+	g_object_unref(rgb);
+}
+
+static void enhance_refuses_a_bad_strength(void **state)
+{
+	(void)state;
+	size_t len = 0;
+	void *png = marked_file(64, 64, ".png", &len);
+	static const double bad[] = {-0.01, 0.31, 1.0, NAN, INFINITY};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct buf out = BUF_INIT;
+		char mime[ENHANCE_MIME_LEN] = "", err[ERR_LEN] = "";
+		assert_int_equal(enhance(png, len, bad[i], &out, mime, err), IMAGING_BAD_IMAGE);
+		assert_non_null(strstr(err, "strength"));
+		assert_int_equal(out.len, 0);
+	}
+	g_free(png);
+}
+
 /* ---- hostile inputs ---- */
 
 struct hostile {
@@ -611,6 +784,27 @@ static void hostile_thumbnails_are_bad_images(void **state)
 	free_hostile(h);
 }
 
+static void hostile_enhancements_are_bad_images(void **state)
+{
+	(void)state;
+	struct hostile h[HOSTILE_COUNT];
+	hostile_inputs(h);
+	long rss_before = max_rss_kb();
+	for (int i = 0; i < HOSTILE_COUNT; i++) {
+		struct buf out = BUF_INIT;
+		char mime[ENHANCE_MIME_LEN] = "", err[ERR_LEN] = "";
+		for (int zero = 0; zero < 2; zero++) {
+			enum imaging_outcome outcome =
+			    enhance(h[i].bytes, h[i].len, zero ? 0 : 0.3, &out, mime, err);
+			is_bad_image(&h[i], outcome, err);
+			assert_int_equal(out.len, 0);
+		}
+		buf_free(&out);
+	}
+	assert_true(max_rss_kb() - rss_before < MAX_RSS_GROWTH_KB);
+	free_hostile(h);
+}
+
 /* The limit is the caller's: a 1600 x 900 image is refused under 1,000,000. */
 static void pixel_limit_is_a_parameter(void **state)
 {
@@ -641,6 +835,7 @@ int main(int argc, char **argv)
 	}
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(hostile_thumbnails_are_bad_images),
+	    cmocka_unit_test(hostile_enhancements_are_bad_images),
 	    cmocka_unit_test(pixel_limit_is_a_parameter),
 	    cmocka_unit_test(thumbnail_fits_a_landscape_jpeg),
 	    cmocka_unit_test(thumbnail_fits_a_portrait_png),
@@ -649,6 +844,10 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(thumbnail_strips_metadata),
 	    cmocka_unit_test(thumbnail_converts_cmyk_to_srgb),
 	    cmocka_unit_test(enhance_restores_faded_photos),
+	    cmocka_unit_test(enhance_at_zero_keeps_the_pixels),
+	    cmocka_unit_test(enhance_scales_with_strength),
+	    cmocka_unit_test(enhance_output_formats),
+	    cmocka_unit_test(enhance_refuses_a_bad_strength),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	imaging_shutdown();
