@@ -34,7 +34,7 @@ TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate
 	$(BIN)/tests/e2e_frontend $(BIN)/tests/e2e_hostile \
 	$(BIN)/tests/e2e_secure $(BIN)/tests/e2e_faults
 
-.PHONY: all tests deps test-deps test asan valgrind fuzz fuzz-targets bench-memcache bench soak \
+.PHONY: all tests deps test-deps test asan valgrind fuzz fuzz-targets bench-memcache bench-worker bench soak \
 	clean
 all: $(PROGRAMS)
 tests: $(TESTS)
@@ -156,6 +156,10 @@ fuzz: deps
 		SAN="-fsanitize=fuzzer-no-link $(FUZZ_SAN)"
 	tests/fuzz/run.sh bin/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
+$(BIN)/thumb_bench: $(call objs,bench/thumb_bench.o $(IMAGING))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(VIPS_LIBS) -lpthread -lm
+
 $(BIN)/soak_load: $(call objs,bench/soak_load.o frontend/b64.o common/buf.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -170,6 +174,12 @@ valgrind: test-deps
 bench-memcache: deps
 	$(MAKE) all
 	bench/memcache.sh $(BIN)
+
+# Thumbnails per second of thumbnail_make against vipsthumbnail, enhance time per megapixel.
+bench-worker: deps
+	scripts/deps.sh libvips-tools lomiri-wallpapers-16.04 bc time
+	$(MAKE) $(BIN)/thumb_bench
+	bench/worker.sh $(BIN)
 
 bench: deps
 	$(MAKE) all
