@@ -13,6 +13,10 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(DEBUG) $(SAN) -MMD -MP -I. $(PKG_CFLAGS)
 LDLIBS = $(PKG_LIBS) -lb64 -lnettle -lpthread -lm
+# libvips only where images are decoded: the worker's image operations, their
+# tests and their benchmark.
+VIPS_CFLAGS := $(shell pkg-config --cflags vips 2>/dev/null)
+VIPS_LIBS := $(shell pkg-config --libs vips 2>/dev/null)
 
 COMMON = common/buf.o common/clock.o common/log.o common/config.o common/db.o common/http.o common/server.o
 MEMCACHE = memcache/cache.o memcache/cache_sql.o memcache/stats_timer.o memcache/api.o \
@@ -20,16 +24,17 @@ MEMCACHE = memcache/cache.o memcache/cache_sql.o memcache/stats_timer.o memcache
 FRONTEND = frontend/api.o frontend/b64.o frontend/cache_client.o frontend/catalog.o frontend/csrf.o \
 	frontend/form.o frontend/images.o frontend/pages.o frontend/problem.o frontend/reply.o \
 	frontend/router.o frontend/storage.o frontend/tpl.o frontend/validate.o
+IMAGING = worker/imaging.o worker/thumbnail.o worker/enhance.o common/buf.o
 TEST_LIB = tests/harness.o
 
 PROGRAMS = $(BIN)/memcache $(BIN)/frontend
 TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate \
-	$(BIN)/tests/unit_storage $(BIN)/tests/unit_fuzz_replay \
+	$(BIN)/tests/unit_storage $(BIN)/tests/unit_fuzz_replay $(BIN)/tests/unit_imaging \
 	$(BIN)/tests/e2e_memcache $(BIN)/tests/e2e_cache_client $(BIN)/tests/e2e_start \
 	$(BIN)/tests/e2e_frontend $(BIN)/tests/e2e_hostile \
 	$(BIN)/tests/e2e_secure $(BIN)/tests/e2e_faults
 
-.PHONY: all tests deps test-deps test asan valgrind fuzz fuzz-targets bench-memcache bench soak \
+.PHONY: all tests deps test-deps test asan valgrind fuzz fuzz-targets bench-memcache bench-worker bench soak \
 	clean
 all: $(PROGRAMS)
 tests: $(TESTS)
@@ -63,6 +68,12 @@ $(BIN)/tests/unit_validate: $(call objs,tests/unit_validate.o frontend/validate.
 $(BIN)/tests/unit_storage: $(call objs,tests/unit_storage.o frontend/storage.o common/buf.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(O)/worker/%.o $(O)/tests/unit_imaging.o $(O)/bench/thumb_bench.o: CFLAGS += $(VIPS_CFLAGS)
+
+$(BIN)/tests/unit_imaging: $(call objs,tests/unit_imaging.o $(IMAGING))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(VIPS_LIBS) -lcmocka -lm
 
 $(BIN)/tests/e2e_memcache: $(call objs,tests/e2e_memcache.o $(TEST_LIB) $(COMMON))
 	@mkdir -p $(dir $@)
@@ -145,6 +156,10 @@ fuzz: deps
 		SAN="-fsanitize=fuzzer-no-link $(FUZZ_SAN)"
 	tests/fuzz/run.sh bin/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
+$(BIN)/thumb_bench: $(call objs,bench/thumb_bench.o $(IMAGING))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(VIPS_LIBS) -lpthread -lm
+
 $(BIN)/soak_load: $(call objs,bench/soak_load.o frontend/b64.o common/buf.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -159,6 +174,12 @@ valgrind: test-deps
 bench-memcache: deps
 	$(MAKE) all
 	bench/memcache.sh $(BIN)
+
+# Thumbnails per second of thumbnail_make against vipsthumbnail, enhance time per megapixel.
+bench-worker: deps
+	scripts/deps.sh libvips-tools lomiri-wallpapers-16.04 bc time
+	$(MAKE) $(BIN)/thumb_bench
+	bench/worker.sh $(BIN)
 
 bench: deps
 	$(MAKE) all
