@@ -28,6 +28,9 @@ set +a
 export GALLERY_TEST_BIN=$bin GALLERY_TEST_TMP=$tmp GALLERY_TEST_ROOT=$root
 export GALLERY_TEST_DB_DIR=$tmp/db GALLERY_TEST_DB_ADMIN=$(id -un)
 export GALLERY_TEMPLATE_DIR=$root/templates GALLERY_STATIC_DIR=$root/static
+# A page whose template names a value its data lacks answers 500 and logs the
+# template and line, instead of leaving a silent hole (see the log scan below).
+export GALLERY_TEMPLATE_STRICT=1
 # Sanitizer builds: report every error and fail the program.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -66,6 +69,14 @@ for program in "$bin"/tests/unit_* "$bin"/tests/e2e_*; do
 			tail -15 "$log"
 		done
 	fi
+	for log in "$tmp"/logs/*.log; do
+		[[ -f $log ]] || continue
+		if grep -q 'cannot render template' "$log"; then
+			echo "!! a page of $name could not be rendered ($(basename "$log")):"
+			grep 'cannot render template' "$log"
+			failed=$((failed + 1))
+		fi
+	done
 	for vg in "$tmp"/logs/*.valgrind; do
 		[[ -f $vg ]] || continue
 		summary=$(grep -Eo '(ERROR SUMMARY: [0-9]+ errors|definitely lost: .*|in use at exit: .*)' "$vg" | tr '\n' ';')
@@ -97,6 +108,11 @@ if [[ $rc -ne 0 && ${f:-0} -eq 0 ]]; then
 fi
 for log in "$tmp"/logs/browser-*.log; do
 	[[ $rc -ne 0 && -f $log ]] && { echo "-- last lines of $(basename "$log")"; tail -15 "$log"; }
+	if [[ -f $log ]] && grep -q 'cannot render template' "$log"; then
+		echo "!! a page could not be rendered in the browser tests ($(basename "$log")):"
+		grep 'cannot render template' "$log"
+		failed=$((failed + 1))
+	fi
 done
 echo "screenshots of the pages the browser tests checked: $shots"
 
