@@ -24,13 +24,13 @@ TEST_LIB = tests/harness.o
 
 PROGRAMS = $(BIN)/memcache $(BIN)/frontend
 TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate \
-	$(BIN)/tests/unit_storage $(BIN)/tests/unit_fuzz_replay \
+	$(BIN)/tests/unit_storage $(BIN)/tests/unit_fuzz_replay $(BIN)/tests/unit_layout \
 	$(BIN)/tests/e2e_memcache $(BIN)/tests/e2e_cache_client $(BIN)/tests/e2e_start \
 	$(BIN)/tests/e2e_frontend $(BIN)/tests/e2e_hostile \
 	$(BIN)/tests/e2e_secure $(BIN)/tests/e2e_faults $(BIN)/tests/e2e_migrate
 
-.PHONY: all tests deps test-deps test asan valgrind fuzz fuzz-targets bench-memcache bench soak \
-	clean
+.PHONY: all tests deps test-deps test check-layout asan valgrind fuzz fuzz-targets \
+	bench-memcache bench soak clean
 all: $(PROGRAMS)
 tests: $(TESTS)
 
@@ -61,6 +61,10 @@ $(BIN)/tests/unit_validate: $(call objs,tests/unit_validate.o frontend/validate.
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 $(BIN)/tests/unit_storage: $(call objs,tests/unit_storage.o frontend/storage.o common/buf.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BIN)/tests/unit_layout: $(call objs,tests/unit_layout.o common/buf.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
@@ -106,6 +110,11 @@ test-deps: deps
 test: test-deps
 	$(MAKE) all tests
 	tests/run.sh $(BIN)
+
+# The layout DESIGN.md draws: no <microhttpd.h> in core/, no SQL outside core/
+# and memcache/cache_sql.c (scripts/check-layout.sh says where).
+check-layout:
+	scripts/check-layout.sh
 
 # AddressSanitizer and UndefinedBehaviorSanitizer over the whole suite.
 asan: test-deps
