@@ -29,7 +29,7 @@ TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate
 	$(BIN)/tests/e2e_frontend $(BIN)/tests/e2e_hostile \
 	$(BIN)/tests/e2e_secure $(BIN)/tests/e2e_faults $(BIN)/tests/e2e_migrate
 
-.PHONY: all tests deps test-deps test check-layout asan valgrind fuzz fuzz-targets \
+.PHONY: all tests deps test-deps test check-layout asan tsan valgrind fuzz fuzz-targets \
 	bench-memcache bench soak clean
 all: $(PROGRAMS)
 tests: $(TESTS)
@@ -121,6 +121,13 @@ asan: test-deps
 	$(MAKE) all tests O=build/asan BIN=bin/asan OPT=-O1 \
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 	tests/run.sh bin/asan
+
+# ThreadSanitizer over the whole suite, daemons and tests: any report fails the
+# run (tests/run.sh reads the daemons' logs). tests/tsan.supp says what it hides.
+tsan: test-deps
+	$(MAKE) all tests CC=gcc O=build/tsan BIN=bin/tsan OPT=-O1 \
+		SAN="-fsanitize=thread -fno-omit-frame-pointer"
+	GALLERY_TEST_TSAN=1 tests/run.sh bin/tsan
 
 # Fuzzing: one libFuzzer binary per parser of outside input (tests/fuzz/fuzz.h).
 FUZZ_TARGETS = form key sniff tpl memcache_request config
