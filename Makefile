@@ -29,13 +29,13 @@ TEST_LIB = tests/harness.o
 
 PROGRAMS = $(BIN)/memcache $(BIN)/frontend
 TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate \
-	$(BIN)/tests/unit_storage $(BIN)/tests/unit_fuzz_replay $(BIN)/tests/unit_imaging \
+	$(BIN)/tests/unit_storage $(BIN)/tests/unit_fuzz_replay $(BIN)/tests/unit_imaging $(BIN)/tests/unit_layout \
 	$(BIN)/tests/e2e_memcache $(BIN)/tests/e2e_cache_client $(BIN)/tests/e2e_start \
 	$(BIN)/tests/e2e_frontend $(BIN)/tests/e2e_hostile \
-	$(BIN)/tests/e2e_secure $(BIN)/tests/e2e_faults
+	$(BIN)/tests/e2e_secure $(BIN)/tests/e2e_faults $(BIN)/tests/e2e_migrate
 
-.PHONY: all tests deps test-deps test asan valgrind fuzz fuzz-targets bench-memcache bench-worker bench soak \
-	clean
+.PHONY: all tests deps test-deps test check-layout asan tsan valgrind fuzz fuzz-targets \
+	bench-memcache bench-worker bench soak clean
 all: $(PROGRAMS)
 tests: $(TESTS)
 
@@ -75,6 +75,10 @@ $(BIN)/tests/unit_imaging: $(call objs,tests/unit_imaging.o $(IMAGING))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(VIPS_LIBS) -lcmocka -lm
 
+$(BIN)/tests/unit_layout: $(call objs,tests/unit_layout.o common/buf.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
 $(BIN)/tests/e2e_memcache: $(call objs,tests/e2e_memcache.o $(TEST_LIB) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
@@ -104,6 +108,10 @@ $(BIN)/tests/e2e_faults: $(call objs,tests/e2e_faults.o frontend/b64.o $(TEST_LI
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+$(BIN)/tests/e2e_migrate: $(call objs,tests/e2e_migrate.o $(TEST_LIB) $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
 deps:
 	scripts/deps.sh
 
@@ -114,11 +122,23 @@ test: test-deps
 	$(MAKE) all tests
 	tests/run.sh $(BIN)
 
+# The layout DESIGN.md draws: no <microhttpd.h> in core/, no SQL outside core/
+# and memcache/cache_sql.c (scripts/check-layout.sh says where).
+check-layout:
+	scripts/check-layout.sh
+
 # AddressSanitizer and UndefinedBehaviorSanitizer over the whole suite.
 asan: test-deps
 	$(MAKE) all tests O=build/asan BIN=bin/asan OPT=-O1 \
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 	tests/run.sh bin/asan
+
+# ThreadSanitizer over the whole suite, daemons and tests: any report fails the
+# run (tests/run.sh reads the daemons' logs). tests/tsan.supp says what it hides.
+tsan: test-deps
+	$(MAKE) all tests CC=gcc O=build/tsan BIN=bin/tsan OPT=-O1 \
+		SAN="-fsanitize=thread -fno-omit-frame-pointer"
+	GALLERY_TEST_TSAN=1 tests/run.sh bin/tsan
 
 # Fuzzing: one libFuzzer binary per parser of outside input (tests/fuzz/fuzz.h).
 FUZZ_TARGETS = form key sniff tpl memcache_request config

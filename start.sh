@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the gallery: installs what is missing, builds, starts a private MariaDB
-# under var/ (unless GALLERY_DB_HOST names a server), applies the schema, starts
-# memcache and the front end in the background, and waits until both answer.
+# under var/ (unless GALLERY_DB_HOST names a server), applies the schema and its
+# migrations (scripts/migrate.sh), starts memcache and the front end in the
+# background, and waits until both answer.
 # Settings: the environment, then gallery.env (NAME=value lines) for what is unset.
 set -euo pipefail
 
@@ -54,10 +55,10 @@ if [[ -z ${GALLERY_DB_HOST:-} ]]; then
 	. "$var/db/db.env"
 	set +a
 else
-	echo "Using the MariaDB server at $GALLERY_DB_HOST; applying the schema."
-	MYSQL_PWD=${GALLERY_DB_PASSWORD:-} mariadb --host="$GALLERY_DB_HOST" \
-		--port="${GALLERY_DB_PORT:-3306}" --user="${GALLERY_DB_USER:-gallery}" \
-		"${GALLERY_DB_NAME:-gallery}" <sql/schema.sql
+	echo "Using the MariaDB server at $GALLERY_DB_HOST; applying the schema and migrations."
+	MYSQL_PWD=${GALLERY_DB_PASSWORD:-} scripts/migrate.sh "${GALLERY_DB_NAME:-gallery}" \
+		--host="$GALLERY_DB_HOST" --port="${GALLERY_DB_PORT:-3306}" \
+		--user="${GALLERY_DB_USER:-gallery}"
 fi
 
 # Starts bin/NAME in the background unless it already runs; output goes to var/NAME.log.

@@ -39,6 +39,8 @@
 	  "seconds between cache_stats rows")                                                    \
 	X(INT, threads, "GALLERY_THREADS", "0", 0, 256, "worker threads; 0 means one per core")  \
 	X(STR, template_dir, "GALLERY_TEMPLATE_DIR", "./templates", 0, 0, "HTML templates")      \
+	X(INT, template_strict, "GALLERY_TEMPLATE_STRICT", "0", 0, 1,                             \
+	  "1: a page naming a value its data lacks answers 500 instead of leaving it empty")   \
 	X(STR, static_dir, "GALLERY_STATIC_DIR", "./static", 0, 0, "CSS, JS and icons")          \
 	X(STR, chartjs_file, "GALLERY_CHARTJS_FILE", "/usr/share/javascript/chart.js/chart.min.js", \
 	  0, 0, "Chart.js, served as /static/vendor/chart.js (Debian's libjs-chart.js)")         \

@@ -38,6 +38,7 @@ int main(int argc, char **argv)
 		log_error("frontend: templates: %s", err);
 		goto out_library;
 	}
+	tpl_set_strict(app.templates, cfg.template_strict);
 	app.images = images_open(&cfg, err, sizeof(err));
 	if (!app.images) {
 		log_error("frontend: %s", err);

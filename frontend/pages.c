@@ -159,12 +159,13 @@ enum MHD_Result page_upload(struct app *app, struct request *req)
 {
 	cJSON *data = page_data("Upload an image", "upload");
 	cJSON_AddNumberToObject(data, "max_upload_mb", (double)app->cfg->max_upload_mb);
+	size_t keylen = 0;
+	const char *key = request_is_post(req) && req->form ? form_field(req->form, "key", &keylen)
+							     : NULL;
+	/* The form shows back the key typed; an empty field before the first post. */
+	cJSON_AddStringToObject(data, "key", key ? key : "");
 	if (!request_is_post(req))
 		return reply_page(app, req, MHD_HTTP_OK, "upload", data);
-	size_t keylen = 0;
-	const char *key = req->form ? form_field(req->form, "key", &keylen) : NULL;
-	if (key)
-		cJSON_AddStringToObject(data, "key", key);
 	struct problem p = req->problem;
 	struct image_row row;
 	if (!p.status && upload_from_form(req, &row, &p)) {
@@ -182,6 +183,7 @@ enum MHD_Result page_image(struct app *app, struct request *req)
 	size_t keylen = 0;
 	const char *key = request_is_post(req) && req->form ? form_field(req->form, "key", &keylen)
 							     : request_arg(req, "key");
+	cJSON_AddStringToObject(data, "key", key && !req->problem.status ? key : "");
 	if (req->problem.status) {
 		set_message(data, false, req->problem.message);
 		return reply_page(app, req, req->problem.status, "image", data);
@@ -190,7 +192,6 @@ enum MHD_Result page_image(struct app *app, struct request *req)
 		return reply_page(app, req, MHD_HTTP_OK, "image", data);
 	if (!request_is_post(req))
 		keylen = strlen(key);
-	cJSON_AddStringToObject(data, "key", key);
 	char err[PROBLEM_MESSAGE_MAX];
 	if (!key_is_valid(key, keylen, err, sizeof(err))) {
 		set_message(data, false, err);
@@ -226,6 +227,7 @@ enum MHD_Result page_keys(struct app *app, struct request *req)
 	const char *filter = request_arg(req, "q");
 	if (!filter)
 		filter = "";
+	cJSON_AddStringToObject(data, "q", filter);
 	if (strlen(filter) > KEY_MAX_BYTES) {
 		set_message(data, false, "The filter is longer than a key can be (255 bytes).");
 		return reply_page(app, req, MHD_HTTP_BAD_REQUEST, "keys", data);
@@ -236,7 +238,6 @@ enum MHD_Result page_keys(struct app *app, struct request *req)
 		set_message(data, false, "The page must be a whole number from 1 to 1000000.");
 		return reply_page(app, req, MHD_HTTP_BAD_REQUEST, "keys", data);
 	}
-	cJSON_AddStringToObject(data, "q", filter);
 	cJSON *keys = cJSON_AddArrayToObject(data, "keys");
 	uint64_t total = 0;
 	if (catalog_page(filter, (uint64_t)(page - 1) * KEYS_PER_PAGE, KEYS_PER_PAGE, add_image, keys,

@@ -79,12 +79,19 @@ enum MHD_Result reply_page(struct app *app, struct request *req, unsigned status
 	cJSON_AddStringToObject(data, "csrf_token", token);
 	struct buf page = BUF_INIT;
 	struct MHD_Response *r = NULL;
-	if (data && tpl_render(app->templates, template_name, data, &page))
+	char err[256] = "no data";
+	bool rendered = data && tpl_render(app->templates, template_name, data, &page, err,
+					   sizeof(err));
+	if (rendered)
 		r = http_response_buf(&page, "text/html; charset=utf-8");
 	else
-		log_error("cannot render template %s", template_name);
+		log_error("cannot render template %s: %s", template_name, err);
 	buf_free(&page);
 	cJSON_Delete(data);
+	/* Not the error page: it could fail the same way. */
+	if (!rendered)
+		return http_send_error(req->conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				       "the page could not be rendered");
 	if (r) {
 		reply_page_headers(r);
 		if (fresh_token)

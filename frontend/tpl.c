@@ -72,6 +72,7 @@ struct tpl_set {
 	struct tpl *items; /* sorted by name */
 	size_t len;
 	size_t cap;
+	bool strict; /* a tag naming no value fails the render (tpl_set_strict) */
 };
 
 /* ---- errors ---- */
@@ -605,9 +606,28 @@ struct render {
 	struct buf *out;
 	const cJSON *stack[TPL_MAX_DEPTH]; /* contexts, outermost first */
 	size_t depth;
-	size_t steps;      /* nodes rendered so far */
-	size_t page_start; /* out->len before this page */
+	size_t steps;         /* nodes rendered so far */
+	size_t page_start;    /* out->len before this page */
+	const struct tpl *at; /* the template whose nodes are rendering, for messages */
+	char *err;            /* the caller's, or NULL */
+	size_t errlen;
 };
+
+/* Says why the render stopped, at the node where it did; false for the caller to return. */
+__attribute__((format(printf, 3, 4))) static bool render_fail(struct render *r,
+							       const struct node *n,
+							       const char *fmt, ...)
+{
+	if (!r->err || r->errlen == 0)
+		return false;
+	size_t off = 0;
+	err_add(r->err, r->errlen, &off, "%s:%d: ", r->at->path, n->line);
+	va_list ap;
+	va_start(ap, fmt);
+	err_vadd(r->err, r->errlen, &off, fmt, ap);
+	va_end(ap);
+	return false;
+}
 
 /* Tag names are not NUL-terminated, so members are compared by length and bytes. */
 static const cJSON *member(const cJSON *obj, const char *name, size_t len)
@@ -707,14 +727,33 @@ static bool append_value(struct buf *out, const cJSON *v, bool escape)
 
 static bool render_list(struct render *r, const struct node_list *list);
 
-static bool render_pushed(struct render *r, const cJSON *ctx, const struct node_list *body)
+static bool render_pushed(struct render *r, const struct node *n, const cJSON *ctx,
+			  const struct node_list *body)
 {
 	if (r->depth >= TPL_MAX_DEPTH)
-		return false;
+		return render_fail(r, n, "{{#%.*s}} nests contexts deeper than %d", (int)n->len,
+				   n->text, TPL_MAX_DEPTH);
 	r->stack[r->depth++] = ctx;
 	bool ok = render_list(r, body);
 	r->depth--;
 	return ok;
+}
+
+/*
+ * The value a {{name}} or {{{name}}} prints. In a strict set a name that the
+ * data lacks (not one that is null or false) stops the render: a misspelt or
+ * forgotten value would otherwise leave a silent hole in the page. Sections are
+ * how a template asks whether a value is there, so they never fail this way.
+ */
+static bool lookup_var(struct render *r, const struct node *n, const cJSON **v)
+{
+	*v = lookup(r, n->text, n->len);
+	if (*v || !r->set->strict)
+		return true;
+	bool raw = n->kind == NODE_RAW;
+	return render_fail(r, n, "%s%.*s%s names no value in the page's data",
+			   raw ? RAW_OPEN : TAG_OPEN, (int)n->len, n->text,
+			   raw ? RAW_CLOSE : TAG_CLOSE);
 }
 
 static bool render_section(struct render *r, const struct node *n)
@@ -726,36 +765,51 @@ static bool render_section(struct render *r, const struct node *n)
 		return true;
 	if (cJSON_IsArray(v)) {
 		for (const cJSON *item = v->child; item; item = item->next)
-			if (!render_pushed(r, item, &n->body))
+			if (!render_pushed(r, n, item, &n->body))
 				return false;
 		return true;
 	}
 	if (cJSON_IsObject(v))
-		return render_pushed(r, v, &n->body);
+		return render_pushed(r, n, v, &n->body);
 	return render_list(r, &n->body);
+}
+
+static bool render_partial(struct render *r, const struct node *n)
+{
+	const struct tpl *caller = r->at;
+	r->at = &r->set->items[n->target];
+	bool ok = render_list(r, &r->at->nodes);
+	r->at = caller;
+	return ok;
 }
 
 static bool render_node(struct render *r, const struct node *n)
 {
 	if (++r->steps > TPL_MAX_RENDER_STEPS || r->out->len - r->page_start > TPL_MAX_PAGE_BYTES)
-		return false;
+		return render_fail(r, n, "the page runs away (over %d nodes or %d MB)",
+				   TPL_MAX_RENDER_STEPS, TPL_MAX_PAGE_BYTES >> 20);
+	const cJSON *v;
+	bool ok = true;
 	switch (n->kind) {
 	case NODE_TEXT:
-		return buf_append(r->out, n->text, n->len);
+		ok = buf_append(r->out, n->text, n->len);
+		break;
 	case NODE_VAR:
-		return append_value(r->out, lookup(r, n->text, n->len), true);
 	case NODE_RAW:
-		return append_value(r->out, lookup(r, n->text, n->len), false);
+		if (!lookup_var(r, n, &v))
+			return false;
+		ok = append_value(r->out, v, n->kind == NODE_VAR);
+		break;
 	case NODE_SECTION:
 	case NODE_INVERTED:
 		return render_section(r, n);
 	case NODE_PARTIAL:
-		return render_list(r, &r->set->items[n->target].nodes);
+		return render_partial(r, n);
 	case NODE_CLOSE:
 	case NODE_COMMENT:
 		break;
 	}
-	return true;
+	return ok || render_fail(r, n, "out of memory");
 }
 
 static bool render_list(struct render *r, const struct node_list *list)
@@ -823,13 +877,27 @@ out_free_set:
 	return NULL;
 }
 
-bool tpl_render(const struct tpl_set *set, const char *name, const cJSON *data, struct buf *out)
+void tpl_set_strict(struct tpl_set *set, bool strict)
+{
+	set->strict = strict;
+}
+
+bool tpl_render(const struct tpl_set *set, const char *name, const cJSON *data, struct buf *out,
+		char *err, size_t errlen)
 {
 	size_t idx;
-	if (!find_tpl(set, name, strlen(name), &idx))
+	if (!find_tpl(set, name, strlen(name), &idx)) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: no such template", name);
 		return false;
+	}
 	size_t start = out->len;
-	struct render r = {.set = set, .out = out, .page_start = start};
+	struct render r = {.set = set,
+			   .out = out,
+			   .page_start = start,
+			   .at = &set->items[idx],
+			   .err = err,
+			   .errlen = errlen};
 	if (data)
 		r.stack[r.depth++] = data;
 	if (render_list(&r, &set->items[idx].nodes))

@@ -33,12 +33,22 @@ struct tpl_set *tpl_load_sources(const struct tpl_source *sources, size_t n, cha
 				 size_t errlen);
 
 /*
+ * Strict rendering, for tests: {{x}} or {{{x}}} naming a value the data lacks fails
+ * the render; otherwise it prints nothing. A value that is present but null or
+ * false is never an error, and sections ({{#x}}, {{^x}}) test for a value, so an
+ * absent one is simply false. Call before the set is shared between threads.
+ */
+void tpl_set_strict(struct tpl_set *set, bool strict);
+
+/*
  * Appends template name rendered over data (which may be NULL) to out. False when there
  * is no such template, contexts nest too deep, the page runs away (over 4 Mi nodes
- * rendered or 32 MB written, as sections nested over long lists can) or memory runs
- * out; out is then unchanged.
+ * rendered or 32 MB written, as sections nested over long lists can), a strict set
+ * meets a missing name, or memory runs out; out is then unchanged and err (which may
+ * be NULL) reads "path:line: message" for the tag where rendering stopped.
  */
-bool tpl_render(const struct tpl_set *set, const char *name, const cJSON *data, struct buf *out);
+bool tpl_render(const struct tpl_set *set, const char *name, const cJSON *data, struct buf *out,
+		char *err, size_t errlen);
 
 void tpl_free(struct tpl_set *set);
 

@@ -118,8 +118,9 @@ static enum MHD_Result route_refresh(struct api *api, struct MHD_Connection *con
 	(void)body;
 	size_t capacity;
 	enum cache_policy policy;
-	if (cache_sql_load_properties(api->sql, &capacity, &policy) != DB_OK) {
-		log_warn("refresh_configuration: %s", cache_sql_error(api->sql));
+	char err[CACHE_SQL_ERR_LEN];
+	if (cache_sql_load_properties(api->sql, &capacity, &policy, err, sizeof(err)) != DB_OK) {
+		log_warn("refresh_configuration: %s", err);
 		return http_send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
 				       "the database does not answer; the configuration is unchanged");
 	}

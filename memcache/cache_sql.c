@@ -11,7 +11,6 @@
 struct cache_sql {
 	pthread_mutex_t lock;
 	struct db *db;
-	char error[256];
 };
 
 struct cache_sql *cache_sql_open(const struct config *cfg)
@@ -61,27 +60,30 @@ static bool on_properties_row(void *ctx, char **cols, const unsigned long *lens,
 	return false;
 }
 
-/* Runs one statement under the lock and keeps its error text for the caller. */
+/*
+ * Runs one statement under the lock and copies its error text to the caller
+ * while still holding it: the connection's message changes with the next call.
+ */
 static enum db_status locked_exec(struct cache_sql *sql, const char *query,
 				  const struct db_param *params, size_t nparams, db_row_fn on_row,
-				  void *ctx)
+				  void *ctx, char *err, size_t errlen)
 {
 	pthread_mutex_lock(&sql->lock);
 	enum db_status status = db_exec(sql->db, query, params, nparams, on_row, ctx);
 	if (status != DB_OK)
-		snprintf(sql->error, sizeof(sql->error), "%s", db_error(sql->db));
+		snprintf(err, errlen, "%s", db_error(sql->db));
 	pthread_mutex_unlock(&sql->lock);
 	return status;
 }
 
 enum db_status cache_sql_load_properties(struct cache_sql *sql, size_t *capacity_bytes,
-					 enum cache_policy *policy)
+					 enum cache_policy *policy, char *err, size_t errlen)
 {
 	struct properties p = {0};
 	enum db_status status = locked_exec(sql,
 					    "SELECT max_capacity, replacement_policy FROM cache_properties "
 					    "ORDER BY id DESC LIMIT 1",
-					    NULL, 0, on_properties_row, &p);
+					    NULL, 0, on_properties_row, &p, err, errlen);
 	if (status != DB_OK)
 		return status;
 	*capacity_bytes = p.valid ? p.capacity_bytes : CACHE_DEFAULT_CAPACITY_MB * CACHE_BYTES_PER_MB;
@@ -93,15 +95,12 @@ enum db_status cache_sql_load_properties(struct cache_sql *sql, size_t *capacity
 #define STATS_PLACEHOLDER(name) "?,"
 #define STATS_PARAM(name) DB_INT((long long)row->name),
 
-enum db_status cache_sql_insert_stats(struct cache_sql *sql, const struct cache_stats_row *row)
+enum db_status cache_sql_insert_stats(struct cache_sql *sql, const struct cache_stats_row *row,
+				      char *err, size_t errlen)
 {
 	static const char query[] = "INSERT INTO cache_stats (" CACHE_STATS_ROW(STATS_COLUMN)
 		"created_at) VALUES (" CACHE_STATS_ROW(STATS_PLACEHOLDER) "NOW(3))";
 	struct db_param params[] = {CACHE_STATS_ROW(STATS_PARAM)};
-	return locked_exec(sql, query, params, sizeof(params) / sizeof(params[0]), NULL, NULL);
-}
-
-const char *cache_sql_error(struct cache_sql *sql)
-{
-	return sql->error;
+	return locked_exec(sql, query, params, sizeof(params) / sizeof(params[0]), NULL, NULL, err,
+			   errlen);
 }

@@ -23,6 +23,8 @@ struct cache_stats_row {
 };
 
 #define CACHE_DEFAULT_POLICY CACHE_LRU
+/* Room for a database error message in a caller's buffer. */
+enum { CACHE_SQL_ERR_LEN = 256 };
 #define CACHE_BYTES_PER_MB ((size_t)1 << 20)
 
 struct config;
@@ -32,10 +34,14 @@ struct cache_sql;
 struct cache_sql *cache_sql_open(const struct config *cfg);
 void cache_sql_close(struct cache_sql *sql);
 
-/* The newest cache_properties row, or the defaults when there is none. */
+/*
+ * The newest cache_properties row, or the defaults when there is none. On
+ * failure err gets the database's message: the caller's buffer, since threads
+ * share the connection.
+ */
 enum db_status cache_sql_load_properties(struct cache_sql *sql, size_t *capacity_bytes,
-					 enum cache_policy *policy);
-enum db_status cache_sql_insert_stats(struct cache_sql *sql, const struct cache_stats_row *row);
-const char *cache_sql_error(struct cache_sql *sql);
+					 enum cache_policy *policy, char *err, size_t errlen);
+enum db_status cache_sql_insert_stats(struct cache_sql *sql, const struct cache_stats_row *row,
+				      char *err, size_t errlen);
 
 #endif

@@ -39,13 +39,14 @@ static const char SUMMARY[] =
 
 static void load_properties(struct cache_sql *sql, size_t *capacity, enum cache_policy *policy)
 {
-	if (cache_sql_load_properties(sql, capacity, policy) == DB_OK)
+	char err[CACHE_SQL_ERR_LEN];
+	if (cache_sql_load_properties(sql, capacity, policy, err, sizeof(err)) == DB_OK)
 		return;
 	*capacity = CACHE_DEFAULT_CAPACITY_MB * CACHE_BYTES_PER_MB;
 	*policy = CACHE_DEFAULT_POLICY;
 	log_warn("cannot read cache_properties (%s); starting with %d MB, %s until "
 		 "/refresh_configuration",
-		 cache_sql_error(sql), CACHE_DEFAULT_CAPACITY_MB, cache_policy_name(*policy));
+		 err, CACHE_DEFAULT_CAPACITY_MB, cache_policy_name(*policy));
 }
 
 int main(int argc, char **argv)

@@ -36,11 +36,12 @@ static void write_row(struct stats_timer *t)
 	};
 	/* The interval's counts are spent either way: an outage loses its rows. */
 	t->last = now;
-	enum db_status status = cache_sql_insert_stats(t->sql, &row);
+	char err[CACHE_SQL_ERR_LEN];
+	enum db_status status = cache_sql_insert_stats(t->sql, &row, err, sizeof(err));
 	if (status != DB_OK && !t->db_down)
 		log_warn("stats: cannot write cache_stats rows, losing them until the database "
 			 "answers: %s",
-			 cache_sql_error(t->sql));
+			 err);
 	else if (status == DB_OK && t->db_down)
 		log_info("stats: database answers again; cache_stats rows resume");
 	t->db_down = status != DB_OK;

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A private MariaDB server in a folder of its own: its datadir, socket and a
 # free loopback port. The first start initialises it, creates the database and
-# a user with only the rights the daemons need, and applies sql/schema.sql;
-# every start re-applies the schema, which is idempotent.
+# a user with only the rights the daemons need; every start brings the schema
+# up to date with scripts/migrate.sh (schema.sql, then new migrations).
 #
 # usage: scripts/db.sh start|stop|status DIR
 # After start, DIR/db.env holds the GALLERY_DB_* settings that reach it.
@@ -79,7 +79,7 @@ provision() {
 		GRANT SELECT, INSERT, UPDATE, DELETE ON \`$db_name\`.* TO 'gallery'@'localhost';
 		GRANT SELECT, INSERT, UPDATE, DELETE ON \`$db_name\`.* TO 'gallery'@'127.0.0.1';
 	SQL
-	client "$db_name" <"$root/sql/schema.sql"
+	"$here/migrate.sh" "$db_name" --no-defaults --socket="$sock" -u "$os_user"
 	cat >"$dir/db.env" <<-ENV
 		GALLERY_DB_HOST=
 		GALLERY_DB_SOCKET=$sock

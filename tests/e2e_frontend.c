@@ -1451,6 +1451,65 @@ static void test_readers_never_see_an_older_image_after_upload(void **state)
 	assert_true(total.reads_during_uploads >= MIN_READS_DURING_UPLOADS);
 }
 
+/* ---- templates in strict mode (GALLERY_TEMPLATE_STRICT, which run.sh turns on) ---- */
+
+/* GET / from a front end on its own templates folder, strict or not, and what it answered and logged. */
+static void home_page_with_templates(const char *dir, bool strict, long status, const char *body,
+				     const char *log_text)
+{
+	char dir_setting[GALLERY_PATH_MAX + 32];
+	snprintf(dir_setting, sizeof(dir_setting), "GALLERY_TEMPLATE_DIR=%s", dir);
+	setting extra[] = {dir_setting,
+			   strict ? "GALLERY_TEMPLATE_STRICT=1" : "GALLERY_TEMPLATE_STRICT=0", NULL};
+	struct gallery s;
+	assert_true(gallery_start(&s, strict ? "strict-templates" : "lenient-templates", NULL, extra));
+	char url[GALLERY_PATH_MAX];
+	snprintf(url, sizeof(url), "%s/", s.fe.url);
+	struct reply r;
+	bool answered = http_request("GET", url, HTML_HEADERS, NULL, 0, &r);
+	bool logged = !log_text || daemon_log_contains(&s.fe, log_text);
+	/* The render failure here is the point: run.sh counts any other one in a log as a failure. */
+	bool cleared = truncate(s.fe.log_path, 0) == 0;
+	assert_true(gallery_stop(&s));
+	assert_true(cleared);
+	assert_true(answered);
+	if (r.status != status || !strstr(r.body.data ? r.body.data : "", body))
+		fail_msg("expected %ld with \"%s\", got %ld: %.2000s", status, body, r.status,
+			 r.body.data);
+	reply_free(&r);
+	if (!logged)
+		fail_msg("the front end's log does not say \"%s\"", log_text);
+}
+
+static void test_a_page_naming_a_missing_value_is_500_in_strict_mode_only(void **state)
+{
+	(void)state;
+	char dir[GALLERY_PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s/templates-missing-value", harness_env("GALLERY_TEST_TMP"));
+	struct buf cmd = BUF_INIT;
+	buf_printf(&cmd, "rm -rf '%1$s' && cp -a '%2$s/templates' '%1$s' && "
+		   "printf '<p>{{no_such_value}}</p>\\n' >>'%1$s/home.html'",
+		   dir, harness_env("GALLERY_TEST_ROOT"));
+	int status = system(cmd.data);
+	buf_free(&cmd);
+	assert_int_equal(status, 0);
+	/* The line it was added on, for the message that must name it. */
+	char path[GALLERY_PATH_MAX + 16], log_text[GALLERY_PATH_MAX + 128];
+	snprintf(path, sizeof(path), "%s/home.html", dir);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	int lines = 0, c;
+	while ((c = fgetc(f)) != EOF)
+		lines += c == '\n';
+	fclose(f);
+	snprintf(log_text, sizeof(log_text),
+		 "%s:%d: {{no_such_value}} names no value in the page's data", path, lines);
+
+	home_page_with_templates(dir, true, 500, "the page could not be rendered", log_text);
+	/* In production the value is left out, as it always was. */
+	home_page_with_templates(dir, false, 200, "<p></p>", NULL);
+}
+
 int main(void)
 {
 	curl_global_init(CURL_GLOBAL_ALL);
@@ -1519,6 +1578,10 @@ int main(void)
 					      stop_daemons);
 	failed += cmocka_run_group_tests_name("forms", forms, start_daemons, stop_daemons);
 	failed += cmocka_run_group_tests_name("failures", failures, start_daemons, stop_daemons);
+	const struct CMUnitTest strict[] = {
+	    cmocka_unit_test(test_a_page_naming_a_missing_value_is_500_in_strict_mode_only),
+	};
+	failed += cmocka_run_group_tests_name("strict templates", strict, NULL, NULL);
 	curl_global_cleanup();
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -29,6 +29,8 @@ enum {
 	MAX_SETTINGS = 32,
 	/* Valgrind runs a daemon 20 to 50 times slower; waits for it grow by this much. */
 	VALGRIND_SLOWDOWN = 10,
+	/* ThreadSanitizer runs code 5 to 15 times slower, but waits for I/O as fast. */
+	TSAN_SLOWDOWN = 4,
 	/* The exit status of a daemon in which valgrind found an error. */
 	VALGRIND_ERROR_EXIT = 99,
 };
@@ -41,7 +43,10 @@ bool harness_valgrind(void)
 
 int harness_slowdown(void)
 {
-	return harness_valgrind() ? VALGRIND_SLOWDOWN : 1;
+	if (harness_valgrind())
+		return VALGRIND_SLOWDOWN;
+	const char *tsan = getenv("GALLERY_TEST_TSAN");
+	return tsan && *tsan && strcmp(tsan, "0") != 0 ? TSAN_SLOWDOWN : 1;
 }
 
 void sleep_ms(long ms)

@@ -35,8 +35,9 @@ const char *harness_env(const char *name);
 int harness_free_port(void);
 /*
  * Whether the daemons run under valgrind's memcheck (GALLERY_TEST_VALGRIND,
- * set by make valgrind), and by how much waits for them are multiplied then
- * (1 otherwise). Only waits grow; what a test asserts stays the same.
+ * set by make valgrind), and by how much waits for them are multiplied then or
+ * in a ThreadSanitizer build (GALLERY_TEST_TSAN, set by make tsan); 1 otherwise.
+ * Only waits grow; what a test asserts stays the same.
  */
 bool harness_valgrind(void);
 int harness_slowdown(void);

@@ -3,7 +3,8 @@
 # ends with one line: "N passed, M failed".
 # usage: tests/run.sh [BIN_DIR]   (GALLERY_TEST_KEEP=1 keeps the folder;
 #        GALLERY_TEST_VALGRIND=1 runs the daemons under valgrind's memcheck and
-#        counts each daemon in which it found an error or a leak as a failure)
+#        counts each daemon in which it found an error or a leak as a failure;
+#        GALLERY_TEST_TSAN=1 for a ThreadSanitizer build, whose waits are longer)
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,11 +29,19 @@ set +a
 export GALLERY_TEST_BIN=$bin GALLERY_TEST_TMP=$tmp GALLERY_TEST_ROOT=$root
 export GALLERY_TEST_DB_DIR=$tmp/db GALLERY_TEST_DB_ADMIN=$(id -un)
 export GALLERY_TEMPLATE_DIR=$root/templates GALLERY_STATIC_DIR=$root/static
+# A page whose template names a value its data lacks answers 500 and logs the
+# template and line, instead of leaving a silent hole (see the log scan below).
+export GALLERY_TEMPLATE_STRICT=1
 # Sanitizer builds: report every error and fail the program.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-# Under valgrind a memcache call takes far longer; tests that time it set their own.
-[[ -z ${GALLERY_TEST_VALGRIND:-} ]] || export GALLERY_MEMCACHE_TIMEOUT_MS=${GALLERY_MEMCACHE_TIMEOUT_MS:-5000}
+# Under valgrind or ThreadSanitizer a memcache call takes far longer; tests that time it set their own.
+[[ -z ${GALLERY_TEST_VALGRIND:-}${GALLERY_TEST_TSAN:-} ]] ||
+	export GALLERY_MEMCACHE_TIMEOUT_MS=${GALLERY_MEMCACHE_TIMEOUT_MS:-5000}
+# ThreadSanitizer builds (make tsan): every report is printed, and counted below
+# from the logs; the process then exits 66. The suppressions cover only races
+# inside libraries that are not built with the sanitizer.
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=0:exitcode=66:second_deadlock_stack=1:history_size=4:suppressions=$root/tests/tsan.supp}
 
 # Whether a daemon's valgrind log holds an error: the summary of a process that
 # exited, or the head of any error record (a daemon killed by SIGKILL has no summary).
@@ -66,6 +75,24 @@ for program in "$bin"/tests/unit_* "$bin"/tests/e2e_*; do
 			tail -15 "$log"
 		done
 	fi
+	for log in "$tmp"/logs/*.log; do
+		[[ -f $log ]] || continue
+		if grep -q 'cannot render template' "$log"; then
+			echo "!! a page of $name could not be rendered ($(basename "$log")):"
+			grep 'cannot render template' "$log"
+			failed=$((failed + 1))
+		fi
+		if grep -q 'WARNING: ThreadSanitizer' "$log"; then
+			echo "!! ThreadSanitizer reported in a daemon of $name ($(basename "$log")):"
+			cat "$log"
+			failed=$((failed + 1))
+		fi
+	done
+	# The test program's own threads (its output is printed above).
+	if grep -q 'WARNING: ThreadSanitizer' "$tmp/logs/$name.out"; then
+		echo "!! ThreadSanitizer reported in $name itself"
+		failed=$((failed + 1))
+	fi
 	for vg in "$tmp"/logs/*.valgrind; do
 		[[ -f $vg ]] || continue
 		summary=$(grep -Eo '(ERROR SUMMARY: [0-9]+ errors|definitely lost: .*|in use at exit: .*)' "$vg" | tr '\n' ';')
@@ -97,6 +124,16 @@ if [[ $rc -ne 0 && ${f:-0} -eq 0 ]]; then
 fi
 for log in "$tmp"/logs/browser-*.log; do
 	[[ $rc -ne 0 && -f $log ]] && { echo "-- last lines of $(basename "$log")"; tail -15 "$log"; }
+	if [[ -f $log ]] && grep -q 'cannot render template' "$log"; then
+		echo "!! a page could not be rendered in the browser tests ($(basename "$log")):"
+		grep 'cannot render template' "$log"
+		failed=$((failed + 1))
+	fi
+	if [[ -f $log ]] && grep -q 'WARNING: ThreadSanitizer' "$log"; then
+		echo "!! ThreadSanitizer reported in a daemon of the browser tests ($(basename "$log")):"
+		cat "$log"
+		failed=$((failed + 1))
+	fi
 done
 echo "screenshots of the pages the browser tests checked: $shots"
 

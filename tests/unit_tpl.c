@@ -153,7 +153,7 @@ static void check_render(void **state, const char *name, const char *json, const
 	if (json)
 		assert_non_null(data);
 	struct buf out = BUF_INIT;
-	bool ok = tpl_render(fx->set, name, data, &out);
+	bool ok = tpl_render(fx->set, name, data, &out, NULL, 0);
 	cJSON_Delete(data);
 	if (!ok)
 		buf_free(&out);
@@ -277,7 +277,7 @@ static void render_appends_to_buffer(void **state)
 	assert_true(buf_puts(&out, "before:"));
 	cJSON *data = cJSON_Parse("{\"v\":\"x\"}");
 	assert_non_null(data);
-	bool ok = tpl_render(fx->set, "esc", data, &out);
+	bool ok = tpl_render(fx->set, "esc", data, &out, NULL, 0);
 	cJSON_Delete(data);
 	assert_true(ok);
 	assert_string_equal(out.data, "before:x");
@@ -289,9 +289,9 @@ static void unknown_template_is_false(void **state)
 	const struct fixture *fx = *state;
 	struct buf out = BUF_INIT;
 	assert_true(buf_puts(&out, "kept"));
-	bool ok = tpl_render(fx->set, "missing", NULL, &out);
-	bool ok_hidden = tpl_render(fx->set, ".hidden", NULL, &out);
-	bool ok_suffix = tpl_render(fx->set, "esc.html", NULL, &out);
+	bool ok = tpl_render(fx->set, "missing", NULL, &out, NULL, 0);
+	bool ok_hidden = tpl_render(fx->set, ".hidden", NULL, &out, NULL, 0);
+	bool ok_suffix = tpl_render(fx->set, "esc.html", NULL, &out, NULL, 0);
 	assert_false(ok);
 	assert_false(ok_hidden);
 	assert_false(ok_suffix);
@@ -316,8 +316,8 @@ static void context_depth_is_limited(void **state)
 	cJSON *data = nested_objects(MAX_DEPTH);
 	struct buf out = BUF_INIT;
 	assert_true(buf_puts(&out, "kept"));
-	bool ok = tpl_render(fx->set, "deep_ok", data, &out);
-	bool too_deep = tpl_render(fx->set, "deep_bad", data, &out);
+	bool ok = tpl_render(fx->set, "deep_ok", data, &out, NULL, 0);
+	bool too_deep = tpl_render(fx->set, "deep_bad", data, &out, NULL, 0);
 	cJSON_Delete(data);
 	assert_true(ok);
 	assert_false(too_deep);
@@ -464,7 +464,7 @@ static void empty_folder_loads(void **state)
 	char err[ERR_LEN] = "";
 	struct tpl_set *set = tpl_load_dir(dir, err, sizeof(err));
 	struct buf out = BUF_INIT;
-	bool rendered = set && tpl_render(set, "index", NULL, &out);
+	bool rendered = set && tpl_render(set, "index", NULL, &out, NULL, 0);
 	bool loaded = set != NULL;
 	tpl_free(set);
 	buf_free(&out);
@@ -490,7 +490,7 @@ static void sources_load_and_render(void **state)
 		fail_msg("load failed: %s", err);
 	cJSON *data = cJSON_Parse("{\"t\":\"A&B\",\"v\":1}");
 	struct buf out = BUF_INIT;
-	assert_true(tpl_render(set, "page", data, &out));
+	assert_true(tpl_render(set, "page", data, &out, NULL, 0));
 	assert_string_equal(out.data, "<h1>A&amp;B</h1><p>1</p>");
 	buf_free(&out);
 	cJSON_Delete(data);
@@ -539,13 +539,108 @@ static void runaway_render_is_refused(void **state)
 	cJSON *data = cJSON_Parse("{\"a\":[1,2,3,4,5,6,7,8,9,10]}");
 	struct buf out = BUF_INIT;
 	assert_true(buf_puts(&out, "kept"));
-	bool rendered = tpl_render(set, "bomb", data, &out);
+	bool rendered = tpl_render(set, "bomb", data, &out, NULL, 0);
 	cJSON_Delete(data);
 	tpl_free(set);
 	free(text);
 	assert_false(rendered);
 	assert_string_equal(out.data, "kept");
 	buf_free(&out);
+}
+
+/* ---- strict rendering ---- */
+
+/* Renders page of sources over json in a strict set; the error, or "" when it rendered as expect. */
+static void check_strict(const struct tpl_source *sources, size_t n, const char *json,
+			 const char *expect, const char *expect_err)
+{
+	char err[ERR_LEN] = "";
+	struct tpl_set *set = tpl_load_sources(sources, n, err, sizeof(err));
+	if (!set)
+		fail_msg("load failed: %s", err);
+	tpl_set_strict(set, true);
+	cJSON *data = cJSON_Parse(json);
+	assert_non_null(data);
+	struct buf out = BUF_INIT;
+	assert_true(buf_puts(&out, "kept|"));
+	bool rendered = tpl_render(set, "page", data, &out, err, sizeof(err));
+	cJSON_Delete(data);
+	tpl_free(set);
+	if (expect_err) {
+		if (rendered)
+			fail_msg("rendered \"%s\" instead of failing with \"%s\"", out.data,
+				 expect_err);
+		assert_string_equal(err, expect_err);
+		/* No half page. */
+		assert_string_equal(out.data, "kept|");
+	} else {
+		if (!rendered)
+			fail_msg("failed: %s", err);
+		assert_string_equal(out.data + strlen("kept|"), expect);
+	}
+	buf_free(&out);
+}
+
+static void strict_missing_names_fail_with_template_and_line(void **state)
+{
+	(void)state;
+	check_strict(SOURCES(SOURCE("page", "<h1>{{title}}</h1>\n<p>{{body}}</p>")),
+		     "{\"title\":\"x\"}", NULL, "page:2: {{body}} names no value in the page's data");
+	check_strict(SOURCES(SOURCE("page", "{{{html}}}")), "{}", NULL,
+		     "page:1: {{{html}}} names no value in the page's data");
+	/* A dotted name needs every part. */
+	check_strict(SOURCES(SOURCE("page", "{{image.width}}")), "{\"image\":{}}", NULL,
+		     "page:1: {{image.width}} names no value in the page's data");
+	/* Inside a section, in the template where the tag is. */
+	check_strict(SOURCES(SOURCE("page", "{{> head}}{{#list}}{{n}}{{/list}}"),
+			     SOURCE("head", "<title>\n{{t}}</title>")),
+		     "{\"list\":[{\"n\":1}]}", NULL,
+		     "head:2: {{t}} names no value in the page's data");
+	check_strict(SOURCES(SOURCE("page", "{{#list}}{{n}}\n{{m}}{{/list}}")),
+		     "{\"list\":[{\"n\":1,\"m\":2},{\"n\":3}]}", NULL,
+		     "page:2: {{m}} names no value in the page's data");
+}
+
+static void strict_accepts_null_false_empty_and_outer_names(void **state)
+{
+	(void)state;
+	check_strict(SOURCES(SOURCE("page", "[{{a}}|{{b}}|{{c}}|{{#d}}x{{/d}}{{^a}}none{{/a}}]")),
+		     "{\"a\":null,\"b\":false,\"c\":\"\",\"d\":[]}", "[|false||none]", NULL);
+	check_strict(SOURCES(SOURCE("page", "{{#items}}{{title}}{{n}};{{/items}}")),
+		     "{\"title\":\"T\",\"items\":[{\"n\":1},{\"n\":2}]}", "T1;T2;", NULL);
+	/* A section asks whether a value is there: absent is false, and its body is skipped. */
+	check_strict(SOURCES(SOURCE("page", "{{#user}}{{user.name}}{{/user}}-")),
+		     "{\"user\":null}", "-", NULL);
+	check_strict(SOURCES(SOURCE("page", "a{{#items}}{{x}}{{/items}}{{^items}}none{{/items}}")),
+		     "{}", "anone", NULL);
+	check_strict(SOURCES(SOURCE("page", "{{#error}}<p>{{error}}</p>{{/error}}.")), "{}", ".",
+		     NULL);
+}
+
+static void lenient_by_default_and_strict_can_be_turned_off(void **state)
+{
+	(void)state;
+	char err[ERR_LEN] = "";
+	struct tpl_set *set = tpl_load_sources(SOURCES(SOURCE("page", "[{{x}}{{#y}}y{{/y}}]")),
+					       err, sizeof(err));
+	if (!set)
+		fail_msg("load failed: %s", err);
+	cJSON *data = cJSON_Parse("{}");
+	struct buf out = BUF_INIT;
+	assert_true(tpl_render(set, "page", data, &out, err, sizeof(err)));
+	assert_string_equal(out.data, "[]");
+	tpl_set_strict(set, true);
+	assert_false(tpl_render(set, "page", data, &out, err, sizeof(err)));
+	assert_string_equal(err, "page:1: {{x}} names no value in the page's data");
+	tpl_set_strict(set, false);
+	assert_true(tpl_render(set, "page", data, &out, err, sizeof(err)));
+	assert_string_equal(out.data, "[][]");
+	/* Every failure says why. */
+	assert_false(tpl_render(set, "nothing", data, &out, err, sizeof(err)));
+	assert_string_equal(err, "nothing: no such template");
+	buf_free(&out);
+	cJSON_Delete(data);
+	tpl_free(set);
 }
 
 int main(void)
@@ -590,5 +685,11 @@ int main(void)
 		cmocka_unit_test(runaway_render_is_refused),
 	};
 	failed += cmocka_run_group_tests_name("from memory", source_tests, NULL, NULL);
+	const struct CMUnitTest strict_tests[] = {
+		cmocka_unit_test(strict_missing_names_fail_with_template_and_line),
+		cmocka_unit_test(strict_accepts_null_false_empty_and_outer_names),
+		cmocka_unit_test(lenient_by_default_and_strict_can_be_turned_off),
+	};
+	failed += cmocka_run_group_tests_name("strict", strict_tests, NULL, NULL);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -69,6 +69,7 @@ export async function startGallery() {
     GALLERY_FRONTEND_PORT: String(frontendPort),
     GALLERY_MEMCACHE_URL: `http://127.0.0.1:${memcachePort}`,
     GALLERY_DATA_DIR: dataDir,
+    GALLERY_TEMPLATE_STRICT: '1',
     /* Rows every second, so the charts have something new to show within one refresh. */
     GALLERY_STATS_INTERVAL_S: '1',
     /* Sanitizer builds are slow; the cache should still answer in time. */

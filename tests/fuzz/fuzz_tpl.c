@@ -65,11 +65,12 @@ static void check_render(const struct tpl_set *set, const char *name, const cJSO
 {
 	struct buf out = BUF_INIT;
 	FUZZ_CHECK(buf_puts(&out, PREFIX));
-	bool ok = tpl_render(set, name, values, &out);
-	/* What was in the buffer stays; a failed render adds nothing to it. */
+	char err[ERR_LEN] = "";
+	bool ok = tpl_render(set, name, values, &out, err, sizeof(err));
+	/* What was in the buffer stays; a failed render adds nothing to it and says why. */
 	FUZZ_CHECK(out.len >= strlen(PREFIX) && memcmp(out.data, PREFIX, strlen(PREFIX)) == 0);
 	if (!ok)
-		FUZZ_CHECK(out.len == strlen(PREFIX));
+		FUZZ_CHECK(out.len == strlen(PREFIX) && err[0] != '\0');
 	FUZZ_CHECK(out.data[out.len] == '\0');
 	buf_free(&out);
 }
@@ -86,6 +87,9 @@ int fuzz_tpl_one(const uint8_t *data, size_t size)
 		return 0;
 	}
 	cJSON *values = cJSON_ParseWithLength(in.values, in.values_len);
+	for (size_t i = 0; i < in.n; i++)
+		check_render(set, in.names[i], values);
+	tpl_set_strict(set, true);
 	for (size_t i = 0; i < in.n; i++)
 		check_render(set, in.names[i], values);
 	cJSON_Delete(values);
