@@ -2,7 +2,7 @@
 # A private MariaDB server in a folder of its own: its datadir, socket and a
 # free loopback port. The first start initialises it, creates the database and
 # a user with only the rights the daemons need, and applies sql/schema.sql;
-# every start re-applies the schema, which is idempotent.
+# every start re-applies the schema and sql/migrations/*.sql, which are idempotent.
 #
 # usage: scripts/db.sh start|stop|status DIR
 # After start, DIR/db.env holds the GALLERY_DB_* settings that reach it.
@@ -80,6 +80,10 @@ provision() {
 		GRANT SELECT, INSERT, UPDATE, DELETE ON \`$db_name\`.* TO 'gallery'@'127.0.0.1';
 	SQL
 	client "$db_name" <"$root/sql/schema.sql"
+	# Until the migrations script exists: every migration, in order (each is idempotent).
+	for migration in "$root"/sql/migrations/*.sql; do
+		client "$db_name" <"$migration"
+	done
 	cat >"$dir/db.env" <<-ENV
 		GALLERY_DB_HOST=
 		GALLERY_DB_SOCKET=$sock
