@@ -1,4 +1,4 @@
-# Cloud Image Gallery: `make` builds bin/memcache and bin/frontend,
+# Cloud Image Gallery: `make` builds bin/memcache, bin/frontend and bin/worker,
 # `make test` installs what is missing, builds and runs every test.
 
 CC ?= cc
@@ -21,9 +21,11 @@ FRONTEND = frontend/api.o frontend/b64.o frontend/cache_client.o frontend/catalo
 	frontend/form.o frontend/images.o frontend/pages.o frontend/problem.o frontend/reply.o \
 	frontend/router.o frontend/storage.o frontend/tpl.o frontend/validate.o
 CORE = core/jobs.o core/calc.o
+WORKER = worker/pool.o worker/kinds.o worker/isolate.o worker/job_log.o worker/job_calc.o \
+	worker/job_mail.o worker/job_test.o
 TEST_LIB = tests/harness.o
 
-PROGRAMS = $(BIN)/memcache $(BIN)/frontend
+PROGRAMS = $(BIN)/memcache $(BIN)/frontend $(BIN)/worker
 TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate \
 	$(BIN)/tests/unit_storage $(BIN)/tests/unit_fuzz_replay $(BIN)/tests/unit_calc \
 	$(BIN)/tests/e2e_memcache $(BIN)/tests/e2e_cache_client $(BIN)/tests/e2e_start \
@@ -46,6 +48,10 @@ $(BIN)/memcache: $(call objs,memcache/main.o $(MEMCACHE) $(COMMON))
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BIN)/frontend: $(call objs,frontend/main.o $(FRONTEND) $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/worker: $(call objs,worker/main.o $(WORKER) $(CORE) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -344,12 +344,14 @@ void calc_compute(const struct calc_input *in, long long *sorted, struct calc_re
 		decimal_text((calc_i128)sorted[n / 2 - 1] + sorted[n / 2], 2, out->median);
 }
 
-bool calc_result_json(const struct calc_result *r, struct buf *out)
+bool calc_result_json(const struct calc_result *r, const char *log_sha256, struct buf *out)
 {
 	return buf_printf(out,
 			  "{\"count\":%zu,\"min\":%lld,\"max\":%lld,\"sum\":\"%s\",\"mean\":\"%s\","
-			  "\"median\":\"%s\"}",
-			  r->count, r->min, r->max, r->sum, r->mean, r->median);
+			  "\"median\":\"%s\"",
+			  r->count, r->min, r->max, r->sum, r->mean, r->median) &&
+	       (!log_sha256 || buf_printf(out, ",\"log_sha256\":\"%s\"", log_sha256)) &&
+	       buf_puts(out, "}");
 }
 
 static bool log_values(struct buf *out, const long long *values, size_t n)

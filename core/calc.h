@@ -54,10 +54,10 @@ void calc_compute(const struct calc_input *in, long long *sorted, struct calc_re
 
 /*
  * The job's result:
- * {"count":N,"min":N,"max":N,"sum":"..","mean":"..","median":".."}
- * (count, min, max JSON numbers; the rest strings).
+ * {"count":N,"min":N,"max":N,"sum":"..","mean":"..","median":"..","log_sha256":".."}
+ * (count, min, max JSON numbers; the rest strings; log_sha256 only when given).
  */
-bool calc_result_json(const struct calc_result *r, struct buf *out);
+bool calc_result_json(const struct calc_result *r, const char *log_sha256, struct buf *out);
 
 /* What the log records of one run; times are Unix milliseconds. */
 struct calc_log_info {

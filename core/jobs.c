@@ -135,6 +135,7 @@ static bool row_to_job(struct job *job, char **cols, const unsigned long *lens, 
 struct one_job {
 	struct job *job;
 	bool found, ok;
+	int64_t now; /* a claim's extra column: the server's clock */
 };
 
 static bool on_job_row(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
@@ -142,6 +143,8 @@ static bool on_job_row(void *ctx, char **cols, const unsigned long *lens, unsign
 	struct one_job *one = ctx;
 	one->found = true;
 	one->ok = row_to_job(one->job, cols, lens, ncols);
+	if (ncols > JOB_NCOLS)
+		one->now = num_col(cols[JOB_NCOLS]);
 	return false;
 }
 
@@ -258,16 +261,18 @@ static enum jobs_outcome claim_once(struct db *db, long lease_s, struct job *out
 		 out->attempts);
 	struct db_param claim[] = {
 		expired ? DB_STR(error) : (struct db_param){.type = DB_PARAM_NULL},
+		DB_INT(one.now),
 		DB_INT(lease_s),
 		DB_INT(lease_s),
 		DB_INT(out->id),
 	};
 	status = db_exec(db,
 			 "UPDATE jobs SET state = 'running', attempts = attempts + 1, "
-			 "error = COALESCE(?, error), started_at = NOW(3), finished_at = NULL, "
+			 "error = COALESCE(?, error), started_at = FROM_UNIXTIME(? / 1000), "
+			 "finished_at = NULL, "
 			 "lease_until = NOW(3) + INTERVAL ? SECOND, "
 			 "run_after = NOW(3) + INTERVAL ? SECOND WHERE id = ?",
-			 claim, 4, NULL, NULL);
+			 claim, 5, NULL, NULL);
 	if (status != DB_OK)
 		goto out_rollback;
 	status = db_commit(db);
@@ -277,6 +282,7 @@ static enum jobs_outcome claim_once(struct db *db, long lease_s, struct job *out
 	}
 	out->state = JOB_RUNNING;
 	out->attempts++;
+	out->started_at = one.now;
 	out->finished_at = 0;
 	return JOBS_OK;
 out_rollback:

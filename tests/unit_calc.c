@@ -182,9 +182,13 @@ static void result_json_and_log(void **state)
 	struct calc_result r;
 	calc_compute(&in, sorted, &r);
 	struct buf json = BUF_INIT, log = BUF_INIT;
-	assert_true(calc_result_json(&r, &json));
+	assert_true(calc_result_json(&r, NULL, &json));
 	assert_string_equal(json.data, "{\"count\":4,\"min\":-3,\"max\":10,\"sum\":\"8\","
 				       "\"mean\":\"2\",\"median\":\"0.5\"}");
+	buf_reset(&json);
+	assert_true(calc_result_json(&r, "ab12", &json));
+	assert_string_equal(json.data, "{\"count\":4,\"min\":-3,\"max\":10,\"sum\":\"8\","
+				       "\"mean\":\"2\",\"median\":\"0.5\",\"log_sha256\":\"ab12\"}");
 	struct calc_log_info info = {42, 2, 1700000000123LL, 1700000000456LL};
 	assert_true(calc_log(&info, &in, sorted, &r, &log));
 	assert_string_equal(log.data, "CloudCal statistics\njob: 42\nattempt: 2\n"
