@@ -30,7 +30,7 @@ TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate
 	$(BIN)/tests/unit_storage $(BIN)/tests/unit_fuzz_replay $(BIN)/tests/unit_calc \
 	$(BIN)/tests/e2e_memcache $(BIN)/tests/e2e_cache_client $(BIN)/tests/e2e_start \
 	$(BIN)/tests/e2e_frontend $(BIN)/tests/e2e_hostile \
-	$(BIN)/tests/e2e_secure $(BIN)/tests/e2e_faults
+	$(BIN)/tests/e2e_secure $(BIN)/tests/e2e_faults $(BIN)/tests/e2e_jobs $(BIN)/tests/e2e_worker
 
 .PHONY: all tests deps test-deps test asan valgrind fuzz fuzz-targets bench-memcache bench soak \
 	clean
@@ -101,6 +101,14 @@ $(BIN)/tests/e2e_secure: $(call objs,tests/e2e_secure.o $(TEST_LIB) $(COMMON))
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 $(BIN)/tests/e2e_faults: $(call objs,tests/e2e_faults.o frontend/b64.o $(TEST_LIB) $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BIN)/tests/e2e_jobs: $(call objs,tests/e2e_jobs.o $(TEST_LIB) core/jobs.o $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BIN)/tests/e2e_worker: $(call objs,tests/e2e_worker.o $(TEST_LIB) core/jobs.o $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 

@@ -280,6 +280,10 @@ static enum jobs_outcome claim_once(struct db *db, long lease_s, struct job *out
 		job_free(out);
 		return outcome_of(status);
 	}
+	if (expired) {
+		free(out->error);
+		out->error = strdup(error);
+	}
 	out->state = JOB_RUNNING;
 	out->attempts++;
 	out->started_at = one.now;

@@ -147,6 +147,38 @@ bool daemon_start(struct daemon *d, const char *name, const setting *settings)
 	return launch(d, settings);
 }
 
+bool daemon_wait_log(const struct daemon *d, const char *text, long timeout_ms)
+{
+	for (long waited = 0; waited < timeout_ms * harness_slowdown(); waited += POLL_MS) {
+		if (daemon_log_contains(d, text))
+			return true;
+		sleep_ms(POLL_MS);
+	}
+	return daemon_log_contains(d, text);
+}
+
+bool worker_start(struct daemon *d, const setting *settings)
+{
+	static int started;
+	memset(d, 0, sizeof(*d));
+	d->name = "worker";
+	snprintf(d->log_path, sizeof(d->log_path), "%s/logs/worker-%d-%d.log",
+		 harness_env("GALLERY_TEST_TMP"), (int)getpid(), ++started);
+	char program[512];
+	snprintf(program, sizeof(program), "%s/worker", harness_env("GALLERY_TEST_BIN"));
+	d->pid = spawn(program, settings, "GALLERY_TEST_DAEMON=worker", d->log_path);
+	for (int waited = 0; d->pid > 0 && waited < HEALTHY_WAIT_MS * harness_slowdown();
+	     waited += POLL_MS) {
+		if (daemon_log_contains(d, "worker started"))
+			return true;
+		if (!daemon_alive(d))
+			break;
+		sleep_ms(POLL_MS);
+	}
+	fprintf(stderr, "harness: the worker did not start; see %s\n", d->log_path);
+	return false;
+}
+
 bool daemon_restart(struct daemon *d, const setting *settings)
 {
 	return launch(d, settings);
@@ -405,6 +437,19 @@ long long sql_scalar(const char *query)
 	}
 	mysql_close(conn);
 	return value;
+}
+
+bool sql_wait_scalar(const char *query, long long expected, long timeout_ms)
+{
+	for (long waited = 0; waited < timeout_ms * harness_slowdown(); waited += POLL_MS) {
+		if (sql_scalar(query) == expected)
+			return true;
+		sleep_ms(POLL_MS);
+	}
+	long long last = sql_scalar(query);
+	if (last != expected)
+		fprintf(stderr, "harness: %s is %lld, not %lld\n", query, last, expected);
+	return last == expected;
 }
 
 static bool db_script(const char *action)
