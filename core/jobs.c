@@ -321,11 +321,15 @@ static enum jobs_outcome fenced(struct db *db, const char *sql, const struct db_
 
 enum jobs_outcome jobs_heartbeat(struct db *db, long long id, int attempt, long lease_s)
 {
-	struct db_param params[] = {DB_INT(lease_s), DB_INT(lease_s), DB_INT(id), DB_INT(attempt)};
+	/*
+	 * Always a change, even within the millisecond of the claim: an UPDATE that
+	 * leaves its row as it was counts 0 rows, which would read as a lost lease.
+	 */
+	struct db_param params[] = {DB_INT(lease_s), DB_INT(id), DB_INT(attempt)};
 	return fenced(db,
-		      "UPDATE jobs SET lease_until = NOW(3) + INTERVAL ? SECOND, "
-		      "run_after = NOW(3) + INTERVAL ? SECOND" FENCE,
-		      params, 4);
+		      "UPDATE jobs SET lease_until = GREATEST(NOW(3) + INTERVAL ? SECOND, "
+		      "lease_until + INTERVAL 1000 MICROSECOND), run_after = lease_until" FENCE,
+		      params, 3);
 }
 
 enum jobs_outcome jobs_complete(struct db *db, long long id, int attempt, const char *result_json)

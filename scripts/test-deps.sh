@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# What the browser tests need besides the build: Debian's Chromium, Node.js and
-# npm's playwright-core (installed into tests/browser/node_modules from its lock file).
+# What the tests need besides the build: Debian's Chromium, Node.js and npm's
+# playwright-core (installed into tests/browser/node_modules from its lock file) for
+# the browser tests, and aiosmtpd as the SMTP server of the mail tests.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-extra=(chromium)
+extra=(chromium python3-aiosmtpd)
 command -v node >/dev/null && command -v npm >/dev/null || extra+=(nodejs npm)
 "$root/scripts/deps.sh" "${extra[@]}"
 

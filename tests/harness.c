@@ -179,6 +179,43 @@ bool worker_start(struct daemon *d, const setting *settings)
 	return false;
 }
 
+bool smtp_start(struct daemon *d, int port, const char *maildir)
+{
+	memset(d, 0, sizeof(*d));
+	d->name = "aiosmtpd";
+	d->port = port;
+	snprintf(d->log_path, sizeof(d->log_path), "%s/logs/aiosmtpd-%d-%d.log",
+		 harness_env("GALLERY_TEST_TMP"), (int)getpid(), port);
+	char listen[64];
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+	d->pid = fork();
+	if (d->pid == 0) {
+		int log = open(d->log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (log >= 0) {
+			dup2(log, STDOUT_FILENO);
+			dup2(log, STDERR_FILENO);
+			close(log);
+		}
+		/* Debian's python3, where python3-aiosmtpd lives, whatever else PATH offers. */
+		execl("/usr/bin/python3", "python3", "-m", "aiosmtpd", "-n", "-l", listen, "-c",
+		      "aiosmtpd.handlers.Mailbox", maildir, (char *)NULL);
+		_exit(127);
+	}
+	for (int waited = 0; d->pid > 0 && waited < HEALTHY_WAIT_MS * harness_slowdown();
+	     waited += POLL_MS) {
+		int fd = tcp_connect(port, NULL, 1);
+		if (fd >= 0) {
+			close(fd);
+			return true;
+		}
+		if (!daemon_alive(d))
+			break;
+		sleep_ms(POLL_MS);
+	}
+	fprintf(stderr, "harness: aiosmtpd did not start; see %s\n", d->log_path);
+	return false;
+}
+
 bool daemon_restart(struct daemon *d, const setting *settings)
 {
 	return launch(d, settings);

@@ -56,6 +56,11 @@ bool daemon_alive(const struct daemon *d);
  * settings, and waits for its "worker started" line.
  */
 bool worker_start(struct daemon *d, const setting *settings);
+/*
+ * Starts Debian's aiosmtpd (python3-aiosmtpd) on 127.0.0.1:port, keeping each
+ * message it receives as a file in maildir/new, and waits until it accepts.
+ */
+bool smtp_start(struct daemon *d, int port, const char *maildir);
 /* Waits up to timeout_ms (times harness_slowdown) until the daemon's log holds text. */
 bool daemon_wait_log(const struct daemon *d, const char *text, long timeout_ms);
 /* Whether the daemon's log holds text, and in how many lines. */

@@ -1,4 +1,5 @@
 /* worker: claims jobs from the database's queue and runs them on a pool of threads. */
+#include <curl/curl.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -57,10 +58,12 @@ int main(int argc, char **argv)
 	sigset_t stop;
 	block_stop_signals(&stop);
 	db_library_init();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	char err[512];
 	struct pool *pool = pool_start(&cfg, self, err, sizeof(err));
 	if (!pool) {
 		log_error("worker: %s", err);
+		curl_global_cleanup();
 		db_library_end();
 		return EXIT_FAILURE;
 	}
@@ -75,8 +78,10 @@ int main(int argc, char **argv)
 	log_info("worker stopping on signal %d: no new jobs; running ones get %d s", sig,
 		 STOP_GRACE_MS / 1000);
 	bool clean = pool_stop(pool, STOP_GRACE_MS);
-	if (clean)
+	if (clean) {
+		curl_global_cleanup();
 		db_library_end();
+	}
 	log_info("worker stopped");
 	return EXIT_SUCCESS;
 }

@@ -34,6 +34,7 @@ struct slot {
 	int attempt;
 	bool active;
 	bool lost;
+	bool finishing; /* its outcome is being recorded: no heartbeat, no "lost" alarm */
 };
 
 struct claimer {
@@ -93,7 +94,15 @@ static void thread_ended(struct pool *p)
 static void set_slot(struct pool *p, size_t i, const struct job *job)
 {
 	pthread_mutex_lock(&p->lock);
-	p->slots[i] = (struct slot){job ? job->id : 0, job ? job->attempts : 0, job != NULL, false};
+	p->slots[i] = (struct slot){job ? job->id : 0, job ? job->attempts : 0, job != NULL, false,
+				    false};
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void slot_finishing(struct pool *p, size_t i)
+{
+	pthread_mutex_lock(&p->lock);
+	p->slots[i].finishing = true;
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -174,6 +183,7 @@ static void run_one(struct claimer *c, struct db *db, const struct job *job)
 		struct job_ctx ctx = {p->cfg, job, p->self_path, &p->cancel};
 		run = entry->run(&ctx, &result, err, sizeof(err));
 	}
+	slot_finishing(p, c->index);
 	record(p, db, job, run, &result, err, clock_ms() - start);
 	buf_free(&result);
 	set_slot(p, c->index, NULL);
@@ -224,17 +234,21 @@ static void *heartbeat_main(void *arg)
 			pthread_mutex_lock(&p->lock);
 			struct slot s = p->slots[i];
 			pthread_mutex_unlock(&p->lock);
-			if (!s.active || s.lost)
+			if (!s.active || s.lost || s.finishing)
 				continue;
 			enum jobs_outcome outcome = jobs_heartbeat(db, s.id, s.attempt, p->lease_s);
 			if (outcome == JOBS_LEASE_LOST) {
-				log_warn("job %lld attempt %d: lease lost (the heartbeat changed 0 "
-					 "rows); its outcome will be dropped",
-					 s.id, s.attempt);
+				/* Unless the job itself ended meanwhile, another claim took it. */
 				pthread_mutex_lock(&p->lock);
-				if (p->slots[i].id == s.id && p->slots[i].attempt == s.attempt)
-					p->slots[i].lost = true;
+				struct slot now = p->slots[i];
+				bool lost = now.active && !now.finishing && now.id == s.id &&
+					    now.attempt == s.attempt;
+				p->slots[i].lost = p->slots[i].lost || lost;
 				pthread_mutex_unlock(&p->lock);
+				if (lost)
+					log_warn("job %lld attempt %d: lease lost (the heartbeat "
+						 "changed 0 rows); its outcome will be dropped",
+						 s.id, s.attempt);
 			} else if (outcome != JOBS_OK) {
 				log_warn_limited(&p->db_down, "worker: heartbeat failed: %s",
 						 db_error(db));
