@@ -1,4 +1,4 @@
-# Cloud Image Gallery: `make` builds bin/memcache and bin/frontend,
+# Cloud Image Gallery: `make` builds bin/memcache, bin/frontend and bin/worker,
 # `make test` installs what is missing, builds and runs every test.
 
 CC ?= cc
@@ -25,14 +25,19 @@ FRONTEND = frontend/api.o frontend/b64.o frontend/cache_client.o frontend/catalo
 	frontend/form.o frontend/images.o frontend/pages.o frontend/problem.o frontend/reply.o \
 	frontend/router.o frontend/storage.o frontend/tpl.o frontend/validate.o
 IMAGING = worker/imaging.o worker/thumbnail.o worker/enhance.o common/buf.o
+CORE = core/jobs.o core/calc.o
+WORKER = worker/pool.o worker/kinds.o worker/isolate.o worker/job_log.o worker/job_calc.o \
+	worker/job_mail.o worker/job_test.o
 TEST_LIB = tests/harness.o
 
-PROGRAMS = $(BIN)/memcache $(BIN)/frontend
+PROGRAMS = $(BIN)/memcache $(BIN)/frontend $(BIN)/worker
 TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate \
-	$(BIN)/tests/unit_storage $(BIN)/tests/unit_fuzz_replay $(BIN)/tests/unit_imaging $(BIN)/tests/unit_layout \
+	$(BIN)/tests/unit_storage $(BIN)/tests/unit_fuzz_replay $(BIN)/tests/unit_imaging \
+	$(BIN)/tests/unit_layout $(BIN)/tests/unit_calc \
 	$(BIN)/tests/e2e_memcache $(BIN)/tests/e2e_cache_client $(BIN)/tests/e2e_start \
 	$(BIN)/tests/e2e_frontend $(BIN)/tests/e2e_hostile \
-	$(BIN)/tests/e2e_secure $(BIN)/tests/e2e_faults $(BIN)/tests/e2e_migrate
+	$(BIN)/tests/e2e_secure $(BIN)/tests/e2e_faults $(BIN)/tests/e2e_migrate \
+	$(BIN)/tests/e2e_jobs $(BIN)/tests/e2e_worker
 
 .PHONY: all tests deps test-deps test check-layout asan tsan valgrind fuzz fuzz-targets \
 	bench-memcache bench-worker bench soak clean
@@ -50,6 +55,10 @@ $(BIN)/memcache: $(call objs,memcache/main.o $(MEMCACHE) $(COMMON))
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BIN)/frontend: $(call objs,frontend/main.o $(FRONTEND) $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/worker: $(call objs,worker/main.o $(WORKER) $(CORE) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -76,6 +85,10 @@ $(BIN)/tests/unit_imaging: $(call objs,tests/unit_imaging.o $(IMAGING))
 	$(CC) $(CFLAGS) -o $@ $^ $(VIPS_LIBS) -lcmocka -lm
 
 $(BIN)/tests/unit_layout: $(call objs,tests/unit_layout.o common/buf.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BIN)/tests/unit_calc: $(call objs,tests/unit_calc.o core/calc.o common/clock.o common/buf.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
@@ -109,6 +122,14 @@ $(BIN)/tests/e2e_faults: $(call objs,tests/e2e_faults.o frontend/b64.o $(TEST_LI
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 $(BIN)/tests/e2e_migrate: $(call objs,tests/e2e_migrate.o $(TEST_LIB) $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BIN)/tests/e2e_jobs: $(call objs,tests/e2e_jobs.o $(TEST_LIB) core/jobs.o $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BIN)/tests/e2e_worker: $(call objs,tests/e2e_worker.o $(TEST_LIB) core/jobs.o $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 

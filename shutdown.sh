@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Stops what start.sh started, by the pid files under var/: the front end, then
-# memcache (SIGTERM: requests in flight finish), then the private MariaDB.
+# Stops what start.sh started, by the pid files under var/: the worker (SIGTERM:
+# running jobs finish or are handed back), the front end, then memcache (requests
+# in flight finish), then the private MariaDB.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,6 +26,7 @@ stop() {
 	rm -f "$pidfile"
 }
 
+stop worker
 stop frontend
 stop memcache
 if [[ -d $var/db ]]; then

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Starts the gallery: installs what is missing, builds, starts a private MariaDB
 # under var/ (unless GALLERY_DB_HOST names a server), applies the schema and its
-# migrations (scripts/migrate.sh), starts memcache and the front end in the
-# background, and waits until both answer.
+# migrations (scripts/migrate.sh), starts memcache, the front end and the worker in
+# the background, and waits until they answer.
 # Settings: the environment, then gallery.env (NAME=value lines) for what is unset.
 set -euo pipefail
 
@@ -41,7 +41,7 @@ alive() {
 	[[ -f $var/$1.pid ]] && kill -0 "$(cat "$var/$1.pid")" 2>/dev/null
 }
 
-if alive frontend && alive memcache; then
+if alive frontend && alive memcache && alive worker; then
 	echo "The gallery is already running at $url"
 	exit 0
 fi
@@ -92,4 +92,21 @@ start memcache
 wait_for memcache "http://127.0.0.1:$memcache_port/healthz"
 start frontend
 wait_for frontend "http://127.0.0.1:$frontend_port/healthz"
+
+# The worker has no port: it is up once it logs that it started (in lines new since now).
+if ! alive worker; then
+	: >>"$var/worker.log"
+	worker_log_lines=$(wc -l <"$var/worker.log")
+	start worker
+	for _ in $(seq 1 150); do
+		alive worker || break
+		tail -n +"$((worker_log_lines + 1))" "$var/worker.log" | grep -q "worker started" && break
+		sleep 0.1
+	done
+	if ! alive worker || ! tail -n +"$((worker_log_lines + 1))" "$var/worker.log" | grep -q "worker started"; then
+		echo "worker did not start; the end of var/worker.log:" >&2
+		tail -20 "$var/worker.log" >&2
+		exit 1
+	fi
+fi
 echo "The gallery is running at $url (logs in var/, stop it with ./shutdown.sh)"

@@ -7,4 +7,11 @@
 /* Milliseconds since an arbitrary start; never jumps with the wall clock. */
 int64_t clock_ms(void);
 
+/* The wall clock: milliseconds since 1970 (UTC), for times that people read. */
+int64_t clock_unix_ms(void);
+
+/* Unix milliseconds as ISO 8601 UTC with milliseconds, "2024-05-01T12:00:00.123Z". */
+enum { CLOCK_ISO_SIZE = 32 };
+void clock_iso8601(int64_t unix_ms, char out[CLOCK_ISO_SIZE]);
+
 #endif

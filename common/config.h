@@ -1,4 +1,4 @@
-/* config: every setting of both daemons, read once from the environment. */
+/* config: every setting of the three programs, read once from the environment. */
 #ifndef GALLERY_CONFIG_H
 #define GALLERY_CONFIG_H
 
@@ -37,13 +37,29 @@
 	X(INT, max_upload_mb, "GALLERY_MAX_UPLOAD_MB", "16", 1, 1024, "largest image upload, in MB") \
 	X(INT, stats_interval_s, "GALLERY_STATS_INTERVAL_S", "5", 1, 3600,                       \
 	  "seconds between cache_stats rows")                                                    \
-	X(INT, threads, "GALLERY_THREADS", "0", 0, 256, "worker threads; 0 means one per core")  \
+	X(INT, threads, "GALLERY_THREADS", "0", 0, 256, "HTTP threads; 0 means one per core")        \
 	X(STR, template_dir, "GALLERY_TEMPLATE_DIR", "./templates", 0, 0, "HTML templates")      \
 	X(INT, template_strict, "GALLERY_TEMPLATE_STRICT", "0", 0, 1,                             \
 	  "1: a page naming a value its data lacks answers 500 instead of leaving it empty")   \
 	X(STR, static_dir, "GALLERY_STATIC_DIR", "./static", 0, 0, "CSS, JS and icons")          \
 	X(STR, chartjs_file, "GALLERY_CHARTJS_FILE", "/usr/share/javascript/chart.js/chart.min.js", \
 	  0, 0, "Chart.js, served as /static/vendor/chart.js (Debian's libjs-chart.js)")         \
+	X(STR, public_url, "GALLERY_PUBLIC_URL", "http://localhost:5000", 0, 0,                  \
+	  "the gallery's address as people reach it (used in mail links)")                     \
+	X(INT, worker_threads, "GALLERY_WORKER_THREADS", "0", 0, 256,                             \
+	  "worker: jobs run at once; 0 means one per core")                                    \
+	X(INT, job_lease_s, "GALLERY_JOB_LEASE_S", "30", 1, 3600,                                 \
+	  "worker: seconds a claimed job stays leased without a heartbeat")                     \
+	X(INT, job_max_attempts, "GALLERY_JOB_MAX_ATTEMPTS", "5", 1, 100,                         \
+	  "attempts before a failing job is dead (set on each job when it is queued)")         \
+	X(STR, smtp_url, "GALLERY_SMTP_URL", "", 0, 0,                                            \
+	  "worker: SMTP server for mail, e.g. smtp://127.0.0.1:25; empty writes DATA_DIR/mail/*.eml") \
+	X(STR, smtp_from, "GALLERY_SMTP_FROM", "gallery@localhost", 0, 0,                         \
+	  "worker: the From address of mail")                                                  \
+	X(STR, smtp_user, "GALLERY_SMTP_USER", "", 0, 0, "worker: SMTP user; empty: no login")    \
+	X(STR, smtp_password, "GALLERY_SMTP_PASSWORD", "", 0, 0, "worker: SMTP password")         \
+	X(STR, test_crash_kind, "GALLERY_TEST_CRASH_KIND", "", 0, 0,                              \
+	  "worker, test hook: jobs of this kind run the isolated test op instead; keep empty") \
 	X(STR, log_level, "GALLERY_LOG_LEVEL", "info", 0, 0, "debug, info, warn or error")
 
 #define CONFIG_STR(field) const char *field;

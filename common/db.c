@@ -29,6 +29,7 @@ struct db {
 	MYSQL *conn;
 	struct stmt_entry *stmts;
 	bool in_transaction;
+	unsigned long long affected_rows;
 	char error[256];
 };
 
@@ -265,8 +266,11 @@ static enum db_status exec_once(struct db *db, const char *sql, const struct db_
 	bind_params(binds, params, nparams);
 	if (nparams && mysql_stmt_bind_param(stmt, binds))
 		return fail(db, mysql_stmt_errno(stmt), mysql_stmt_error(stmt));
+	db->affected_rows = 0;
 	if (mysql_stmt_execute(stmt))
 		return fail(db, mysql_stmt_errno(stmt), mysql_stmt_error(stmt));
+	my_ulonglong affected = mysql_stmt_affected_rows(stmt);
+	db->affected_rows = affected == (my_ulonglong)-1 ? 0 : affected;
 	return fetch_rows(db, stmt, on_row, ctx);
 }
 
@@ -332,6 +336,11 @@ void db_rollback(struct db *db)
 	db->in_transaction = false;
 	if (db->conn && (mysql_rollback(db->conn) || mysql_autocommit(db->conn, 1)))
 		fail(db, mysql_errno(db->conn), mysql_error(db->conn));
+}
+
+unsigned long long db_affected_rows(const struct db *db)
+{
+	return db->affected_rows;
 }
 
 const char *db_error(const struct db *db)

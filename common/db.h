@@ -52,6 +52,12 @@ enum db_status db_begin(struct db *db);
 enum db_status db_commit(struct db *db);
 void db_rollback(struct db *db);
 
+/*
+ * Rows the last statement on db changed (an UPDATE that matched a row but left
+ * it as it was counts 0): how a fenced update learns that it found nothing.
+ */
+unsigned long long db_affected_rows(const struct db *db);
+
 /* The last error in words, for the log. */
 const char *db_error(const struct db *db);
 

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # What the tests need besides the build: Debian's Chromium, Node.js and npm's
 # playwright-core (installed into tests/browser/node_modules from its lock file),
-# and real photographs for the image tests (lomiri-wallpapers-16.04: 15 JPEG
-# photos, 1 to 14 megapixels, in /usr/share/backgrounds).
+# real photographs for the image tests (lomiri-wallpapers-16.04: 15 JPEG
+# photos, 1 to 14 megapixels, in /usr/share/backgrounds), and aiosmtpd as the
+# SMTP server of the mail tests.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-extra=(chromium lomiri-wallpapers-16.04)
+extra=(chromium lomiri-wallpapers-16.04 python3-aiosmtpd)
 command -v node >/dev/null && command -v npm >/dev/null || extra+=(nodejs npm)
 "$root/scripts/deps.sh" "${extra[@]}"
 

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +56,7 @@ static int copy_tree(void **state)
 	buf_printf(&cmd,
 		   "rm -rf '%1$s' && mkdir -p '%1$s/bin' && cd '%2$s' && "
 		   "cp -a Makefile start.sh shutdown.sh scripts sql templates static '%1$s/' && "
-		   "cp -a '%3$s/memcache' '%3$s/frontend' '%1$s/bin/'",
+		   "cp -a '%3$s/memcache' '%3$s/frontend' '%3$s/worker' '%1$s/bin/'",
 		   tree, root, harness_env("GALLERY_TEST_BIN"));
 	frontend_port = harness_free_port();
 	memcache_port = harness_free_port();
@@ -110,6 +111,16 @@ static void test_start_twice_then_upload(void **state)
 	(void)state;
 	expect_script("start.sh", "is running at");
 	expect_script("start.sh", "already running");
+	/* The worker runs too, from its pid file, and said so in its log. */
+	char path[1100], line[512];
+	snprintf(path, sizeof(path), "%s/var/worker.log", tree);
+	FILE *log = fopen(path, "r");
+	assert_non_null(log);
+	bool started = false;
+	while (!started && fgets(line, sizeof(line), log))
+		started = strstr(line, "worker started") != NULL;
+	fclose(log);
+	assert_true(started);
 	const char *keys[IMAGES] = {"one", "two", "three"};
 	for (int i = 0; i < IMAGES; i++)
 		upload(keys[i], images[i], IMAGE_BYTES);
@@ -119,12 +130,14 @@ static void test_start_twice_then_upload(void **state)
 static void test_shutdown_stops_everything(void **state)
 {
 	(void)state;
-	expect_script("shutdown.sh", "stopped frontend");
+	expect_script("shutdown.sh", "stopped worker");
 	struct reply r;
 	assert_false(http_get(base, "/healthz", &r));
 	reply_free(&r);
 	char pidfile[1100];
 	snprintf(pidfile, sizeof(pidfile), "%s/var/frontend.pid", tree);
+	assert_null(fopen(pidfile, "r"));
+	snprintf(pidfile, sizeof(pidfile), "%s/var/worker.pid", tree);
 	assert_null(fopen(pidfile, "r"));
 }
 

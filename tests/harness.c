@@ -152,6 +152,75 @@ bool daemon_start(struct daemon *d, const char *name, const setting *settings)
 	return launch(d, settings);
 }
 
+bool daemon_wait_log(const struct daemon *d, const char *text, long timeout_ms)
+{
+	for (long waited = 0; waited < timeout_ms * harness_slowdown(); waited += POLL_MS) {
+		if (daemon_log_contains(d, text))
+			return true;
+		sleep_ms(POLL_MS);
+	}
+	return daemon_log_contains(d, text);
+}
+
+bool worker_start(struct daemon *d, const setting *settings)
+{
+	static int started;
+	memset(d, 0, sizeof(*d));
+	d->name = "worker";
+	snprintf(d->log_path, sizeof(d->log_path), "%s/logs/worker-%d-%d.log",
+		 harness_env("GALLERY_TEST_TMP"), (int)getpid(), ++started);
+	char program[512];
+	snprintf(program, sizeof(program), "%s/worker", harness_env("GALLERY_TEST_BIN"));
+	d->pid = spawn(program, settings, "GALLERY_TEST_DAEMON=worker", d->log_path);
+	for (int waited = 0; d->pid > 0 && waited < HEALTHY_WAIT_MS * harness_slowdown();
+	     waited += POLL_MS) {
+		if (daemon_log_contains(d, "worker started"))
+			return true;
+		if (!daemon_alive(d))
+			break;
+		sleep_ms(POLL_MS);
+	}
+	fprintf(stderr, "harness: the worker did not start; see %s\n", d->log_path);
+	return false;
+}
+
+bool smtp_start(struct daemon *d, int port, const char *maildir)
+{
+	memset(d, 0, sizeof(*d));
+	d->name = "aiosmtpd";
+	d->port = port;
+	snprintf(d->log_path, sizeof(d->log_path), "%s/logs/aiosmtpd-%d-%d.log",
+		 harness_env("GALLERY_TEST_TMP"), (int)getpid(), port);
+	char listen[64];
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+	d->pid = fork();
+	if (d->pid == 0) {
+		int log = open(d->log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (log >= 0) {
+			dup2(log, STDOUT_FILENO);
+			dup2(log, STDERR_FILENO);
+			close(log);
+		}
+		/* Debian's python3, where python3-aiosmtpd lives, whatever else PATH offers. */
+		execl("/usr/bin/python3", "python3", "-m", "aiosmtpd", "-n", "-l", listen, "-c",
+		      "aiosmtpd.handlers.Mailbox", maildir, (char *)NULL);
+		_exit(127);
+	}
+	for (int waited = 0; d->pid > 0 && waited < HEALTHY_WAIT_MS * harness_slowdown();
+	     waited += POLL_MS) {
+		int fd = tcp_connect(port, NULL, 1);
+		if (fd >= 0) {
+			close(fd);
+			return true;
+		}
+		if (!daemon_alive(d))
+			break;
+		sleep_ms(POLL_MS);
+	}
+	fprintf(stderr, "harness: aiosmtpd did not start; see %s\n", d->log_path);
+	return false;
+}
+
 bool daemon_restart(struct daemon *d, const setting *settings)
 {
 	return launch(d, settings);
@@ -410,6 +479,19 @@ long long sql_scalar(const char *query)
 	}
 	mysql_close(conn);
 	return value;
+}
+
+bool sql_wait_scalar(const char *query, long long expected, long timeout_ms)
+{
+	for (long waited = 0; waited < timeout_ms * harness_slowdown(); waited += POLL_MS) {
+		if (sql_scalar(query) == expected)
+			return true;
+		sleep_ms(POLL_MS);
+	}
+	long long last = sql_scalar(query);
+	if (last != expected)
+		fprintf(stderr, "harness: %s is %lld, not %lld\n", query, last, expected);
+	return last == expected;
 }
 
 static bool db_script(const char *action)

@@ -52,6 +52,18 @@ bool daemon_restart(struct daemon *d, const setting *settings);
 /* Sends sig and waits for the exit (SIGKILL after 15 s); returns the wait status. */
 int daemon_stop(struct daemon *d, int sig);
 bool daemon_alive(const struct daemon *d);
+/*
+ * Starts bin/worker (no port: d->port is 0) with the suite's environment plus
+ * settings, and waits for its "worker started" line.
+ */
+bool worker_start(struct daemon *d, const setting *settings);
+/*
+ * Starts Debian's aiosmtpd (python3-aiosmtpd) on 127.0.0.1:port, keeping each
+ * message it receives as a file in maildir/new, and waits until it accepts.
+ */
+bool smtp_start(struct daemon *d, int port, const char *maildir);
+/* Waits up to timeout_ms (times harness_slowdown) until the daemon's log holds text. */
+bool daemon_wait_log(const struct daemon *d, const char *text, long timeout_ms);
 /* Whether the daemon's log holds text, and in how many lines. */
 bool daemon_log_contains(const struct daemon *d, const char *text);
 long daemon_log_count(const struct daemon *d, const char *text);
@@ -129,6 +141,9 @@ bool sql_exec(const char *query);
 bool sql_empty_gallery(void);
 /* The first column of the first row as a number; -1 on error or no row. */
 long long sql_scalar(const char *query);
+
+/* Waits up to timeout_ms until sql_scalar(query) is expected; false when it never was. */
+bool sql_wait_scalar(const char *query, long long expected, long timeout_ms);
 
 /* Stops and starts the suite's private MariaDB server. */
 bool db_server_stop(void);
