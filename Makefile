@@ -14,12 +14,16 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(DEBUG) $(SAN) -MMD -MP -I. $(PKG_CFLAGS)
 LDLIBS = $(PKG_LIBS) -lb64 -lnettle -lpthread -lm
 
-COMMON = common/buf.o common/clock.o common/log.o common/config.o common/db.o common/http.o common/server.o
+COMMON = common/b64.o common/buf.o common/clock.o common/log.o common/config.o common/db.o \
+	common/http.o common/num.o common/server.o
+# Not in COMMON: the test harness has a url_encode of its own.
+URL = common/url.o
+CORE = core/imagetype.o core/key.o
 MEMCACHE = memcache/cache.o memcache/cache_sql.o memcache/stats_timer.o memcache/api.o \
 	memcache/request.o
-FRONTEND = frontend/api.o frontend/b64.o frontend/cache_client.o frontend/catalog.o frontend/csrf.o \
+FRONTEND = frontend/api.o frontend/cache_client.o frontend/catalog.o frontend/csrf.o \
 	frontend/form.o frontend/images.o frontend/pages.o frontend/problem.o frontend/reply.o \
-	frontend/router.o frontend/storage.o frontend/tpl.o frontend/validate.o
+	frontend/router.o frontend/storage.o frontend/tpl.o
 TEST_LIB = tests/harness.o
 
 PROGRAMS = $(BIN)/memcache $(BIN)/frontend
@@ -44,7 +48,7 @@ $(BIN)/memcache: $(call objs,memcache/main.o $(MEMCACHE) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BIN)/frontend: $(call objs,frontend/main.o $(FRONTEND) $(COMMON))
+$(BIN)/frontend: $(call objs,frontend/main.o $(FRONTEND) $(CORE) $(COMMON) $(URL))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -56,7 +60,7 @@ $(BIN)/tests/unit_tpl: $(call objs,tests/unit_tpl.o frontend/tpl.o common/buf.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-$(BIN)/tests/unit_validate: $(call objs,tests/unit_validate.o frontend/validate.o)
+$(BIN)/tests/unit_validate: $(call objs,tests/unit_validate.o $(CORE) common/num.o common/url.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
@@ -73,11 +77,11 @@ $(BIN)/tests/e2e_cache_client: $(call objs,tests/e2e_cache_client.o $(TEST_LIB) 
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-$(BIN)/tests/e2e_start: $(call objs,tests/e2e_start.o frontend/b64.o $(TEST_LIB) $(COMMON))
+$(BIN)/tests/e2e_start: $(call objs,tests/e2e_start.o common/b64.o $(TEST_LIB) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-$(BIN)/tests/e2e_frontend: $(call objs,tests/e2e_frontend.o frontend/b64.o $(TEST_LIB) $(COMMON))
+$(BIN)/tests/e2e_frontend: $(call objs,tests/e2e_frontend.o common/b64.o $(TEST_LIB) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
@@ -89,7 +93,7 @@ $(BIN)/tests/e2e_secure: $(call objs,tests/e2e_secure.o $(TEST_LIB) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-$(BIN)/tests/e2e_faults: $(call objs,tests/e2e_faults.o frontend/b64.o $(TEST_LIB) $(COMMON))
+$(BIN)/tests/e2e_faults: $(call objs,tests/e2e_faults.o common/b64.o $(TEST_LIB) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
@@ -111,12 +115,12 @@ asan: test-deps
 
 # Fuzzing: one libFuzzer binary per parser of outside input (tests/fuzz/fuzz.h).
 FUZZ_TARGETS = form key sniff tpl memcache_request config
-FUZZ_form = frontend/form.o frontend/validate.o common/buf.o
-FUZZ_key = frontend/validate.o
-FUZZ_sniff = frontend/validate.o
+FUZZ_form = frontend/form.o core/imagetype.o common/buf.o
+FUZZ_key = core/key.o common/url.o
+FUZZ_sniff = core/imagetype.o
 FUZZ_tpl = frontend/tpl.o common/buf.o
 FUZZ_memcache_request = memcache/request.o
-FUZZ_config = common/config.o common/log.o common/clock.o
+FUZZ_config = common/config.o common/log.o common/clock.o common/num.o
 FUZZ_SECONDS ?= 60
 FUZZ_SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -145,7 +149,7 @@ fuzz: deps
 		SAN="-fsanitize=fuzzer-no-link $(FUZZ_SAN)"
 	tests/fuzz/run.sh bin/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-$(BIN)/soak_load: $(call objs,bench/soak_load.o frontend/b64.o common/buf.o)
+$(BIN)/soak_load: $(call objs,bench/soak_load.o common/b64.o common/buf.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -6,7 +6,8 @@
 #include "frontend/app.h"
 #include "frontend/cache_client.h"
 #include "frontend/catalog.h"
-#include "frontend/validate.h"
+#include "common/num.h"
+#include "core/key.h"
 
 enum { STATS_DEFAULT_MINUTES = 10, STATS_MAX_MINUTES = 24 * 60 };
 
@@ -104,7 +105,7 @@ enum MHD_Result api_stats(struct app *app, struct request *req)
 {
 	const char *text = request_arg(req, "minutes");
 	long minutes = STATS_DEFAULT_MINUTES;
-	if (text && !whole_number_parse(text, strlen(text), 1, STATS_MAX_MINUTES, &minutes))
+	if (text && !num_parse_whole(text, strlen(text), 1, STATS_MAX_MINUTES, &minutes))
 		return reply_error(app, req, 400, "minutes must be a whole number from 1 to 1440");
 	cJSON *root = http_success_object();
 	cJSON *rows = cJSON_AddArrayToObject(root, "rows");

@@ -8,7 +8,7 @@
 
 #include "common/db.h"
 #include "frontend/storage.h"
-#include "frontend/validate.h"
+#include "core/key.h"
 
 enum { CATALOG_TIME_MAX = 32, CATALOG_TYPE_MAX = 32, CATALOG_POLICY_MAX = 16 };
 

@@ -11,10 +11,11 @@
 #include "common/config.h"
 #include "common/http.h"
 #include "common/log.h"
-#include "frontend/b64.h"
+#include "common/b64.h"
 #include "frontend/cache_client.h"
 #include "frontend/storage.h"
-#include "frontend/validate.h"
+#include "core/imagetype.h"
+#include "core/key.h"
 
 enum {
 	/* File writes and row commits of one content hash are serialised by a stripe lock. */

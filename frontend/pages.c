@@ -13,7 +13,10 @@
 #include "frontend/app.h"
 #include "frontend/cache_client.h"
 #include "frontend/catalog.h"
-#include "frontend/validate.h"
+#include "common/num.h"
+#include "common/url.h"
+#include "core/imagetype.h"
+#include "core/key.h"
 
 enum {
 	RECENT_IMAGES = 12,
@@ -26,25 +29,6 @@ enum {
 };
 
 static const double MB = 1048576.0;
-
-/* Percent-encodes everything but unreserved characters, for links to a key. */
-static void url_encode(const char *s, size_t len, char *out, size_t size)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = 0;
-	for (size_t i = 0; i < len && n + 4 < size; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~') {
-			out[n++] = (char)c;
-		} else {
-			out[n++] = '%';
-			out[n++] = hex[c >> 4];
-			out[n++] = hex[c & 15];
-		}
-	}
-	out[n] = '\0';
-}
 
 static void human_size(uint64_t bytes, char *out, size_t size)
 {
@@ -232,7 +216,7 @@ enum MHD_Result page_keys(struct app *app, struct request *req)
 	}
 	long page = 1;
 	const char *page_text = request_arg(req, "page");
-	if (page_text && !whole_number_parse(page_text, strlen(page_text), 1, PAGE_MAX, &page)) {
+	if (page_text && !num_parse_whole(page_text, strlen(page_text), 1, PAGE_MAX, &page)) {
 		set_message(data, false, "The page must be a whole number from 1 to 1000000.");
 		return reply_page(app, req, MHD_HTTP_BAD_REQUEST, "keys", data);
 	}
@@ -257,7 +241,7 @@ static unsigned save_properties(struct request *req, cJSON *data)
 	const char *capacity = form_field(req->form, "capacity", &capacity_len);
 	const char *policy = form_field(req->form, "policy", &policy_len);
 	long mb;
-	if (!whole_number_parse(capacity, capacity_len, 0, CAPACITY_MAX_MB, &mb)) {
+	if (!num_parse_whole(capacity, capacity_len, 0, CAPACITY_MAX_MB, &mb)) {
 		set_message(data, false, "Capacity must be a whole number of MB from 0 to 4096.");
 		return MHD_HTTP_BAD_REQUEST;
 	}

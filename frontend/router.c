@@ -8,7 +8,7 @@
 #include "common/http.h"
 #include "frontend/app.h"
 #include "frontend/csrf.h"
-#include "frontend/validate.h"
+#include "common/url.h"
 
 enum body_kind {
 	BODY_IGNORED, /* a body, if any, is read and dropped */
