@@ -18,10 +18,10 @@ COMMON = common/b64.o common/buf.o common/clock.o common/log.o common/config.o c
 	common/http.o common/num.o common/server.o
 # Not in COMMON: the test harness has a url_encode of its own.
 URL = common/url.o
-CORE = core/imagetype.o core/key.o
+CORE = core/cache_client.o core/catalog.o core/imagetype.o core/key.o
 MEMCACHE = memcache/cache.o memcache/cache_sql.o memcache/stats_timer.o memcache/api.o \
 	memcache/request.o
-FRONTEND = frontend/api.o frontend/cache_client.o frontend/catalog.o frontend/csrf.o \
+FRONTEND = frontend/api.o frontend/csrf.o \
 	frontend/form.o frontend/images.o frontend/pages.o frontend/problem.o frontend/reply.o \
 	frontend/router.o frontend/storage.o frontend/tpl.o
 TEST_LIB = tests/harness.o
@@ -60,7 +60,7 @@ $(BIN)/tests/unit_tpl: $(call objs,tests/unit_tpl.o frontend/tpl.o common/buf.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-$(BIN)/tests/unit_validate: $(call objs,tests/unit_validate.o $(CORE) common/num.o common/url.o)
+$(BIN)/tests/unit_validate: $(call objs,tests/unit_validate.o core/imagetype.o core/key.o common/num.o common/url.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
@@ -73,7 +73,7 @@ $(BIN)/tests/e2e_memcache: $(call objs,tests/e2e_memcache.o $(TEST_LIB) $(COMMON
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 $(BIN)/tests/e2e_cache_client: $(call objs,tests/e2e_cache_client.o $(TEST_LIB) \
-		frontend/cache_client.o $(COMMON))
+		core/cache_client.o $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 

@@ -4,8 +4,8 @@
 
 #include "common/http.h"
 #include "frontend/app.h"
-#include "frontend/cache_client.h"
-#include "frontend/catalog.h"
+#include "core/cache_client.h"
+#include "core/catalog.h"
 #include "common/num.h"
 #include "core/key.h"
 
@@ -60,7 +60,7 @@ enum MHD_Result api_list_keys(struct app *app, struct request *req)
 		cJSON_Delete(root);
 		return reply_error(app, req, 500, "out of memory");
 	}
-	if (catalog_all(add_key, keys) != DB_OK) {
+	if (catalog_all(app->catalog, add_key, keys) != DB_OK) {
 		cJSON_Delete(root);
 		return reply_error(app, req, 503, "the database does not answer; try again in a moment");
 	}
@@ -113,13 +113,13 @@ enum MHD_Result api_stats(struct app *app, struct request *req)
 		cJSON_Delete(root);
 		return reply_error(app, req, 500, "out of memory");
 	}
-	if (catalog_stats_since((unsigned)minutes, add_point, rows) != DB_OK) {
+	if (catalog_stats_since(app->catalog, (unsigned)minutes, add_point, rows) != DB_OK) {
 		cJSON_Delete(root);
 		return reply_error(app, req, 503, "the database does not answer; try again in a moment");
 	}
 	/* memcache's own totals since it started, or null while it does not answer. */
 	cJSON *cache = NULL;
-	if (cache_client_stats(&cache) != CACHE_ANSWER_OK) {
+	if (cache_client_stats(app->cache, &cache) != CACHE_ANSWER_OK) {
 		cJSON_Delete(cache);
 		cache = cJSON_CreateNull();
 	}

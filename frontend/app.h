@@ -15,6 +15,8 @@ struct tpl_set;
 
 struct app {
 	const struct config *cfg;
+	struct catalog *catalog;
+	struct cache_client *cache;
 	struct images *images;
 	struct tpl_set *templates;
 	uint64_t max_upload_bytes;

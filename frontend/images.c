@@ -12,7 +12,7 @@
 #include "common/http.h"
 #include "common/log.h"
 #include "common/b64.h"
-#include "frontend/cache_client.h"
+#include "core/cache_client.h"
 #include "frontend/storage.h"
 #include "core/imagetype.h"
 #include "core/key.h"
@@ -40,6 +40,8 @@ struct pending_invalidation {
 };
 
 struct images {
+	struct catalog *catalog;    /* not owned */
+	struct cache_client *cache; /* not owned */
 	struct storage *storage;
 	pthread_mutex_t stripes[LOCK_STRIPES];
 	/*
@@ -78,7 +80,8 @@ struct images_upload {
 	struct problem problem;
 };
 
-struct images *images_open(const struct config *cfg, char *err, size_t errlen)
+struct images *images_open(const struct config *cfg, struct catalog *catalog,
+			   struct cache_client *cache, char *err, size_t errlen)
 {
 	struct images *im = calloc(1, sizeof(*im));
 	if (!im) {
@@ -88,22 +91,14 @@ struct images *images_open(const struct config *cfg, char *err, size_t errlen)
 	im->storage = storage_open(cfg->data_dir, err, errlen);
 	if (!im->storage)
 		goto out_free;
-	if (!catalog_init(cfg)) {
-		snprintf(err, errlen, "cannot set up database connections");
-		goto out_close_storage;
-	}
-	if (!cache_client_init(cfg)) {
-		snprintf(err, errlen, "cannot set up the memcache client");
-		goto out_close_storage;
-	}
+	im->catalog = catalog;
+	im->cache = cache;
 	for (unsigned i = 0; i < LOCK_STRIPES; i++)
 		pthread_mutex_init(&im->stripes[i], NULL);
 	pthread_mutex_init(&im->pending_lock, NULL);
 	pthread_mutex_init(&im->resend_lock, NULL);
 	pthread_mutex_init(&im->doubtful_lock, NULL);
 	return im;
-out_close_storage:
-	storage_close(im->storage);
 out_free:
 	free(im);
 	return NULL;
@@ -113,7 +108,6 @@ void images_close(struct images *im)
 {
 	if (!im)
 		return;
-	cache_client_cleanup();
 	for (unsigned i = 0; i < LOCK_STRIPES; i++)
 		pthread_mutex_destroy(&im->stripes[i]);
 	pthread_mutex_destroy(&im->pending_lock);
@@ -157,7 +151,7 @@ static void remove_if_orphan(struct images *im, const char *location)
 	pthread_mutex_t *lock = stripe_of(im, location);
 	pthread_mutex_lock(lock);
 	bool in_use = true;
-	enum db_status status = catalog_location_in_use(location, &in_use);
+	enum db_status status = catalog_location_in_use(im->catalog, location, &in_use);
 	if (!in_use && !storage_remove(im->storage, location))
 		log_warn("cannot remove unused image file %s: %s", location, strerror(errno));
 	pthread_mutex_unlock(lock);
@@ -199,7 +193,7 @@ void images_sweep_orphans(struct images *im)
 
 static void invalidate(struct images *im, const char *key, size_t keylen, uint64_t version)
 {
-	if (cache_client_invalidate(key, keylen, version) == CACHE_ANSWER_OK)
+	if (cache_client_invalidate(im->cache, key, keylen, version) == CACHE_ANSWER_OK)
 		return;
 	pthread_mutex_lock(&im->pending_lock);
 	if (im->npending < PENDING_MAX) {
@@ -234,13 +228,13 @@ static void resend_pending(struct images *im)
 	pthread_mutex_unlock(&im->pending_lock);
 
 	/* A clear covers every invalidation missed before it was sent. */
-	bool cleared = clear && cache_client_clear(NULL) == CACHE_ANSWER_OK;
+	bool cleared = clear && cache_client_clear(im->cache, NULL) == CACHE_ANSWER_OK;
 	for (size_t i = 0; i < count && (!clear || cleared); i++) {
 		struct pending_invalidation p;
 		pthread_mutex_lock(&im->pending_lock);
 		p = im->pending[i];
 		pthread_mutex_unlock(&im->pending_lock);
-		sent[i] = cleared || cache_client_invalidate(p.key, p.keylen, p.version) ==
+		sent[i] = cleared || cache_client_invalidate(im->cache, p.key, p.keylen, p.version) ==
 					     CACHE_ANSWER_OK;
 	}
 
@@ -285,20 +279,19 @@ static bool cannot_store(struct problem *p, bool disk_full, const char *message)
 	return problem_set(p, 500, message);
 }
 
-static bool unavailable(struct problem *p)
+static bool unavailable(struct images *im, struct problem *p)
 {
 	static struct log_limit unanswered = LOG_LIMIT_INIT;
-	log_warn_limited(&unanswered, "database: %s", catalog_error());
+	log_warn_limited(&unanswered, "database: %s", catalog_error(im->catalog));
 	return problem_set(p, 503, "the database does not answer; try again in a moment");
 }
 
 bool images_find(struct images *im, const char *key, size_t keylen, struct image_row *row,
 		 struct problem *p)
 {
-	(void)im;
 	bool found = false;
-	if (catalog_find(key, keylen, row, &found) != DB_OK)
-		return unavailable(p);
+	if (catalog_find(im->catalog, key, keylen, row, &found) != DB_OK)
+		return unavailable(im, p);
 	if (!found)
 		return problem_set(p, 404, "no image with key '%.*s'", (int)keylen, key);
 	return true;
@@ -330,7 +323,7 @@ static enum cache_answer cached_get(struct images *im, const char *key, size_t k
 {
 	if (!cache_usable_for(im, key, keylen))
 		return CACHE_ANSWER_DOWN;
-	return cache_client_get(key, keylen, answer);
+	return cache_client_get(im->cache, key, keylen, answer);
 }
 
 bool images_read_json(struct images *im, const char *key, size_t keylen, struct buf *answer,
@@ -351,7 +344,7 @@ bool images_read_json(struct images *im, const char *key, size_t keylen, struct 
 	/* After a miss (not when memcache is down) the value goes back with its version. */
 	const char *b64;
 	if (ok && cached == CACHE_ANSWER_MISS && (b64 = cache_client_content(answer, &len)))
-		cache_client_put(key, keylen, b64, len, row.version);
+		cache_client_put(im->cache, key, keylen, b64, len, row.version);
 	return ok;
 }
 
@@ -448,6 +441,7 @@ static bool check_upload(struct images_upload *u, struct problem *p)
 static bool store(struct images_upload *u, struct image_row *row, char *old_location,
 		  struct problem *p)
 {
+	struct images *im = u->im;
 	char err[256];
 	if (!storage_upload_finish(u->file, row->sha256, err, sizeof(err))) {
 		bool full = storage_upload_disk_full(u->file);
@@ -464,8 +458,8 @@ static bool store(struct images_upload *u, struct image_row *row, char *old_loca
 		bool full = storage_disk_full(errno);
 		log_error("upload: %s", err);
 		cannot_store(p, full, "the file could not be saved");
-	} else if (catalog_upsert(row, old_location, &in_doubt) != DB_OK) {
-		ok = unavailable(p);
+	} else if (catalog_upsert(im->catalog, row, old_location, &in_doubt) != DB_OK) {
+		ok = unavailable(im, p);
 		/*
 		 * Under the stripe lock no row can name a file this upload has just
 		 * made, so it goes at once: a database outage must not fill the disk

@@ -7,14 +7,17 @@
 #include <stdint.h>
 
 #include "common/buf.h"
-#include "frontend/catalog.h"
+#include "core/catalog.h"
 #include "frontend/problem.h"
 
 struct config;
 struct images;
 struct images_upload;
 
-struct images *images_open(const struct config *cfg, char *err, size_t errlen);
+struct cache_client;
+/* catalog and cache are the caller's, and must outlive the images. */
+struct images *images_open(const struct config *cfg, struct catalog *catalog,
+			   struct cache_client *cache, char *err, size_t errlen);
 void images_close(struct images *im);
 /* Removes image files that no row names, left by a crash between file and row. */
 void images_sweep_orphans(struct images *im);

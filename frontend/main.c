@@ -7,6 +7,8 @@
 #include "common/db.h"
 #include "common/log.h"
 #include "common/server.h"
+#include "core/cache_client.h"
+#include "core/catalog.h"
 #include "frontend/app.h"
 #include "frontend/router.h"
 #include "frontend/tpl.h"
@@ -38,10 +40,20 @@ int main(int argc, char **argv)
 		log_error("frontend: templates: %s", err);
 		goto out_library;
 	}
-	app.images = images_open(&cfg, err, sizeof(err));
-	if (!app.images) {
+	app.catalog = catalog_open(&cfg, err, sizeof(err));
+	if (!app.catalog) {
 		log_error("frontend: %s", err);
 		goto out_free_templates;
+	}
+	app.cache = cache_client_open(cfg.memcache_url, cfg.memcache_token, cfg.memcache_timeout_ms);
+	if (!app.cache) {
+		log_error("frontend: cannot set up the memcache client");
+		goto out_close_catalog;
+	}
+	app.images = images_open(&cfg, app.catalog, app.cache, err, sizeof(err));
+	if (!app.images) {
+		log_error("frontend: %s", err);
+		goto out_close_cache;
 	}
 	images_sweep_orphans(app.images);
 	struct server_params params = {
@@ -69,6 +81,10 @@ int main(int argc, char **argv)
 	exit_code = EXIT_SUCCESS;
 out_close_images:
 	images_close(app.images);
+out_close_cache:
+	cache_client_close(app.cache);
+out_close_catalog:
+	catalog_close(app.catalog);
 out_free_templates:
 	tpl_free(app.templates);
 out_library:

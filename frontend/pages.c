@@ -11,8 +11,8 @@
 #include "common/http.h"
 #include "common/log.h"
 #include "frontend/app.h"
-#include "frontend/cache_client.h"
-#include "frontend/catalog.h"
+#include "core/cache_client.h"
+#include "core/catalog.h"
 #include "common/num.h"
 #include "common/url.h"
 #include "core/imagetype.h"
@@ -85,11 +85,11 @@ static bool add_image(void *ctx, const struct image_row *row)
 }
 
 /* The configuration in force: the newest row, or what memcache uses without one. */
-static void add_properties(cJSON *data)
+static void add_properties(struct app *app, cJSON *data)
 {
 	struct cache_properties props;
 	bool found = false;
-	catalog_properties(&props, &found);
+	catalog_properties(app->catalog, &props, &found);
 	cJSON_AddNumberToObject(data, "capacity_mb", found ? props.capacity_mb : CACHE_DEFAULT_CAPACITY_MB);
 	bool rr = found && strcmp(props.policy, "RR") == 0;
 	cJSON_AddStringToObject(data, "policy_name",
@@ -100,10 +100,10 @@ static void add_properties(cJSON *data)
 }
 
 /* memcache's totals since start, or a note that it does not answer. */
-static void add_cache_totals(cJSON *data)
+static void add_cache_totals(struct app *app, cJSON *data)
 {
 	cJSON *stats = NULL;
-	if (cache_client_stats(&stats) == CACHE_ANSWER_OK && stats) {
+	if (cache_client_stats(app->cache, &stats) == CACHE_ANSWER_OK && stats) {
 		cJSON_AddItemToObject(data, "cache", stats);
 		cJSON *bytes = cJSON_GetObjectItem(stats, "bytes");
 		char size[32];
@@ -124,17 +124,17 @@ enum MHD_Result page_home(struct app *app, struct request *req)
 {
 	cJSON *data = page_data("Gallery", "home");
 	uint64_t count = 0, bytes = 0;
-	if (catalog_totals(&count, &bytes) != DB_OK)
+	if (catalog_totals(app->catalog, &count, &bytes) != DB_OK)
 		set_message(data, false, "The database does not answer; try again in a moment.");
 	char size[32];
 	human_size(bytes, size, sizeof(size));
 	cJSON_AddNumberToObject(data, "count", (double)count);
 	cJSON_AddStringToObject(data, "total_size", size);
-	add_properties(data);
-	add_cache_totals(data);
+	add_properties(app, data);
+	add_cache_totals(app, data);
 	cJSON *recent = cJSON_AddArrayToObject(data, "recent");
 	uint64_t total;
-	catalog_page("", 0, RECENT_IMAGES, add_image, recent, &total);
+	catalog_page(app->catalog, "", 0, RECENT_IMAGES, add_image, recent, &total);
 	cJSON_AddBoolToObject(data, "has_recent", cJSON_GetArraySize(recent) > 0);
 	return reply_page(app, req, MHD_HTTP_OK, "home", data);
 }
@@ -223,7 +223,7 @@ enum MHD_Result page_keys(struct app *app, struct request *req)
 	cJSON_AddStringToObject(data, "q", filter);
 	cJSON *keys = cJSON_AddArrayToObject(data, "keys");
 	uint64_t total = 0;
-	if (catalog_page(filter, (uint64_t)(page - 1) * KEYS_PER_PAGE, KEYS_PER_PAGE, add_image, keys,
+	if (catalog_page(app->catalog, filter, (uint64_t)(page - 1) * KEYS_PER_PAGE, KEYS_PER_PAGE, add_image, keys,
 			 &total) != DB_OK) {
 		set_message(data, false, "The database does not answer; try again in a moment.");
 		return reply_page(app, req, MHD_HTTP_SERVICE_UNAVAILABLE, "keys", data);
@@ -235,7 +235,7 @@ enum MHD_Result page_keys(struct app *app, struct request *req)
 }
 
 /* Saves the form's capacity and policy; returns the status to answer with. */
-static unsigned save_properties(struct request *req, cJSON *data)
+static unsigned save_properties(struct app *app, struct request *req, cJSON *data)
 {
 	size_t capacity_len = 0, policy_len = 0;
 	const char *capacity = form_field(req->form, "capacity", &capacity_len);
@@ -251,21 +251,21 @@ static unsigned save_properties(struct request *req, cJSON *data)
 		set_message(data, false, "Choose Least Recently Used or Random Replacement.");
 		return MHD_HTTP_BAD_REQUEST;
 	}
-	if (catalog_save_properties(mb, policy) != DB_OK) {
+	if (catalog_save_properties(app->catalog, mb, policy) != DB_OK) {
 		set_message(data, false, "The database does not answer; nothing was saved.");
 		return MHD_HTTP_SERVICE_UNAVAILABLE;
 	}
 	set_message(data, true,
-		    cache_client_refresh() == CACHE_ANSWER_OK
+		    cache_client_refresh(app->cache) == CACHE_ANSWER_OK
 			    ? "Saved; the cache uses it now."
 			    : "Saved; the cache does not answer and will use it when it starts.");
 	return MHD_HTTP_OK;
 }
 
-static unsigned clear_cache(cJSON *data)
+static unsigned clear_cache(struct app *app, cJSON *data)
 {
 	long long dropped = 0;
-	if (cache_client_clear(&dropped) != CACHE_ANSWER_OK) {
+	if (cache_client_clear(app->cache, &dropped) != CACHE_ANSWER_OK) {
 		set_message(data, false, "The cache does not answer; nothing was cleared.");
 		return MHD_HTTP_SERVICE_UNAVAILABLE;
 	}
@@ -285,17 +285,17 @@ enum MHD_Result page_cache_properties(struct app *app, struct request *req)
 		set_message(data, false, req->problem.message);
 	} else if (request_is_post(req)) {
 		const char *action = form_field(req->form, "action", NULL);
-		status = action && strcmp(action, "clear") == 0 ? clear_cache(data)
-								: save_properties(req, data);
+		status = action && strcmp(action, "clear") == 0 ? clear_cache(app, data)
+								: save_properties(app, req, data);
 	}
-	add_properties(data);
+	add_properties(app, data);
 	if (status == MHD_HTTP_BAD_REQUEST) {
 		/* Show back what was typed, with the reason it was refused. */
 		const char *capacity = form_field(req->form, "capacity", NULL);
 		cJSON_ReplaceItemInObject(data, "capacity_mb",
 					  cJSON_CreateString(capacity ? capacity : ""));
 	}
-	add_cache_totals(data);
+	add_cache_totals(app, data);
 	return reply_page(app, req, status, "cache_properties", data);
 }
 
@@ -325,11 +325,11 @@ enum MHD_Result page_cache_stats(struct app *app, struct request *req)
 {
 	cJSON *data = page_data("Cache statistics", "stats");
 	cJSON *rows = cJSON_AddArrayToObject(data, "rows");
-	if (catalog_stats_since(STATS_MINUTES, add_stats_row, rows) != DB_OK)
+	if (catalog_stats_since(app->catalog, STATS_MINUTES, add_stats_row, rows) != DB_OK)
 		set_message(data, false, "The database does not answer; try again in a moment.");
 	cJSON_AddBoolToObject(data, "has_rows", cJSON_GetArraySize(rows) > 0);
-	add_properties(data);
-	add_cache_totals(data);
+	add_properties(app, data);
+	add_cache_totals(app, data);
 	return reply_page(app, req, MHD_HTTP_OK, "cache_stats", data);
 }
 
@@ -401,11 +401,10 @@ enum MHD_Result page_raw(struct app *app, struct request *req)
 
 enum MHD_Result page_healthz(struct app *app, struct request *req)
 {
-	(void)app;
 	uint64_t count, bytes;
-	bool db_up = catalog_totals(&count, &bytes) == DB_OK;
+	bool db_up = catalog_totals(app->catalog, &count, &bytes) == DB_OK;
 	cJSON *stats = NULL;
-	bool cache_up = cache_client_stats(&stats) == CACHE_ANSWER_OK;
+	bool cache_up = cache_client_stats(app->cache, &stats) == CACHE_ANSWER_OK;
 	cJSON_Delete(stats);
 	cJSON *root = http_success_object();
 	cJSON_AddStringToObject(root, "database", db_up ? "up" : "down");

@@ -1,4 +1,4 @@
-/* catalog: the only SQL the front end speaks: images, cache configuration, statistics. */
+/* catalog: the SQL of the images table, the cache configuration and the statistics rows. */
 #ifndef GALLERY_CATALOG_H
 #define GALLERY_CATALOG_H
 
@@ -7,8 +7,8 @@
 #include <stdint.h>
 
 #include "common/db.h"
-#include "frontend/storage.h"
 #include "core/key.h"
+#include "frontend/storage.h"
 
 enum { CATALOG_TIME_MAX = 32, CATALOG_TYPE_MAX = 32, CATALOG_POLICY_MAX = 16 };
 
@@ -38,33 +38,43 @@ struct cache_properties {
 
 struct config;
 
-/* Each thread gets a connection of its own on first use, closed when it exits. */
-bool catalog_init(const struct config *cfg);
-const char *catalog_error(void);
+struct catalog;
+
+/*
+ * The catalog of the database cfg names (cfg must outlive it). Each thread
+ * gets a connection of its own on first use, closed when the thread exits.
+ */
+struct catalog *catalog_open(const struct config *cfg, char *err, size_t errlen);
+/* After every other thread that used it is done. */
+void catalog_close(struct catalog *c);
+/* This thread's last database error. */
+const char *catalog_error(struct catalog *c);
+/* This thread's connection (NULL without one), for modules that own other tables. */
+struct db *catalog_db(struct catalog *c);
 
 typedef bool (*catalog_row_fn)(void *ctx, const struct image_row *row);
 
-enum db_status catalog_find(const char *key, size_t keylen, struct image_row *row, bool *found);
+enum db_status catalog_find(struct catalog *c, const char *key, size_t keylen, struct image_row *row, bool *found);
 /*
  * Inserts or replaces the row of row->key in one transaction. Sets row->version
  * to the new version and old_location to the file the row named before ("" for
  * a new key). On failure *in_doubt says whether the row may have been written
  * all the same (the connection was lost during COMMIT); otherwise nothing changed.
  */
-enum db_status catalog_upsert(struct image_row *row, char old_location[STORAGE_LOCATION_MAX],
+enum db_status catalog_upsert(struct catalog *c, struct image_row *row, char old_location[STORAGE_LOCATION_MAX],
 			      bool *in_doubt);
-enum db_status catalog_location_in_use(const char *location, bool *in_use);
+enum db_status catalog_location_in_use(struct catalog *c, const char *location, bool *in_use);
 /* Every key, newest first. */
-enum db_status catalog_all(catalog_row_fn fn, void *ctx);
+enum db_status catalog_all(struct catalog *c, catalog_row_fn fn, void *ctx);
 /* One page of rows, newest first, whose key contains filter (any case; "" for all). */
-enum db_status catalog_page(const char *filter, uint64_t offset, unsigned limit,
+enum db_status catalog_page(struct catalog *c, const char *filter, uint64_t offset, unsigned limit,
 			    catalog_row_fn fn, void *ctx, uint64_t *total);
-enum db_status catalog_totals(uint64_t *count, uint64_t *bytes);
+enum db_status catalog_totals(struct catalog *c, uint64_t *count, uint64_t *bytes);
 
-enum db_status catalog_save_properties(long capacity_mb, const char *policy);
-enum db_status catalog_properties(struct cache_properties *out, bool *found);
+enum db_status catalog_save_properties(struct catalog *c, long capacity_mb, const char *policy);
+enum db_status catalog_properties(struct catalog *c, struct cache_properties *out, bool *found);
 /* The cache_stats rows of the last `minutes`, oldest first. */
-enum db_status catalog_stats_since(unsigned minutes,
+enum db_status catalog_stats_since(struct catalog *c, unsigned minutes,
 				   void (*fn)(void *ctx, const struct stats_point *p), void *ctx);
 
 #endif
