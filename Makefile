@@ -18,17 +18,18 @@ COMMON = common/b64.o common/buf.o common/clock.o common/log.o common/config.o c
 	common/http.o common/num.o common/server.o
 # Not in COMMON: the test harness has a url_encode of its own.
 URL = common/url.o
-CORE = core/cache_client.o core/catalog.o core/imagetype.o core/key.o
+CORE = core/blob.o core/blob_disk.o core/cache_client.o core/catalog.o core/images.o \
+	core/imagetype.o core/invalidations.o core/key.o core/orphans.o core/outcome.o core/stripes.o
 MEMCACHE = memcache/cache.o memcache/cache_sql.o memcache/stats_timer.o memcache/api.o \
 	memcache/request.o
 FRONTEND = frontend/api.o frontend/csrf.o \
-	frontend/form.o frontend/images.o frontend/pages.o frontend/problem.o frontend/reply.o \
-	frontend/router.o frontend/storage.o frontend/tpl.o
+	frontend/form.o frontend/pages.o frontend/problem.o frontend/reply.o \
+	frontend/router.o frontend/tpl.o
 TEST_LIB = tests/harness.o
 
 PROGRAMS = $(BIN)/memcache $(BIN)/frontend
 TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate \
-	$(BIN)/tests/unit_storage $(BIN)/tests/unit_fuzz_replay \
+	$(BIN)/tests/unit_blob_disk $(BIN)/tests/unit_fuzz_replay \
 	$(BIN)/tests/e2e_memcache $(BIN)/tests/e2e_cache_client $(BIN)/tests/e2e_start \
 	$(BIN)/tests/e2e_frontend $(BIN)/tests/e2e_hostile \
 	$(BIN)/tests/e2e_secure $(BIN)/tests/e2e_faults
@@ -64,7 +65,7 @@ $(BIN)/tests/unit_validate: $(call objs,tests/unit_validate.o core/imagetype.o c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-$(BIN)/tests/unit_storage: $(call objs,tests/unit_storage.o frontend/storage.o common/buf.o)
+$(BIN)/tests/unit_blob_disk: $(call objs,tests/unit_blob_disk.o core/blob.o core/blob_disk.o common/buf.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 

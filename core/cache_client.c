@@ -12,7 +12,7 @@
 #include <strings.h>
 
 #include "common/clock.h"
-#include "common/http.h"
+#include "common/hit_json.h"
 #include "common/log.h"
 
 enum {
@@ -30,8 +30,8 @@ enum {
 	HTTP_CONTENT_TOO_LARGE = 413,
 };
 
-static const char HIT_HEAD[] = HTTP_CONTENT_HEAD;
-static const char HIT_TAIL[] = HTTP_CONTENT_TAIL;
+static const char HIT_HEAD[] = HIT_JSON_HEAD;
+static const char HIT_TAIL[] = HIT_JSON_TAIL;
 
 enum route {
 	ROUTE_GET,

@@ -163,7 +163,7 @@ static bool on_first_text(void *ctx, char **cols, const unsigned long *lens, uns
 {
 	(void)lens;
 	if (ncols >= 1 && cols[0])
-		copy_text(ctx, STORAGE_LOCATION_MAX, cols[0]);
+		copy_text(ctx, BLOB_NAME_MAX, cols[0]);
 	return false;
 }
 
@@ -174,7 +174,7 @@ static bool on_first_number(void *ctx, char **cols, const unsigned long *lens, u
 	return false;
 }
 
-static enum db_status upsert_once(struct catalog *c, struct image_row *row, char old_location[STORAGE_LOCATION_MAX],
+static enum db_status upsert_once(struct catalog *c, struct image_row *row, char old_location[BLOB_NAME_MAX],
 				  bool *in_doubt)
 {
 	struct db *db = thread_db(c);
@@ -215,7 +215,7 @@ static enum db_status upsert_once(struct catalog *c, struct image_row *row, char
 	return status;
 }
 
-enum db_status catalog_upsert(struct catalog *c, struct image_row *row, char old_location[STORAGE_LOCATION_MAX],
+enum db_status catalog_upsert(struct catalog *c, struct image_row *row, char old_location[BLOB_NAME_MAX],
 			      bool *in_doubt)
 {
 	enum db_status status;

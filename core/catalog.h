@@ -7,18 +7,18 @@
 #include <stdint.h>
 
 #include "common/db.h"
+#include "core/blob.h"
 #include "core/key.h"
-#include "frontend/storage.h"
 
 enum { CATALOG_TIME_MAX = 32, CATALOG_TYPE_MAX = 32, CATALOG_POLICY_MAX = 16 };
 
 struct image_row {
 	char key[KEY_MAX_BYTES + 1];
 	size_t keylen;
-	char location[STORAGE_LOCATION_MAX];
+	char location[BLOB_NAME_MAX];
 	char content_type[CATALOG_TYPE_MAX];
 	uint64_t size_bytes;
-	char sha256[STORAGE_SHA256_HEX];
+	char sha256[BLOB_SHA256_HEX];
 	unsigned width, height; /* 0 when unknown */
 	uint64_t version;
 	char created_at[CATALOG_TIME_MAX]; /* "YYYY-MM-DDTHH:MM:SS.mmmZ", UTC */
@@ -61,7 +61,7 @@ enum db_status catalog_find(struct catalog *c, const char *key, size_t keylen, s
  * a new key). On failure *in_doubt says whether the row may have been written
  * all the same (the connection was lost during COMMIT); otherwise nothing changed.
  */
-enum db_status catalog_upsert(struct catalog *c, struct image_row *row, char old_location[STORAGE_LOCATION_MAX],
+enum db_status catalog_upsert(struct catalog *c, struct image_row *row, char old_location[BLOB_NAME_MAX],
 			      bool *in_doubt);
 enum db_status catalog_location_in_use(struct catalog *c, const char *location, bool *in_use);
 /* Every key, newest first. */

@@ -35,7 +35,11 @@ bool upload_from_form(struct request *req, struct image_row *row, struct problem
 						   : "the form has no 'file' field; attach an image");
 	struct images_upload *upload = req->upload;
 	req->upload = NULL;
-	return images_upload_commit(upload, key, keylen, row, p);
+	struct outcome o;
+	if (images_upload_commit(upload, key, keylen, row, &o))
+		return true;
+	problem_from_outcome(p, &o);
+	return false;
 }
 
 enum MHD_Result api_upload(struct app *app, struct request *req)
@@ -75,10 +79,10 @@ enum MHD_Result api_key(struct app *app, struct request *req)
 	if (!key_is_valid(key, keylen, err, sizeof(err)))
 		return reply_error(app, req, 400, err);
 	struct buf answer = BUF_INIT;
-	struct problem p;
-	if (!images_read_json(app->images, key, keylen, &answer, &p)) {
+	struct outcome o;
+	if (!images_read_json(app->images, key, keylen, &answer, &o)) {
 		buf_free(&answer);
-		return reply_problem(app, req, &p);
+		return reply_outcome(app, req, &o);
 	}
 	struct MHD_Response *r = http_response_buf(&answer, "application/json");
 	buf_free(&answer);

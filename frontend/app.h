@@ -7,7 +7,7 @@
 #include <stdbool.h>
 
 #include "frontend/form.h"
-#include "frontend/images.h"
+#include "core/images.h"
 #include "frontend/problem.h"
 
 struct config;
@@ -17,6 +17,7 @@ struct app {
 	const struct config *cfg;
 	struct catalog *catalog;
 	struct cache_client *cache;
+	struct blob_store *blobs;
 	struct images *images;
 	struct tpl_set *templates;
 	uint64_t max_upload_bytes;
@@ -64,6 +65,8 @@ enum MHD_Result page_static(struct app *app, struct request *req);
 enum MHD_Result reply_problem(struct app *app, struct request *req, const struct problem *p);
 enum MHD_Result reply_error(struct app *app, struct request *req, unsigned status,
 			    const char *message);
+/* A core outcome, with its status. */
+enum MHD_Result reply_outcome(struct app *app, struct request *req, const struct outcome *o);
 /* Renders template with data (deleted here), inside the shared layout. */
 enum MHD_Result reply_page(struct app *app, struct request *req, unsigned status,
 			   const char *template_name, cJSON *data);

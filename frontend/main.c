@@ -7,6 +7,7 @@
 #include "common/db.h"
 #include "common/log.h"
 #include "common/server.h"
+#include "core/blob_disk.h"
 #include "core/cache_client.h"
 #include "core/catalog.h"
 #include "frontend/app.h"
@@ -50,10 +51,15 @@ int main(int argc, char **argv)
 		log_error("frontend: cannot set up the memcache client");
 		goto out_close_catalog;
 	}
-	app.images = images_open(&cfg, app.catalog, app.cache, err, sizeof(err));
-	if (!app.images) {
+	app.blobs = blob_disk_open(cfg.data_dir, err, sizeof(err));
+	if (!app.blobs) {
 		log_error("frontend: %s", err);
 		goto out_close_cache;
+	}
+	app.images = images_open(app.catalog, app.cache, app.blobs, err, sizeof(err));
+	if (!app.images) {
+		log_error("frontend: %s", err);
+		goto out_close_blobs;
 	}
 	images_sweep_orphans(app.images);
 	struct server_params params = {
@@ -81,6 +87,8 @@ int main(int argc, char **argv)
 	exit_code = EXIT_SUCCESS;
 out_close_images:
 	images_close(app.images);
+out_close_blobs:
+	blob_close(app.blobs);
 out_close_cache:
 	cache_client_close(app.cache);
 out_close_catalog:

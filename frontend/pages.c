@@ -181,10 +181,10 @@ enum MHD_Result page_image(struct app *app, struct request *req)
 		return reply_page(app, req, MHD_HTTP_BAD_REQUEST, "image", data);
 	}
 	struct image_row row;
-	struct problem p;
-	if (!images_find(app->images, key, keylen, &row, &p)) {
-		set_message(data, false, p.message);
-		return reply_page(app, req, p.status, "image", data);
+	struct outcome o;
+	if (!images_find(app->images, key, keylen, &row, &o)) {
+		set_message(data, false, o.message);
+		return reply_page(app, req, problem_status_of(o.code), "image", data);
 	}
 	cJSON_AddItemToObject(data, "image", image_json(&row));
 	return reply_page(app, req, MHD_HTTP_OK, "image", data);
@@ -341,10 +341,10 @@ static enum MHD_Result raw_without_row(struct app *app, struct request *req, con
 				       size_t keylen)
 {
 	struct buf bytes = BUF_INIT;
-	struct problem p;
-	if (!images_read_bytes(app->images, key, keylen, &bytes, &p)) {
+	struct outcome o;
+	if (!images_read_bytes(app->images, key, keylen, &bytes, &o)) {
 		buf_free(&bytes);
-		return reply_problem(app, req, &p);
+		return reply_outcome(app, req, &o);
 	}
 	const char *type =
 	    image_type_mime(image_sniff((const unsigned char *)bytes.data, bytes.len));
@@ -361,15 +361,15 @@ enum MHD_Result page_raw(struct app *app, struct request *req)
 {
 	const char *key = req->path_arg;
 	size_t keylen = strlen(key);
-	char err[PROBLEM_MESSAGE_MAX], etag[STORAGE_SHA256_HEX + 2];
+	char err[PROBLEM_MESSAGE_MAX], etag[BLOB_SHA256_HEX + 2];
 	if (!key_is_valid(key, keylen, err, sizeof(err)))
 		return reply_error(app, req, MHD_HTTP_BAD_REQUEST, err);
 	struct image_row row;
-	struct problem p;
-	if (!images_find(app->images, key, keylen, &row, &p)) {
-		if (p.status == MHD_HTTP_SERVICE_UNAVAILABLE)
+	struct outcome o;
+	if (!images_find(app->images, key, keylen, &row, &o)) {
+		if (o.code == OUTCOME_UNAVAILABLE)
 			return raw_without_row(app, req, key, keylen);
-		return reply_problem(app, req, &p);
+		return reply_outcome(app, req, &o);
 	}
 	snprintf(etag, sizeof(etag), "\"%s\"", row.sha256);
 	const char *match = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
@@ -381,9 +381,9 @@ enum MHD_Result page_raw(struct app *app, struct request *req)
 		r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 	} else {
 		struct buf bytes = BUF_INIT;
-		if (!images_read_bytes(app->images, key, keylen, &bytes, &p)) {
+		if (!images_read_bytes(app->images, key, keylen, &bytes, &o)) {
 			buf_free(&bytes);
-			return reply_problem(app, req, &p);
+			return reply_outcome(app, req, &o);
 		}
 		r = http_response_buf(&bytes, row.content_type);
 		buf_free(&bytes);

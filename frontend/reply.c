@@ -61,6 +61,13 @@ enum MHD_Result reply_error(struct app *app, struct request *req, unsigned statu
 	return reply_problem(app, req, &p);
 }
 
+enum MHD_Result reply_outcome(struct app *app, struct request *req, const struct outcome *o)
+{
+	struct problem p;
+	problem_from_outcome(&p, o);
+	return reply_problem(app, req, &p);
+}
+
 void reply_page_headers(struct MHD_Response *r)
 {
 	MHD_add_response_header(r, "Content-Security-Policy",

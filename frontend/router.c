@@ -115,9 +115,12 @@ static void start_body(struct app *app, struct request *req)
 	}
 	struct form_sink sink = {images_upload_write, NULL};
 	if (req->route->body == BODY_UPLOAD) {
-		req->upload = images_upload_begin(app->images, &req->problem);
-		if (!req->upload)
+		struct outcome o;
+		req->upload = images_upload_begin(app->images, &o);
+		if (!req->upload) {
+			problem_from_outcome(&req->problem, &o);
 			return;
+		}
 		sink.ctx = req->upload;
 	}
 	req->form = form_create(req->conn, limit, req->upload ? &sink : NULL);
@@ -138,7 +141,7 @@ static void form_failed(struct app *app, struct request *req)
 			    form_field_name_too_large(req->form));
 		break;
 	case FORM_SINK_REFUSED:
-		req->problem = *images_upload_problem(req->upload);
+		problem_from_outcome(&req->problem, images_upload_outcome(req->upload));
 		break;
 	case FORM_MALFORMED:
 	case FORM_OK:

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/hit_json.h"
 #include "common/http.h"
 #include "common/log.h"
 #include "memcache/cache.h"
@@ -18,8 +19,8 @@ enum { REQUEST_ERROR_MAX = 256 };
  * A stored value is the whole answer to a hit, so that a hit is sent straight
  * from the cache without copying or encoding anything.
  */
-static const char HIT_HEAD[] = HTTP_CONTENT_HEAD;
-static const char HIT_TAIL[] = HTTP_CONTENT_TAIL;
+static const char HIT_HEAD[] = HIT_JSON_HEAD;
+static const char HIT_TAIL[] = HIT_JSON_TAIL;
 
 typedef enum MHD_Result (*route_fn)(struct api *api, struct MHD_Connection *conn,
 				    const struct request_body *body);
