@@ -7,12 +7,12 @@
 #include <limits.h>
 #include <nettle/sha2.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,7 +35,6 @@ static const char TMP_DIR[] = "tmp";
 static const char *const KIND_DIRS[] = {"images", "thumbs", "logs"};
 enum { DIR_IMAGES, DIR_COUNT = sizeof(KIND_DIRS) / sizeof(KIND_DIRS[0]) };
 static const char TMP_PREFIX[] = "up-";
-static const char HEX_DIGITS[] = "0123456789abcdef";
 
 /* Set by blob_disk_open; afterwards only the kind folders change, once each, under dirs_lock. */
 struct disk {
@@ -121,14 +120,6 @@ __attribute__((format(printf, 4, 5))) static enum blob_status fail(char *err, si
 	return errnum ? status_of(errnum) : BLOB_ERROR;
 }
 
-static void hex_encode(const uint8_t *bytes, size_t len, char *out)
-{
-	for (size_t i = 0; i < len; i++) {
-		out[2 * i] = HEX_DIGITS[bytes[i] >> 4];
-		out[2 * i + 1] = HEX_DIGITS[bytes[i] & 0xf];
-	}
-	out[2 * len] = '\0';
-}
 
 static unsigned dir_of(enum blob_kind kind)
 {
@@ -229,7 +220,9 @@ static bool make_subdirs(struct disk *s, unsigned dir, char *err, size_t errlen)
 	bool created = false;
 	int fd = atomic_load(&s->dir_fds[dir]);
 	for (unsigned i = 0; i < SUBDIR_COUNT; i++) {
-		char name[SUBDIR_LEN + 1] = {HEX_DIGITS[i >> 4], HEX_DIGITS[i & 0xf], '\0'};
+		unsigned char byte = (unsigned char)i;
+		char name[SUBDIR_LEN + 1];
+		sodium_bin2hex(name, sizeof(name), &byte, 1);
 		if (mkdirat(fd, name, DIR_MODE) == 0) {
 			created = true;
 		} else if (errno != EEXIST) {
@@ -341,6 +334,11 @@ static void disk_close(struct blob_store *bs)
 
 struct blob_store *blob_disk_open(const char *data_dir, char *err, size_t errlen)
 {
+	/* For the random names of temporary files; safe to call again. */
+	if (sodium_init() < 0) {
+		set_err(err, errlen, 0, "cannot initialise libsodium");
+		return NULL;
+	}
 	struct disk *s = calloc(1, sizeof(*s));
 	if (!s) {
 		set_err(err, errlen, ENOMEM, "storage");
@@ -396,10 +394,9 @@ static int create_tmp_file(struct disk *s, char name[TMP_NAME_MAX])
 {
 	for (int i = 0; i < TMP_NAME_TRIES; i++) {
 		uint8_t rnd[TMP_RANDOM_BYTES];
-		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-			return -1;
+		randombytes_buf(rnd, sizeof(rnd));
 		char hex[2 * TMP_RANDOM_BYTES + 1];
-		hex_encode(rnd, sizeof(rnd), hex);
+		sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
 		snprintf(name, TMP_NAME_MAX, "%s%s", TMP_PREFIX, hex);
 		int fd =
 		    openat(s->tmp_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, FILE_MODE);
@@ -502,7 +499,7 @@ static enum blob_status disk_put_finish(struct blob_put *p, char *err, size_t er
 	}
 	uint8_t digest[SHA256_DIGEST_SIZE];
 	sha256_digest(&u->sha, sizeof(digest), digest);
-	hex_encode(digest, sizeof(digest), u->base.sha256);
+	sodium_bin2hex(u->base.sha256, sizeof(u->base.sha256), digest, sizeof(digest));
 	return BLOB_OK;
 }
 
@@ -683,8 +680,8 @@ static enum blob_status disk_remove(struct blob_store *bs, const struct blob_ref
 		return errno == ENOENT ? BLOB_OK : fail(err, errlen, errno, "cannot open folder");
 	if (unlinkat(dir_fd, loc, 0) == 0 || errno == ENOENT)
 		return BLOB_OK;
-	return fail(err, errlen, errno, "cannot remove %s/%s/%s", s->data_dir, KIND_DIRS[dir_of(ref->kind)],
-		    loc);
+	return fail(err, errlen, errno, "cannot remove %s/%s/%s", s->data_dir,
+		    KIND_DIRS[dir_of(ref->kind)], loc);
 }
 
 /* ---- orphan sweeps ---- */

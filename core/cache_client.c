@@ -186,8 +186,8 @@ out_free:
 }
 
 /* Method, body and answer buffer of this call; a NULL body makes a GET. */
-static bool set_request(const struct cache_client *cc, struct handle *h, enum route route, const char *body, size_t len,
-			struct buf *sink)
+static bool set_request(const struct cache_client *cc, struct handle *h, enum route route,
+			const char *body, size_t len, struct buf *sink)
 {
 	CURL *c = h->curl;
 	h->sink = sink;
@@ -208,7 +208,8 @@ static bool set_request(const struct cache_client *cc, struct handle *h, enum ro
  * Sends one request and appends the answer's body to answer. False when no
  * HTTP answer came: the breaker is open, or the transfer failed (logged).
  */
-static bool call(struct cache_client *cc, enum route route, const char *body, size_t len, struct buf *answer, long *status)
+static bool call(struct cache_client *cc, enum route route, const char *body, size_t len,
+		 struct buf *answer, long *status)
 {
 	if (!breaker_allows(cc))
 		return false;
@@ -240,8 +241,8 @@ static bool call(struct cache_client *cc, enum route route, const char *body, si
 }
 
 /* Logs an answer the client did not expect; the answer starts at answer->data + from. */
-static enum cache_answer unexpected(struct cache_client *cc, enum route route, long status, const struct buf *answer,
-				    size_t from)
+static enum cache_answer unexpected(struct cache_client *cc, enum route route, long status,
+				    const struct buf *answer, size_t from)
 {
 	const char *text = answer->data && answer->len > from ? answer->data + from : "";
 	warn_limited(cc, "memcache %s answered %ld: %.*s", route_paths[route], status, WARN_QUOTE_MAX,
@@ -394,7 +395,8 @@ void cache_client_close(struct cache_client *cc)
 	free(cc);
 }
 
-enum cache_answer cache_client_get(struct cache_client *cc, const char *key, size_t keylen, struct buf *out)
+enum cache_answer cache_client_get(struct cache_client *cc, const char *key, size_t keylen,
+				   struct buf *out)
 {
 	struct buf body = BUF_INIT;
 	if (!key_body(&body, key, keylen) || !buf_puts(&body, "}")) {
@@ -432,8 +434,8 @@ const char *cache_client_content(const struct buf *answer, size_t *len)
  * Sends a built body (freed here) and answers OK for a 200, and for a refusal
  * when the caller counts that as done.
  */
-static enum cache_answer send_body(struct cache_client *cc, enum route route, struct buf *body, bool built,
-				   bool refusal_is_done)
+static enum cache_answer send_body(struct cache_client *cc, enum route route, struct buf *body,
+				   bool built, bool refusal_is_done)
 {
 	if (!built) {
 		buf_free(body);
@@ -454,8 +456,8 @@ static enum cache_answer send_body(struct cache_client *cc, enum route route, st
 	return a;
 }
 
-enum cache_answer cache_client_put(struct cache_client *cc, const char *key, size_t keylen, const char *b64, size_t len,
-				   uint64_t version)
+enum cache_answer cache_client_put(struct cache_client *cc, const char *key, size_t keylen,
+				   const char *b64, size_t len, uint64_t version)
 {
 	struct buf body = BUF_INIT;
 	/* One allocation: the value is copied once, straight into the body. */
@@ -468,7 +470,8 @@ enum cache_answer cache_client_put(struct cache_client *cc, const char *key, siz
 	return send_body(cc, ROUTE_PUT, &body, built, true);
 }
 
-enum cache_answer cache_client_invalidate(struct cache_client *cc, const char *key, size_t keylen, uint64_t version)
+enum cache_answer cache_client_invalidate(struct cache_client *cc, const char *key, size_t keylen,
+					  uint64_t version)
 {
 	struct buf body = BUF_INIT;
 	bool built = key_body(&body, key, keylen) &&

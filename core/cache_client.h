@@ -30,12 +30,14 @@ void cache_client_close(struct cache_client *cc);
  * On a hit, appends memcache's whole answer, {"success":"true","content":"<b64>"},
  * to out (the JSON API sends it on as it is); cache_client_content() finds the base64.
  */
-enum cache_answer cache_client_get(struct cache_client *cc, const char *key, size_t keylen, struct buf *out);
+enum cache_answer cache_client_get(struct cache_client *cc, const char *key, size_t keylen,
+				   struct buf *out);
 /* The base64 inside a get answer, or NULL when the answer is not of that shape. */
 const char *cache_client_content(const struct buf *answer, size_t *len);
-enum cache_answer cache_client_put(struct cache_client *cc, const char *key, size_t keylen, const char *b64, size_t len,
-				   uint64_t version);
-enum cache_answer cache_client_invalidate(struct cache_client *cc, const char *key, size_t keylen, uint64_t version);
+enum cache_answer cache_client_put(struct cache_client *cc, const char *key, size_t keylen,
+				   const char *b64, size_t len, uint64_t version);
+enum cache_answer cache_client_invalidate(struct cache_client *cc, const char *key, size_t keylen,
+					  uint64_t version);
 enum cache_answer cache_client_clear(struct cache_client *cc, long long *dropped);
 enum cache_answer cache_client_refresh(struct cache_client *cc);
 /* GET /stats, parsed; the caller deletes it. */

@@ -1,4 +1,4 @@
-/* catalog: the SQL of the images table, the cache configuration and the statistics rows. */
+/* catalog: the SQL of the images table, and the reading of the statistics rows. */
 #include "catalog.h"
 
 #include <limits.h>
@@ -79,8 +79,8 @@ const char *catalog_error(struct catalog *c)
 	return db ? db_error(db) : "out of memory";
 }
 
-static enum db_status exec(struct catalog *c, const char *sql, const struct db_param *params, size_t n,
-			   db_row_fn on_row, void *ctx)
+static enum db_status exec(struct catalog *c, const char *sql, const struct db_param *params,
+			   size_t n, db_row_fn on_row, void *ctx)
 {
 	struct db *db = thread_db(c);
 	return db ? db_exec(db, sql, params, n, on_row, ctx) : DB_FAILED;
@@ -149,7 +149,8 @@ static bool on_one_row(void *ctx, char **cols, const unsigned long *lens, unsign
 	return false;
 }
 
-enum db_status catalog_find(struct catalog *c, const char *key, size_t keylen, struct image_row *row, bool *found)
+enum db_status catalog_find(struct catalog *c, const char *key, size_t keylen,
+			    struct image_row *row, bool *found)
 {
 	struct one_row one = {row, false};
 	struct db_param params[] = {DB_STRN(key, keylen)};
@@ -174,8 +175,8 @@ static bool on_first_number(void *ctx, char **cols, const unsigned long *lens, u
 	return false;
 }
 
-static enum db_status upsert_once(struct catalog *c, struct image_row *row, char old_location[BLOB_NAME_MAX],
-				  bool *in_doubt)
+static enum db_status upsert_once(struct catalog *c, struct image_row *row,
+				  char old_location[BLOB_NAME_MAX], bool *in_doubt)
 {
 	struct db *db = thread_db(c);
 	if (!db)
@@ -215,8 +216,8 @@ static enum db_status upsert_once(struct catalog *c, struct image_row *row, char
 	return status;
 }
 
-enum db_status catalog_upsert(struct catalog *c, struct image_row *row, char old_location[BLOB_NAME_MAX],
-			      bool *in_doubt)
+enum db_status catalog_upsert(struct catalog *c, struct image_row *row,
+			      char old_location[BLOB_NAME_MAX], bool *in_doubt)
 {
 	enum db_status status;
 	int attempts = 0;
@@ -313,41 +314,10 @@ enum db_status catalog_totals(struct catalog *c, uint64_t *count, uint64_t *byte
 		    &t);
 }
 
-enum db_status catalog_save_properties(struct catalog *c, long capacity_mb, const char *policy)
-{
-	struct db_param params[] = {DB_INT(capacity_mb), DB_STR(policy)};
-	return exec(c, "INSERT INTO cache_properties (max_capacity, replacement_policy) VALUES (?, ?)",
-		    params, 2, NULL, NULL);
-}
-
-struct one_properties {
-	struct cache_properties *out;
-	bool found;
-};
-
-static bool on_properties(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
-{
-	struct one_properties *p = ctx;
-	if (ncols != 3 || !cols[0] || !cols[1] ||
-	    !num_parse_whole(cols[0], lens[0], 0, LONG_MAX, &p->out->capacity_mb))
-		return false;
-	copy_text(p->out->policy, sizeof(p->out->policy), cols[1]);
-	copy_time(p->out->set_at, cols[2]);
-	p->found = true;
-	return false;
-}
-
-enum db_status catalog_properties(struct catalog *c, struct cache_properties *out, bool *found)
-{
-	struct one_properties p = {out, false};
-	enum db_status status =
-		exec(c, "SELECT max_capacity, replacement_policy, "
-		     "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%fZ') FROM cache_properties "
-		     "ORDER BY id DESC LIMIT 1",
-		     NULL, 0, on_properties, &p);
-	*found = p.found;
-	return status;
-}
+#define STATS_FIELD_ONE(name) +1
+#define STATS_FIELD_POINTER(name) &p.name,
+#define STATS_FIELD_COLUMN(name) #name ", "
+enum { STATS_FIELD_COUNT = 0 CACHE_STATS_FIELDS(STATS_FIELD_ONE) };
 
 struct stats_walk {
 	void (*fn)(void *ctx, const struct stats_point *p);
@@ -357,15 +327,14 @@ struct stats_walk {
 static bool on_stats_row(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
 {
 	struct stats_walk *walk = ctx;
-	if (ncols != 6)
+	if (ncols != STATS_FIELD_COUNT + 1)
 		return false;
 	struct stats_point p;
-	copy_time(p.at, cols[0]);
-	uint64_t *fields[] = {&p.cache_size, &p.key_count, &p.request_count, &p.hit_count,
-			      &p.miss_count};
-	for (unsigned i = 0; i < 5; i++)
-		if (!column_u64(cols[i + 1], lens[i + 1], fields[i]))
+	uint64_t *fields[] = {CACHE_STATS_FIELDS(STATS_FIELD_POINTER)};
+	for (unsigned i = 0; i < STATS_FIELD_COUNT; i++)
+		if (!column_u64(cols[i], lens[i], fields[i]))
 			return false;
+	copy_time(p.at, cols[STATS_FIELD_COUNT]);
 	walk->fn(walk->ctx, &p);
 	return true;
 }
@@ -375,8 +344,8 @@ enum db_status catalog_stats_since(struct catalog *c, unsigned minutes,
 {
 	struct stats_walk walk = {fn, ctx};
 	struct db_param params[] = {DB_INT(minutes)};
-	return exec(c, "SELECT DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%fZ'), cache_size, "
-		    "key_count, request_count, hit_count, miss_count FROM cache_stats "
+	return exec(c, "SELECT " CACHE_STATS_FIELDS(STATS_FIELD_COLUMN)
+		    "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%fZ') FROM cache_stats "
 		    "WHERE created_at >= NOW(3) - INTERVAL ? MINUTE ORDER BY id",
 		    params, 1, on_stats_row, &walk);
 }

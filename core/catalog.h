@@ -1,4 +1,4 @@
-/* catalog: the SQL of the images table, the cache configuration and the statistics rows. */
+/* catalog: the SQL of the images table, and the reading of the statistics rows. */
 #ifndef GALLERY_CATALOG_H
 #define GALLERY_CATALOG_H
 
@@ -6,11 +6,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/cache_stats_fields.h"
 #include "common/db.h"
 #include "core/blob.h"
 #include "core/key.h"
 
-enum { CATALOG_TIME_MAX = 32, CATALOG_TYPE_MAX = 32, CATALOG_POLICY_MAX = 16 };
+enum { CATALOG_TIME_MAX = 32, CATALOG_TYPE_MAX = 32 };
 
 struct image_row {
 	char key[KEY_MAX_BYTES + 1];
@@ -25,15 +26,10 @@ struct image_row {
 	char updated_at[CATALOG_TIME_MAX];
 };
 
+/* One cache_stats row: its time and its counts. */
 struct stats_point {
 	char at[CATALOG_TIME_MAX];
-	uint64_t cache_size, key_count, request_count, hit_count, miss_count;
-};
-
-struct cache_properties {
-	long capacity_mb;
-	char policy[CATALOG_POLICY_MAX];
-	char set_at[CATALOG_TIME_MAX];
+	CACHE_STATS_FIELDS(CACHE_STATS_FIELD_MEMBER)
 };
 
 struct config;
@@ -54,15 +50,16 @@ struct db *catalog_db(struct catalog *c);
 
 typedef bool (*catalog_row_fn)(void *ctx, const struct image_row *row);
 
-enum db_status catalog_find(struct catalog *c, const char *key, size_t keylen, struct image_row *row, bool *found);
+enum db_status catalog_find(struct catalog *c, const char *key, size_t keylen,
+			    struct image_row *row, bool *found);
 /*
  * Inserts or replaces the row of row->key in one transaction. Sets row->version
  * to the new version and old_location to the file the row named before ("" for
  * a new key). On failure *in_doubt says whether the row may have been written
  * all the same (the connection was lost during COMMIT); otherwise nothing changed.
  */
-enum db_status catalog_upsert(struct catalog *c, struct image_row *row, char old_location[BLOB_NAME_MAX],
-			      bool *in_doubt);
+enum db_status catalog_upsert(struct catalog *c, struct image_row *row,
+			      char old_location[BLOB_NAME_MAX], bool *in_doubt);
 enum db_status catalog_location_in_use(struct catalog *c, const char *location, bool *in_use);
 /* Every key, newest first. */
 enum db_status catalog_all(struct catalog *c, catalog_row_fn fn, void *ctx);
@@ -71,8 +68,6 @@ enum db_status catalog_page(struct catalog *c, const char *filter, uint64_t offs
 			    catalog_row_fn fn, void *ctx, uint64_t *total);
 enum db_status catalog_totals(struct catalog *c, uint64_t *count, uint64_t *bytes);
 
-enum db_status catalog_save_properties(struct catalog *c, long capacity_mb, const char *policy);
-enum db_status catalog_properties(struct catalog *c, struct cache_properties *out, bool *found);
 /* The cache_stats rows of the last `minutes`, oldest first. */
 enum db_status catalog_stats_since(struct catalog *c, unsigned minutes,
 				   void (*fn)(void *ctx, const struct stats_point *p), void *ctx);

@@ -1,4 +1,4 @@
-/* images: the read and write paths of images: memcache first, then the catalog and the blob store. */
+/* images: the read and write paths of images: memcache, then the catalog and the blob store. */
 #ifndef GALLERY_IMAGES_H
 #define GALLERY_IMAGES_H
 

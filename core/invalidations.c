@@ -1,4 +1,4 @@
-/* invalidations: one memcache's missed invalidations, sent again; reads skip those keys meanwhile. */
+/* invalidations: one memcache's missed invalidations, sent again; reads skip those keys. */
 #include "invalidations.h"
 
 #include <pthread.h>

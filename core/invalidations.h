@@ -1,4 +1,4 @@
-/* invalidations: one memcache's missed invalidations, sent again; reads skip those keys meanwhile. */
+/* invalidations: one memcache's missed invalidations, sent again; reads skip those keys. */
 #ifndef GALLERY_INVALIDATIONS_H
 #define GALLERY_INVALIDATIONS_H
 

@@ -1,4 +1,4 @@
-/* orphans: removal of image files no row names any more, now or, when the database is down, later. */
+/* orphans: removal of image files no row names, at once or, in a database outage, later. */
 #ifndef GALLERY_ORPHANS_H
 #define GALLERY_ORPHANS_H
 

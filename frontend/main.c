@@ -1,4 +1,5 @@
 /* frontend: the gallery's web pages and JSON API. */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include "core/blob_disk.h"
 #include "core/cache_client.h"
 #include "core/catalog.h"
+#include "core/images.h"
 #include "frontend/app.h"
 #include "frontend/router.h"
 #include "frontend/tpl.h"
@@ -32,6 +34,10 @@ int main(int argc, char **argv)
 		return exit_code;
 	exit_code = EXIT_FAILURE;
 	char err[512];
+	if (sodium_init() < 0) {
+		log_error("frontend: cannot initialise libsodium");
+		return exit_code;
+	}
 	server_block_signals();
 	db_library_init();
 

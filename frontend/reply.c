@@ -1,10 +1,13 @@
 /* reply: the front end's answers: JSON for the API, pages from templates, errors as either. */
+#include "reply.h"
+
 #include <string.h>
 
 #include "common/http.h"
 #include "common/log.h"
 #include "frontend/app.h"
 #include "frontend/csrf.h"
+#include "frontend/request.h"
 #include "frontend/tpl.h"
 
 static const char *status_title(unsigned status)
