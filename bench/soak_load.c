@@ -35,7 +35,7 @@
 #include <time.h>
 
 #include "common/buf.h"
-#include "frontend/b64.h"
+#include "common/b64.h"
 
 enum {
 	HOT_KEYS_PER_CONNECTION = 16,

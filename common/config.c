@@ -1,12 +1,11 @@
 /* config: every setting of both daemons, read once from the environment. */
 #include "config.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "num.h"
 
 /* Long enough not to be guessed; visible ASCII so that it fits in a header. */
 enum { TOKEN_MIN_BYTES = 16 };
@@ -21,20 +20,6 @@ static bool token_ok(const char *token)
 	return strlen(token) >= TOKEN_MIN_BYTES;
 }
 
-/* Digits with an optional minus: strtol alone would also take leading spaces and a plus. */
-static bool parse_long(const char *text, long min, long max, long *out)
-{
-	if (!isdigit((unsigned char)*text) && !(*text == '-' && isdigit((unsigned char)text[1])))
-		return false;
-	char *end;
-	errno = 0;
-	long v = strtol(text, &end, 10);
-	if (errno || *end != '\0' || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
 static bool set_str(const char **field, const char *name, const char *text, long min, long max,
 		    char *err, size_t errlen)
 {
@@ -46,7 +31,7 @@ static bool set_str(const char **field, const char *name, const char *text, long
 static bool set_int(long *field, const char *name, const char *text, long min, long max, char *err,
 		    size_t errlen)
 {
-	if (parse_long(text, min, max, field))
+	if (num_parse_long(text, min, max, field))
 		return true;
 	snprintf(err, errlen, "%s must be a whole number from %ld to %ld, not '%s'", name, min,
 		 max, text);

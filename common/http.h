@@ -28,14 +28,6 @@ bool http_lacks_host(struct MHD_Connection *conn, const char *version);
 /* Builds {"success":"false","error":{"code":N,"message":"..."}}. */
 bool http_error_json(struct buf *out, unsigned code, const char *message);
 
-/*
- * The answer that carries an image, {"success":"true","content":"<base64>"}:
- * memcache stores each value whole in this shape, and the front end sends a
- * hit on to its client as it came.
- */
-#define HTTP_CONTENT_HEAD "{\"success\":\"true\",\"content\":\""
-#define HTTP_CONTENT_TAIL "\"}"
-
 /* {"success":"true"}, for a route to add its fields to; NULL when out of memory. */
 cJSON *http_success_object(void);
 

@@ -1,4 +1,5 @@
 /* frontend: the gallery's web pages and JSON API. */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -7,6 +8,10 @@
 #include "common/db.h"
 #include "common/log.h"
 #include "common/server.h"
+#include "core/blob_disk.h"
+#include "core/cache_client.h"
+#include "core/catalog.h"
+#include "core/images.h"
 #include "frontend/app.h"
 #include "frontend/router.h"
 #include "frontend/tpl.h"
@@ -29,6 +34,10 @@ int main(int argc, char **argv)
 		return exit_code;
 	exit_code = EXIT_FAILURE;
 	char err[512];
+	if (sodium_init() < 0) {
+		log_error("frontend: cannot initialise libsodium");
+		return exit_code;
+	}
 	server_block_signals();
 	db_library_init();
 
@@ -39,10 +48,25 @@ int main(int argc, char **argv)
 		goto out_library;
 	}
 	tpl_set_strict(app.templates, cfg.template_strict);
-	app.images = images_open(&cfg, err, sizeof(err));
-	if (!app.images) {
+	app.catalog = catalog_open(&cfg, err, sizeof(err));
+	if (!app.catalog) {
 		log_error("frontend: %s", err);
 		goto out_free_templates;
+	}
+	app.cache = cache_client_open(cfg.memcache_url, cfg.memcache_token, cfg.memcache_timeout_ms);
+	if (!app.cache) {
+		log_error("frontend: cannot set up the memcache client");
+		goto out_close_catalog;
+	}
+	app.blobs = blob_disk_open(cfg.data_dir, err, sizeof(err));
+	if (!app.blobs) {
+		log_error("frontend: %s", err);
+		goto out_close_cache;
+	}
+	app.images = images_open(app.catalog, app.cache, app.blobs, err, sizeof(err));
+	if (!app.images) {
+		log_error("frontend: %s", err);
+		goto out_close_blobs;
 	}
 	images_sweep_orphans(app.images);
 	struct server_params params = {
@@ -70,6 +94,12 @@ int main(int argc, char **argv)
 	exit_code = EXIT_SUCCESS;
 out_close_images:
 	images_close(app.images);
+out_close_blobs:
+	blob_close(app.blobs);
+out_close_cache:
+	cache_client_close(app.cache);
+out_close_catalog:
+	catalog_close(app.catalog);
 out_free_templates:
 	tpl_free(app.templates);
 out_library:

@@ -1,10 +1,13 @@
 /* reply: the front end's answers: JSON for the API, pages from templates, errors as either. */
+#include "reply.h"
+
 #include <string.h>
 
 #include "common/http.h"
 #include "common/log.h"
 #include "frontend/app.h"
 #include "frontend/csrf.h"
+#include "frontend/request.h"
 #include "frontend/tpl.h"
 
 static const char *status_title(unsigned status)
@@ -58,6 +61,13 @@ enum MHD_Result reply_error(struct app *app, struct request *req, unsigned statu
 {
 	struct problem p;
 	problem_set(&p, status, "%s", message);
+	return reply_problem(app, req, &p);
+}
+
+enum MHD_Result reply_outcome(struct app *app, struct request *req, const struct outcome *o)
+{
+	struct problem p;
+	problem_from_outcome(&p, o);
 	return reply_problem(app, req, &p);
 }
 

@@ -6,9 +6,20 @@
 #include <strings.h>
 
 #include "common/http.h"
+#include "core/images.h"
+#include "frontend/api_cache.h"
+#include "frontend/api_images.h"
 #include "frontend/app.h"
 #include "frontend/csrf.h"
-#include "frontend/validate.h"
+#include "frontend/form.h"
+#include "frontend/page_cache.h"
+#include "frontend/page_files.h"
+#include "frontend/page_images.h"
+#include "frontend/reply.h"
+#include "frontend/request.h"
+#include "common/url.h"
+
+typedef enum MHD_Result (*handler_fn)(struct app *app, struct request *req);
 
 enum body_kind {
 	BODY_IGNORED, /* a body, if any, is read and dropped */
@@ -69,27 +80,6 @@ static bool method_allowed(const char *allow, const char *method)
 	return false;
 }
 
-bool request_is_post(const struct request *req)
-{
-	return strcmp(req->method, "POST") == 0;
-}
-
-const char *request_arg(const struct request *req, const char *name)
-{
-	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
-}
-
-/* Paths under /api/ that are no route answer as the API does too: in JSON. */
-bool request_is_api(const struct request *req)
-{
-	return req->route ? req->route->api : strncmp(req->url, "/api/", 5) == 0;
-}
-
-const char *request_allow(const struct request *req)
-{
-	return req->route ? req->route->allow : "";
-}
-
 static enum MHD_Result answer(struct app *app, struct request *req)
 {
 	req->answered = true;
@@ -115,9 +105,12 @@ static void start_body(struct app *app, struct request *req)
 	}
 	struct form_sink sink = {images_upload_write, NULL};
 	if (req->route->body == BODY_UPLOAD) {
-		req->upload = images_upload_begin(app->images, &req->problem);
-		if (!req->upload)
+		struct outcome o;
+		req->upload = images_upload_begin(app->images, &o);
+		if (!req->upload) {
+			problem_from_outcome(&req->problem, &o);
 			return;
+		}
 		sink.ctx = req->upload;
 	}
 	req->form = form_create(req->conn, limit, req->upload ? &sink : NULL);
@@ -138,7 +131,7 @@ static void form_failed(struct app *app, struct request *req)
 			    form_field_name_too_large(req->form));
 		break;
 	case FORM_SINK_REFUSED:
-		req->problem = *images_upload_problem(req->upload);
+		problem_from_outcome(&req->problem, images_upload_outcome(req->upload));
 		break;
 	case FORM_MALFORMED:
 	case FORM_OK:
@@ -157,11 +150,17 @@ static enum MHD_Result first_call(struct app *app, struct MHD_Connection *conn, 
 	req->conn = conn;
 	req->url = url;
 	req->method = method;
+	/* Paths under /api/ that are no route answer as the API does too: in JSON. */
+	req->api = strncmp(url, "/api/", 5) == 0;
 	if (http_lacks_host(conn, version)) {
 		req->answered = true;
 		return reply_error(app, req, 400, "an HTTP/1.1 request needs a Host header");
 	}
 	req->route = find_route(url, &req->path_arg);
+	if (req->route) {
+		req->api = req->route->api;
+		req->allow = req->route->allow;
+	}
 	if (!req->route) {
 		req->answered = true;
 		return reply_error(app, req, 404, "there is no page here");

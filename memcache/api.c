@@ -2,10 +2,12 @@
 #include "api.h"
 
 #include <cjson/cJSON.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "common/hit_json.h"
 #include "common/http.h"
 #include "common/log.h"
 #include "memcache/cache.h"
@@ -18,8 +20,8 @@ enum { REQUEST_ERROR_MAX = 256 };
  * A stored value is the whole answer to a hit, so that a hit is sent straight
  * from the cache without copying or encoding anything.
  */
-static const char HIT_HEAD[] = HTTP_CONTENT_HEAD;
-static const char HIT_TAIL[] = HTTP_CONTENT_TAIL;
+static const char HIT_HEAD[] = HIT_JSON_HEAD;
+static const char HIT_TAIL[] = HIT_JSON_TAIL;
 
 typedef enum MHD_Result (*route_fn)(struct api *api, struct MHD_Connection *conn,
 				    const struct request_body *body);
@@ -186,14 +188,16 @@ static bool method_is(const char *method, const char *wanted)
 	       (strcmp(wanted, "GET") == 0 && strcmp(method, "HEAD") == 0);
 }
 
-/* Takes as long for every wrong token as for the right one, so timing does not reveal it. */
+/*
+ * Takes as long for every wrong token as for the right one, so timing does not
+ * reveal it: both are hashed to one length, then compared in constant time.
+ */
 static bool token_matches(const char *given, const char *token)
 {
-	size_t len = strlen(token), given_len = strlen(given);
-	unsigned diff = len != given_len;
-	for (size_t i = 0; i < len; i++)
-		diff |= (unsigned char)token[i] ^ (unsigned char)(i < given_len ? given[i] : 0);
-	return diff == 0;
+	unsigned char a[crypto_generichash_BYTES], b[crypto_generichash_BYTES];
+	crypto_generichash(a, sizeof(a), (const unsigned char *)given, strlen(given), NULL, 0);
+	crypto_generichash(b, sizeof(b), (const unsigned char *)token, strlen(token), NULL, 0);
+	return sodium_memcmp(a, b, sizeof(a)) == 0;
 }
 
 static const char BEARER[] = "Bearer ";

@@ -1,4 +1,4 @@
-/* cache_sql: the only SQL the cache daemon speaks: its configuration and its stats rows. */
+/* cache_sql: the cache daemon's database: its configuration (core/cache_config) and its stats rows. */
 #include "cache_sql.h"
 
 #include <pthread.h>
@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "core/cache_config.h"
 
 struct cache_sql {
 	pthread_mutex_t lock;
@@ -36,58 +37,36 @@ void cache_sql_close(struct cache_sql *sql)
 	free(sql);
 }
 
-struct properties {
-	size_t capacity_bytes;
-	enum cache_policy policy;
-	bool valid;
-};
-
-static bool on_properties_row(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
-{
-	(void)lens;
-	struct properties *p = ctx;
-	if (ncols != 2 || !cols[0] || !cols[1])
-		return false;
-	char *end;
-	unsigned long long mb = strtoull(cols[0], &end, 10);
-	if (*end != '\0' || !cache_policy_parse(cols[1], &p->policy)) {
-		log_warn("cache_properties: ignoring a row with capacity '%s' and policy '%s'",
-			 cols[0], cols[1]);
-		return false;
-	}
-	p->capacity_bytes = (size_t)mb * CACHE_BYTES_PER_MB;
-	p->valid = true;
-	return false;
-}
-
 /*
- * Runs one statement under the lock and copies its error text to the caller
- * while still holding it: the connection's message changes with the next call.
+ * Copies the connection's error text to the caller while the lock is still
+ * held: the message changes with the next call on the shared connection.
  */
-static enum db_status locked_exec(struct cache_sql *sql, const char *query,
-				  const struct db_param *params, size_t nparams, db_row_fn on_row,
-				  void *ctx, char *err, size_t errlen)
+static void copy_error(struct cache_sql *sql, enum db_status status, char *err, size_t errlen)
 {
-	pthread_mutex_lock(&sql->lock);
-	enum db_status status = db_exec(sql->db, query, params, nparams, on_row, ctx);
 	if (status != DB_OK)
 		snprintf(err, errlen, "%s", db_error(sql->db));
-	pthread_mutex_unlock(&sql->lock);
-	return status;
 }
 
 enum db_status cache_sql_load_properties(struct cache_sql *sql, size_t *capacity_bytes,
 					 enum cache_policy *policy, char *err, size_t errlen)
 {
-	struct properties p = {0};
-	enum db_status status = locked_exec(sql,
-					    "SELECT max_capacity, replacement_policy FROM cache_properties "
-					    "ORDER BY id DESC LIMIT 1",
-					    NULL, 0, on_properties_row, &p, err, errlen);
+	struct cache_config cfg;
+	bool found = false;
+	pthread_mutex_lock(&sql->lock);
+	enum db_status status = cache_config_load(sql->db, &cfg, &found);
+	copy_error(sql, status, err, errlen);
+	pthread_mutex_unlock(&sql->lock);
 	if (status != DB_OK)
 		return status;
-	*capacity_bytes = p.valid ? p.capacity_bytes : CACHE_DEFAULT_CAPACITY_MB * CACHE_BYTES_PER_MB;
-	*policy = p.valid ? p.policy : CACHE_DEFAULT_POLICY;
+	if (found && !cache_policy_parse(cfg.policy, policy)) {
+		log_warn("cache_properties: ignoring a row with capacity %ld and policy '%s'",
+			 cfg.capacity_mb, cfg.policy);
+		found = false;
+	}
+	*capacity_bytes = found ? (size_t)cfg.capacity_mb * CACHE_BYTES_PER_MB
+				: CACHE_DEFAULT_CAPACITY_MB * CACHE_BYTES_PER_MB;
+	if (!found)
+		*policy = CACHE_DEFAULT_POLICY;
 	return DB_OK;
 }
 
@@ -98,9 +77,13 @@ enum db_status cache_sql_load_properties(struct cache_sql *sql, size_t *capacity
 enum db_status cache_sql_insert_stats(struct cache_sql *sql, const struct cache_stats_row *row,
 				      char *err, size_t errlen)
 {
-	static const char query[] = "INSERT INTO cache_stats (" CACHE_STATS_ROW(STATS_COLUMN)
-		"created_at) VALUES (" CACHE_STATS_ROW(STATS_PLACEHOLDER) "NOW(3))";
-	struct db_param params[] = {CACHE_STATS_ROW(STATS_PARAM)};
-	return locked_exec(sql, query, params, sizeof(params) / sizeof(params[0]), NULL, NULL, err,
-			   errlen);
+	static const char query[] = "INSERT INTO cache_stats (" CACHE_STATS_FIELDS(STATS_COLUMN)
+		"created_at) VALUES (" CACHE_STATS_FIELDS(STATS_PLACEHOLDER) "NOW(3))";
+	struct db_param params[] = {CACHE_STATS_FIELDS(STATS_PARAM)};
+	pthread_mutex_lock(&sql->lock);
+	enum db_status status =
+		db_exec(sql->db, query, params, sizeof(params) / sizeof(params[0]), NULL, NULL);
+	copy_error(sql, status, err, errlen);
+	pthread_mutex_unlock(&sql->lock);
+	return status;
 }

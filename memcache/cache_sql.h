@@ -1,25 +1,17 @@
-/* cache_sql: the only SQL the cache daemon speaks: its configuration and its stats rows. */
+/* cache_sql: the cache daemon's database: its configuration (core/cache_config) and its stats rows. */
 #ifndef GALLERY_CACHE_SQL_H
 #define GALLERY_CACHE_SQL_H
 
 #include <stdint.h>
 
+#include "common/cache_stats_fields.h"
 #include "common/config.h"
 #include "common/db.h"
 #include "memcache/cache.h"
 
-/* One cache_stats row; adding a column here adds it to the INSERT. */
-#define CACHE_STATS_ROW(X) \
-	X(cache_size)      \
-	X(key_count)       \
-	X(request_count)   \
-	X(hit_count)       \
-	X(miss_count)
-
-#define CACHE_STATS_ROW_MEMBER(name) uint64_t name;
-
+/* One cache_stats row; a column added to CACHE_STATS_FIELDS is added to the INSERT. */
 struct cache_stats_row {
-	CACHE_STATS_ROW(CACHE_STATS_ROW_MEMBER)
+	CACHE_STATS_FIELDS(CACHE_STATS_FIELD_MEMBER)
 };
 
 #define CACHE_DEFAULT_POLICY CACHE_LRU

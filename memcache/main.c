@@ -1,6 +1,7 @@
 /* memcache: the gallery's in-memory image cache daemon. */
 #include <malloc.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,10 @@ int main(int argc, char **argv)
 		return exit_code;
 	exit_code = EXIT_FAILURE;
 	char err[512];
+	if (sodium_init() < 0) {
+		log_error("memcache: cannot initialise libsodium");
+		return exit_code;
+	}
 	if (!server_bind_is_loopback(cfg.memcache_bind) && !*cfg.memcache_token) {
 		log_error("memcache: GALLERY_MEMCACHE_BIND is %s, which other machines can reach; "
 			  "set GALLERY_MEMCACHE_TOKEN (the front end sends it) or bind 127.0.0.1",

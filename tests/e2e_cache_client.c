@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "common/config.h"
-#include "frontend/cache_client.h"
+#include "core/cache_client.h"
 #include "tests/harness.h"
 
 enum {
@@ -62,14 +62,17 @@ static void start_clock(struct timespec *t)
 	clock_gettime(CLOCK_MONOTONIC, t);
 }
 
+/* The client under test, made by start_all. */
+static struct cache_client *client;
+
 static enum cache_answer get_str(const char *key, struct buf *out)
 {
-	return cache_client_get(key, strlen(key), out);
+	return cache_client_get(client, key, strlen(key), out);
 }
 
 static enum cache_answer put_str(const char *key, const char *value, uint64_t version)
 {
-	return cache_client_put(key, strlen(key), value, strlen(value), version);
+	return cache_client_put(client, key, strlen(key), value, strlen(value), version);
 }
 
 /* Asserts that key hits with exactly value as its content. */
@@ -96,7 +99,7 @@ static void expect_miss(const char *key)
 static long long stat_number(const char *field)
 {
 	cJSON *stats = NULL;
-	assert_int_equal(cache_client_stats(&stats), CACHE_ANSWER_OK);
+	assert_int_equal(cache_client_stats(client, &stats), CACHE_ANSWER_OK);
 	const cJSON *n = cJSON_GetObjectItemCaseSensitive(stats, field);
 	assert_true(cJSON_IsNumber(n));
 	long long v = (long long)n->valuedouble;
@@ -176,13 +179,15 @@ static int start_all(void **state)
 		fprintf(stderr, "config_load: %s\n", err);
 		return -1;
 	}
-	return cache_client_init(&cfg) ? 0 : -1;
+	client = cache_client_open(cfg.memcache_url, cfg.memcache_token, cfg.memcache_timeout_ms);
+	return client ? 0 : -1;
 }
 
 static int stop_all(void **state)
 {
 	(void)state;
-	cache_client_cleanup();
+	cache_client_close(client);
+	client = NULL;
 	daemon_stop(&mc, SIGTERM);
 	return 0;
 }
@@ -293,7 +298,7 @@ static void test_stale_put_after_invalidate_is_refused(void **state)
 	expect_hit("v", "T0xE");
 	/* An upload made it version 5; a reader that missed at 4 must not put the old value back.
 	 */
-	assert_int_equal(cache_client_invalidate("v", 1, 5), CACHE_ANSWER_OK);
+	assert_int_equal(cache_client_invalidate(client, "v", 1, 5), CACHE_ANSWER_OK);
 	expect_miss("v");
 	assert_int_equal(put_str("v", "T0xE", 4), CACHE_ANSWER_OK); /* 409: rightly refused */
 	expect_miss("v");
@@ -301,7 +306,7 @@ static void test_stale_put_after_invalidate_is_refused(void **state)
 	expect_hit("v", "TkVX");
 	assert_true(stat_number("stale_puts") >= 1);
 	/* Invalidating a key the cache does not hold is a success. */
-	assert_int_equal(cache_client_invalidate("never there", strlen("never there"), 1),
+	assert_int_equal(cache_client_invalidate(client, "never there", strlen("never there"), 1),
 			 CACHE_ANSWER_OK);
 }
 
@@ -310,7 +315,7 @@ static void test_refresh_and_too_large_put(void **state)
 	(void)state;
 	assert_true(sql_exec("INSERT INTO cache_properties (max_capacity, replacement_policy) "
 			     "VALUES (1, 'RR')"));
-	assert_int_equal(cache_client_refresh(), CACHE_ANSWER_OK);
+	assert_int_equal(cache_client_refresh(client), CACHE_ANSWER_OK);
 	assert_int_equal(stat_number("capacity_bytes"), MB);
 	char *value = b64_value(MB + 4, 2);
 	assert_int_equal(put_str("huge", value, 0), CACHE_ANSWER_OK); /* 413: rightly refused */
@@ -325,10 +330,10 @@ static void test_clear_reports_dropped(void **state)
 	assert_int_equal(put_str("b", "QUJD", 0), CACHE_ANSWER_OK);
 	assert_int_equal(put_str("c", "QUJD", 0), CACHE_ANSWER_OK);
 	long long dropped = -1;
-	assert_int_equal(cache_client_clear(&dropped), CACHE_ANSWER_OK);
+	assert_int_equal(cache_client_clear(client, &dropped), CACHE_ANSWER_OK);
 	assert_int_equal(dropped, 3);
 	expect_miss("a");
-	assert_int_equal(cache_client_clear(NULL), CACHE_ANSWER_OK);
+	assert_int_equal(cache_client_clear(client, NULL), CACHE_ANSWER_OK);
 }
 
 static void test_stats_parse(void **state)
@@ -337,7 +342,7 @@ static void test_stats_parse(void **state)
 	assert_int_equal(put_str("s1", "QUJD", 0), CACHE_ANSWER_OK);
 	assert_int_equal(put_str("s2", "QUJD", 0), CACHE_ANSWER_OK);
 	cJSON *stats = NULL;
-	assert_int_equal(cache_client_stats(&stats), CACHE_ANSWER_OK);
+	assert_int_equal(cache_client_stats(client, &stats), CACHE_ANSWER_OK);
 	assert_true(cJSON_IsObject(stats));
 	const cJSON *items = cJSON_GetObjectItemCaseSensitive(stats, "items");
 	assert_true(cJSON_IsNumber(items));
@@ -449,14 +454,14 @@ static void expect_down_at_once(void)
 	assert_int_equal(out.len, 0);
 	buf_free(&out);
 	assert_int_equal(put_str("k", "QUJD", 0), CACHE_ANSWER_DOWN);
-	assert_int_equal(cache_client_invalidate("k", 1, 9), CACHE_ANSWER_DOWN);
+	assert_int_equal(cache_client_invalidate(client, "k", 1, 9), CACHE_ANSWER_DOWN);
 	long long dropped = -1;
-	assert_int_equal(cache_client_clear(&dropped), CACHE_ANSWER_DOWN);
+	assert_int_equal(cache_client_clear(client, &dropped), CACHE_ANSWER_DOWN);
 	assert_int_equal(dropped, -1);
-	assert_int_equal(cache_client_refresh(), CACHE_ANSWER_DOWN);
+	assert_int_equal(cache_client_refresh(client), CACHE_ANSWER_DOWN);
 	cJSON dummy;
 	cJSON *stats = &dummy; /* the call must set it to NULL */
-	assert_int_equal(cache_client_stats(&stats), CACHE_ANSWER_DOWN);
+	assert_int_equal(cache_client_stats(client, &stats), CACHE_ANSWER_DOWN);
 	assert_null(stats);
 	assert_true(elapsed_ms(&t) < AT_ONCE_MS);
 }

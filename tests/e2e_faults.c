@@ -30,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "frontend/b64.h"
+#include "common/b64.h"
 #include "tests/harness.h"
 
 enum {

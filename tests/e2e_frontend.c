@@ -25,7 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "frontend/b64.h"
+#include "common/b64.h"
 #include "tests/harness.h"
 
 #define MAX_UPLOAD_MB_TEXT "2"

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frontend/b64.h"
+#include "common/b64.h"
 #include "tests/harness.h"
 
 enum { IMAGES = 3, IMAGE_BYTES = 40000 };

@@ -1,4 +1,4 @@
-/* unit_validate: cmocka tests for frontend/validate: keys, URL decoding, image types and sizes. */
+/* unit_validate: cmocka tests for core/key, common/url, common/num and core/imagetype: keys, URL decoding, image types and sizes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frontend/validate.h"
+#include "common/num.h"
+#include "common/url.h"
+#include "core/imagetype.h"
+#include "core/key.h"
 
 enum {
 	ERR_LEN = 128,

@@ -20,7 +20,7 @@
 
 #include "common/buf.h"
 #include "frontend/form.h"
-#include "frontend/validate.h"
+#include "core/imagetype.h"
 #include "tests/fuzz/fuzz.h"
 
 enum {

@@ -3,7 +3,8 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "frontend/validate.h"
+#include "common/url.h"
+#include "core/key.h"
 #include "tests/fuzz/fuzz.h"
 
 enum {

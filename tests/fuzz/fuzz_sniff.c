@@ -1,7 +1,7 @@
 /* fuzz_sniff: image_sniff and image_dimensions over any bytes, as an upload's first bytes. */
 #include <string.h>
 
-#include "frontend/validate.h"
+#include "core/imagetype.h"
 #include "tests/fuzz/fuzz.h"
 
 enum { UNTOUCHED_SIDE = 0xC0FFEE }; /* what the sides hold until image_dimensions writes them */

@@ -1,4 +1,4 @@
-/* cache_client: the front end's calls to the memcache daemon, over HTTP/JSON. */
+/* cache_client: calls to one memcache daemon over HTTP/JSON, with its own circuit breaker. */
 #include "cache_client.h"
 
 #include <curl/curl.h>
@@ -12,8 +12,7 @@
 #include <strings.h>
 
 #include "common/clock.h"
-#include "common/config.h"
-#include "common/http.h"
+#include "common/hit_json.h"
 #include "common/log.h"
 
 enum {
@@ -31,8 +30,8 @@ enum {
 	HTTP_CONTENT_TOO_LARGE = 413,
 };
 
-static const char HIT_HEAD[] = HTTP_CONTENT_HEAD;
-static const char HIT_TAIL[] = HTTP_CONTENT_TAIL;
+static const char HIT_HEAD[] = HIT_JSON_HEAD;
+static const char HIT_TAIL[] = HIT_JSON_TAIL;
 
 enum route {
 	ROUTE_GET,
@@ -61,19 +60,19 @@ struct handle {
 	bool sink_sized;  /* room for the whole answer was asked for */
 };
 
-/* Set by cache_client_init before any thread starts; read-only afterwards. */
-static bool ready;
-static pthread_key_t handle_key;
-static char *route_urls[ROUTE_COUNT];
-static struct curl_slist *headers;
-static long timeout_ms;
+/* Set by cache_client_open before any thread uses it; read-only afterwards but for the breaker. */
+struct cache_client {
+	pthread_key_t handle_key; /* each thread's handle to this memcache */
+	char *route_urls[ROUTE_COUNT];
+	struct curl_slist *headers;
+	long timeout_ms;
+	/* Monotonic ms until which calls answer DOWN without trying; 0 when memcache answers. */
+	_Atomic int64_t down_until_ms;
+	/* One limit for all of this client's warnings, so that a dead memcache does not flood the log. */
+	struct log_limit warnings;
+};
 
-/* Monotonic ms until which calls answer DOWN without trying; 0 when memcache answers. */
-static _Atomic int64_t down_until_ms;
-
-/* One limit for all of this module's warnings, so that a dead memcache does not flood the log. */
-static struct log_limit warnings = LOG_LIMIT_INIT;
-#define warn_limited(...) log_warn_limited(&warnings, "cache_client: " __VA_ARGS__)
+#define warn_limited(cc, ...) log_warn_limited(&(cc)->warnings, "cache_client: " __VA_ARGS__)
 
 /*
  * The circuit breaker. While it is open, calls answer DOWN without trying. When
@@ -81,25 +80,25 @@ static struct log_limit warnings = LOG_LIMIT_INIT;
  * others keep answering DOWN until that probe reports, so that a dead memcache
  * costs one timeout per window, not one per request in flight.
  */
-static bool breaker_allows(void)
+static bool breaker_allows(struct cache_client *cc)
 {
-	int64_t until = atomic_load(&down_until_ms);
+	int64_t until = atomic_load(&cc->down_until_ms);
 	if (until == 0)
 		return true;
 	int64_t now = clock_ms();
 	if (now < until)
 		return false;
-	return atomic_compare_exchange_strong(&down_until_ms, &until, now + BREAKER_OPEN_MS);
+	return atomic_compare_exchange_strong(&cc->down_until_ms, &until, now + BREAKER_OPEN_MS);
 }
 
-static void breaker_trip(void)
+static void breaker_trip(struct cache_client *cc)
 {
-	atomic_store(&down_until_ms, clock_ms() + BREAKER_OPEN_MS);
+	atomic_store(&cc->down_until_ms, clock_ms() + BREAKER_OPEN_MS);
 }
 
-static void breaker_close(void)
+static void breaker_close(struct cache_client *cc)
 {
-	if (atomic_load(&down_until_ms) != 0 && atomic_exchange(&down_until_ms, 0) != 0)
+	if (atomic_load(&cc->down_until_ms) != 0 && atomic_exchange(&cc->down_until_ms, 0) != 0)
 		log_info("cache_client: memcache answers again");
 }
 
@@ -149,25 +148,25 @@ static size_t collect(char *data, size_t size, size_t n, void *userdata)
 }
 
 /* The options every call shares; per-call ones (URL, method, body, sink) are set by call(). */
-static bool set_common_options(struct handle *h)
+static bool set_common_options(const struct cache_client *cc, struct handle *h)
 {
 	CURL *c = h->curl;
 	return curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->error) == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
-	       curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms) == CURLE_OK &&
-	       curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms) == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, cc->timeout_ms) == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, cc->timeout_ms) == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_PROXY, "") == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L) == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_BUFFERSIZE, RECEIVE_BUFFER_BYTES) == CURLE_OK &&
-	       curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers) == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_HTTPHEADER, cc->headers) == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect) == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_WRITEDATA, h) == CURLE_OK;
 }
 
 /* This thread's handle, made on its first call; NULL when out of memory. */
-static struct handle *thread_handle(void)
+static struct handle *thread_handle(struct cache_client *cc)
 {
-	struct handle *h = pthread_getspecific(handle_key);
+	struct handle *h = pthread_getspecific(cc->handle_key);
 	if (h)
 		return h;
 	h = calloc(1, sizeof(*h));
@@ -176,7 +175,7 @@ static struct handle *thread_handle(void)
 	h->curl = curl_easy_init();
 	if (!h->curl)
 		goto out_free;
-	if (!set_common_options(h) || pthread_setspecific(handle_key, h) != 0)
+	if (!set_common_options(cc, h) || pthread_setspecific(cc->handle_key, h) != 0)
 		goto out_cleanup;
 	return h;
 out_cleanup:
@@ -187,13 +186,13 @@ out_free:
 }
 
 /* Method, body and answer buffer of this call; a NULL body makes a GET. */
-static bool set_request(struct handle *h, enum route route, const char *body, size_t len,
-			struct buf *sink)
+static bool set_request(const struct cache_client *cc, struct handle *h, enum route route,
+			const char *body, size_t len, struct buf *sink)
 {
 	CURL *c = h->curl;
 	h->sink = sink;
 	h->sink_sized = false;
-	if (curl_easy_setopt(c, CURLOPT_URL, route_urls[route]) != CURLE_OK)
+	if (curl_easy_setopt(c, CURLOPT_URL, cc->route_urls[route]) != CURLE_OK)
 		return false;
 	if (!body) {
 		/* Forget the last body; HTTPGET last, as setting POSTFIELDS means POST. */
@@ -209,21 +208,18 @@ static bool set_request(struct handle *h, enum route route, const char *body, si
  * Sends one request and appends the answer's body to answer. False when no
  * HTTP answer came: the breaker is open, or the transfer failed (logged).
  */
-static bool call(enum route route, const char *body, size_t len, struct buf *answer, long *status)
+static bool call(struct cache_client *cc, enum route route, const char *body, size_t len,
+		 struct buf *answer, long *status)
 {
-	if (!ready) {
-		warn_limited("called before cache_client_init");
+	if (!breaker_allows(cc))
 		return false;
-	}
-	if (!breaker_allows())
-		return false;
-	struct handle *h = thread_handle();
+	struct handle *h = thread_handle(cc);
 	if (!h) {
-		warn_limited("cannot make a curl handle (out of memory)");
+		warn_limited(cc, "cannot make a curl handle (out of memory)");
 		return false;
 	}
-	if (!set_request(h, route, body, len, answer)) {
-		warn_limited("cannot set up the request to %s", route_paths[route]);
+	if (!set_request(cc, h, route, body, len, answer)) {
+		warn_limited(cc, "cannot set up the request to %s", route_paths[route]);
 		return false;
 	}
 	h->error[0] = '\0';
@@ -232,24 +228,24 @@ static bool call(enum route route, const char *body, size_t len, struct buf *ans
 		/* Only an unreachable memcache opens the breaker, not a local failure. */
 		bool unreachable = is_unreachable(rc);
 		if (unreachable)
-			breaker_trip();
+			breaker_trip(cc);
 		else
-			breaker_close();
-		warn_limited("memcache %s: %s%s", route_paths[route],
+			breaker_close(cc);
+		warn_limited(cc, "memcache %s: %s%s", route_paths[route],
 			     h->error[0] ? h->error : curl_easy_strerror(rc),
 			     unreachable ? "; answering DOWN without asking for a while" : "");
 		return false;
 	}
-	breaker_close();
+	breaker_close(cc);
 	return curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, status) == CURLE_OK;
 }
 
 /* Logs an answer the client did not expect; the answer starts at answer->data + from. */
-static enum cache_answer unexpected(enum route route, long status, const struct buf *answer,
-				    size_t from)
+static enum cache_answer unexpected(struct cache_client *cc, enum route route, long status,
+				    const struct buf *answer, size_t from)
 {
 	const char *text = answer->data && answer->len > from ? answer->data + from : "";
-	warn_limited("memcache %s answered %ld: %.*s", route_paths[route], status, WARN_QUOTE_MAX,
+	warn_limited(cc, "memcache %s answered %ld: %.*s", route_paths[route], status, WARN_QUOTE_MAX,
 		     text);
 	return CACHE_ANSWER_DOWN;
 }
@@ -291,7 +287,7 @@ static bool key_body(struct buf *b, const char *key, size_t keylen)
 	return buf_puts(b, "{\"key\":\"") && json_escape(b, key, keylen) && buf_puts(b, "\"");
 }
 
-static bool build_urls(const char *base)
+static bool build_urls(struct cache_client *cc, const char *base)
 {
 	size_t len = strlen(base);
 	while (len > 0 && base[len - 1] == '/')
@@ -302,16 +298,16 @@ static bool build_urls(const char *base)
 			buf_free(&url);
 			return false;
 		}
-		route_urls[r] = buf_steal(&url);
+		cc->route_urls[r] = buf_steal(&url);
 	}
 	return true;
 }
 
-static void free_urls(void)
+static void free_urls(struct cache_client *cc)
 {
 	for (int r = 0; r < ROUTE_COUNT; r++) {
-		free(route_urls[r]);
-		route_urls[r] = NULL;
+		free(cc->route_urls[r]);
+		cc->route_urls[r] = NULL;
 	}
 }
 
@@ -328,92 +324,96 @@ static bool url_is_http(const char *url)
 	return ok;
 }
 
-bool cache_client_init(const struct config *cfg)
+struct cache_client *cache_client_open(const char *url, const char *token, long timeout_ms)
 {
-	if (ready) {
-		log_error("cache_client: cache_client_init called twice");
-		return false;
-	}
-	if (!url_is_http(cfg->memcache_url)) {
+	if (!url_is_http(url)) {
 		log_error("cache_client: GALLERY_MEMCACHE_URL must be an http:// or https:// URL, "
 			  "not '%s'",
-			  cfg->memcache_url);
-		return false;
+			  url);
+		return NULL;
 	}
+	struct cache_client *cc = calloc(1, sizeof(*cc));
+	if (!cc) {
+		log_error("cache_client: out of memory");
+		return NULL;
+	}
+	cc->warnings = (struct log_limit)LOG_LIMIT_INIT;
+	/* libcurl counts its initialisations, so each client may make and end its own. */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_error("cache_client: curl_global_init failed");
-		return false;
+		goto out_free;
 	}
-	if (pthread_key_create(&handle_key, free_handle) != 0) {
+	if (pthread_key_create(&cc->handle_key, free_handle) != 0) {
 		log_error("cache_client: cannot create the thread key");
 		goto out_global;
 	}
 	/* "Expect:" drops Expect: 100-continue, which would hold a large put back. */
 	struct curl_slist *list = curl_slist_append(NULL, "Content-Type: application/json");
 	struct curl_slist *more = list ? curl_slist_append(list, "Expect:") : NULL;
-	if (more && *cfg->memcache_token) {
+	if (more && token && *token) {
 		struct buf auth = BUF_INIT;
 		struct curl_slist *with_token = NULL;
-		if (buf_printf(&auth, "Authorization: Bearer %s", cfg->memcache_token))
+		if (buf_printf(&auth, "Authorization: Bearer %s", token))
 			with_token = curl_slist_append(more, auth.data);
 		buf_free(&auth);
 		if (!with_token)
 			list = more, more = NULL;
 	}
-	if (!more || !build_urls(cfg->memcache_url)) {
+	if (!more || !build_urls(cc, url)) {
 		log_error("cache_client: out of memory");
 		curl_slist_free_all(more ? more : list);
 		goto out_urls;
 	}
-	headers = more;
-	timeout_ms = cfg->memcache_timeout_ms;
-	atomic_store(&down_until_ms, 0);
-	ready = true;
-	return true;
+	cc->headers = more;
+	cc->timeout_ms = timeout_ms;
+	atomic_store(&cc->down_until_ms, 0);
+	return cc;
 out_urls:
-	free_urls();
-	pthread_key_delete(handle_key);
+	free_urls(cc);
+	pthread_key_delete(cc->handle_key);
 out_global:
 	curl_global_cleanup();
-	return false;
+out_free:
+	free(cc);
+	return NULL;
 }
 
-void cache_client_cleanup(void)
+void cache_client_close(struct cache_client *cc)
 {
-	if (!ready)
+	if (!cc)
 		return;
-	ready = false;
 	/* Other threads' handles went with their threads (the key's destructor). */
-	struct handle *h = pthread_getspecific(handle_key);
+	struct handle *h = pthread_getspecific(cc->handle_key);
 	if (h) {
-		pthread_setspecific(handle_key, NULL);
+		pthread_setspecific(cc->handle_key, NULL);
 		free_handle(h);
 	}
-	pthread_key_delete(handle_key);
-	free_urls();
-	curl_slist_free_all(headers);
-	headers = NULL;
+	pthread_key_delete(cc->handle_key);
+	free_urls(cc);
+	curl_slist_free_all(cc->headers);
 	curl_global_cleanup();
+	free(cc);
 }
 
-enum cache_answer cache_client_get(const char *key, size_t keylen, struct buf *out)
+enum cache_answer cache_client_get(struct cache_client *cc, const char *key, size_t keylen,
+				   struct buf *out)
 {
 	struct buf body = BUF_INIT;
 	if (!key_body(&body, key, keylen) || !buf_puts(&body, "}")) {
 		buf_free(&body);
-		warn_limited("out of memory building a get");
+		warn_limited(cc, "out of memory building a get");
 		return CACHE_ANSWER_DOWN;
 	}
 	size_t start = out->len;
 	long status = 0;
-	bool answered = call(ROUTE_GET, body.data, body.len, out, &status);
+	bool answered = call(cc, ROUTE_GET, body.data, body.len, out, &status);
 	buf_free(&body);
 	if (answered && status == HTTP_OK)
 		return CACHE_ANSWER_OK;
 	enum cache_answer a = CACHE_ANSWER_DOWN;
 	if (answered)
 		a = status == HTTP_NOT_FOUND ? CACHE_ANSWER_MISS
-					     : unexpected(ROUTE_GET, status, out, start);
+					     : unexpected(cc, ROUTE_GET, status, out, start);
 	buf_truncate(out, start);
 	return a;
 }
@@ -434,30 +434,30 @@ const char *cache_client_content(const struct buf *answer, size_t *len)
  * Sends a built body (freed here) and answers OK for a 200, and for a refusal
  * when the caller counts that as done.
  */
-static enum cache_answer send_body(enum route route, struct buf *body, bool built,
-				   bool refusal_is_done)
+static enum cache_answer send_body(struct cache_client *cc, enum route route, struct buf *body,
+				   bool built, bool refusal_is_done)
 {
 	if (!built) {
 		buf_free(body);
-		warn_limited("out of memory building a request to %s", route_paths[route]);
+		warn_limited(cc, "out of memory building a request to %s", route_paths[route]);
 		return CACHE_ANSWER_DOWN;
 	}
 	struct buf answer = BUF_INIT;
 	long status = 0;
-	bool answered = call(route, body->data, body->len, &answer, &status);
+	bool answered = call(cc, route, body->data, body->len, &answer, &status);
 	buf_free(body);
 	bool refused = status == HTTP_CONFLICT || status == HTTP_CONTENT_TOO_LARGE;
 	enum cache_answer a = CACHE_ANSWER_DOWN;
 	if (answered && (status == HTTP_OK || (refusal_is_done && refused)))
 		a = CACHE_ANSWER_OK;
 	else if (answered)
-		unexpected(route, status, &answer, 0);
+		unexpected(cc, route, status, &answer, 0);
 	buf_free(&answer);
 	return a;
 }
 
-enum cache_answer cache_client_put(const char *key, size_t keylen, const char *b64, size_t len,
-				   uint64_t version)
+enum cache_answer cache_client_put(struct cache_client *cc, const char *key, size_t keylen,
+				   const char *b64, size_t len, uint64_t version)
 {
 	struct buf body = BUF_INIT;
 	/* One allocation: the value is copied once, straight into the body. */
@@ -467,24 +467,25 @@ enum cache_answer cache_client_put(const char *key, size_t keylen, const char *b
 		     buf_printf(&body, ",\"version\":%" PRIu64 ",\"value\":\"", version) &&
 		     buf_append(&body, b64, len) && buf_puts(&body, "\"}");
 	/* 409: a newer version is known; 413: larger than the cache. Both rightly refused. */
-	return send_body(ROUTE_PUT, &body, built, true);
+	return send_body(cc, ROUTE_PUT, &body, built, true);
 }
 
-enum cache_answer cache_client_invalidate(const char *key, size_t keylen, uint64_t version)
+enum cache_answer cache_client_invalidate(struct cache_client *cc, const char *key, size_t keylen,
+					  uint64_t version)
 {
 	struct buf body = BUF_INIT;
 	bool built = key_body(&body, key, keylen) &&
 		     buf_printf(&body, ",\"version\":%" PRIu64 "}", version);
-	return send_body(ROUTE_INVALIDATE, &body, built, false);
+	return send_body(cc, ROUTE_INVALIDATE, &body, built, false);
 }
 
 /* A bodiless call (GET when post is false, an empty POST otherwise) answered 200, parsed. */
-static cJSON *call_for_object(enum route route, bool post)
+static cJSON *call_for_object(struct cache_client *cc, enum route route, bool post)
 {
 	struct buf answer = BUF_INIT;
 	long status = 0;
 	cJSON *root = NULL;
-	if (!call(route, post ? "" : NULL, 0, &answer, &status))
+	if (!call(cc, route, post ? "" : NULL, 0, &answer, &status))
 		goto out;
 	if (status == HTTP_OK && answer.data)
 		root = cJSON_ParseWithLength(answer.data, answer.len);
@@ -493,15 +494,15 @@ static cJSON *call_for_object(enum route route, bool post)
 		root = NULL;
 	}
 	if (!root)
-		unexpected(route, status, &answer, 0);
+		unexpected(cc, route, status, &answer, 0);
 out:
 	buf_free(&answer);
 	return root;
 }
 
-enum cache_answer cache_client_clear(long long *dropped)
+enum cache_answer cache_client_clear(struct cache_client *cc, long long *dropped)
 {
-	cJSON *root = call_for_object(ROUTE_CLEAR, true);
+	cJSON *root = call_for_object(cc, ROUTE_CLEAR, true);
 	if (!root)
 		return CACHE_ANSWER_DOWN;
 	const cJSON *n = cJSON_GetObjectItemCaseSensitive(root, "dropped");
@@ -509,22 +510,22 @@ enum cache_answer cache_client_clear(long long *dropped)
 	if (ok && dropped)
 		*dropped = (long long)n->valuedouble;
 	if (!ok)
-		warn_limited("memcache %s answered without a \"dropped\" count",
+		warn_limited(cc, "memcache %s answered without a \"dropped\" count",
 			     route_paths[ROUTE_CLEAR]);
 	cJSON_Delete(root);
 	return ok ? CACHE_ANSWER_OK : CACHE_ANSWER_DOWN;
 }
 
-enum cache_answer cache_client_refresh(void)
+enum cache_answer cache_client_refresh(struct cache_client *cc)
 {
-	cJSON *root = call_for_object(ROUTE_REFRESH, true);
+	cJSON *root = call_for_object(cc, ROUTE_REFRESH, true);
 	enum cache_answer a = root ? CACHE_ANSWER_OK : CACHE_ANSWER_DOWN;
 	cJSON_Delete(root);
 	return a;
 }
 
-enum cache_answer cache_client_stats(cJSON **out)
+enum cache_answer cache_client_stats(struct cache_client *cc, cJSON **out)
 {
-	*out = call_for_object(ROUTE_STATS, false);
+	*out = call_for_object(cc, ROUTE_STATS, false);
 	return *out ? CACHE_ANSWER_OK : CACHE_ANSWER_DOWN;
 }

@@ -1,6 +1,7 @@
-/* catalog: the only SQL the front end speaks: images, cache configuration, statistics. */
+/* catalog: the SQL of the images table, and the reading of the statistics rows. */
 #include "catalog.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/num.h"
 
 enum {
 	LIKE_PATTERN_MAX = 2 * KEY_MAX_BYTES + 3,
@@ -15,41 +17,72 @@ enum {
 	UPSERT_ATTEMPTS = 5,
 };
 
-static const struct config *catalog_cfg;
-static pthread_key_t db_key;
+struct catalog {
+	const struct config *cfg;
+	pthread_key_t db_key; /* each thread's connection, closed when the thread exits */
+};
 
 static void close_thread_db(void *db)
 {
 	db_close(db);
 }
 
-bool catalog_init(const struct config *cfg)
+struct catalog *catalog_open(const struct config *cfg, char *err, size_t errlen)
 {
-	catalog_cfg = cfg;
-	return pthread_key_create(&db_key, close_thread_db) == 0;
+	struct catalog *c = calloc(1, sizeof(*c));
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->cfg = cfg;
+	if (pthread_key_create(&c->db_key, close_thread_db) != 0) {
+		snprintf(err, errlen, "cannot set up database connections");
+		free(c);
+		return NULL;
+	}
+	return c;
 }
 
-static struct db *thread_db(void)
+void catalog_close(struct catalog *c)
 {
-	struct db *db = pthread_getspecific(db_key);
+	if (!c)
+		return;
+	/* Other threads' connections went with their threads (the key's destructor). */
+	struct db *db = pthread_getspecific(c->db_key);
+	if (db) {
+		pthread_setspecific(c->db_key, NULL);
+		db_close(db);
+	}
+	pthread_key_delete(c->db_key);
+	free(c);
+}
+
+static struct db *thread_db(struct catalog *c)
+{
+	struct db *db = pthread_getspecific(c->db_key);
 	if (!db) {
-		db = db_open(catalog_cfg);
+		db = db_open(c->cfg);
 		if (db)
-			pthread_setspecific(db_key, db);
+			pthread_setspecific(c->db_key, db);
 	}
 	return db;
 }
 
-const char *catalog_error(void)
+struct db *catalog_db(struct catalog *c)
 {
-	struct db *db = thread_db();
+	return thread_db(c);
+}
+
+const char *catalog_error(struct catalog *c)
+{
+	struct db *db = thread_db(c);
 	return db ? db_error(db) : "out of memory";
 }
 
-static enum db_status exec(const char *sql, const struct db_param *params, size_t n,
-			   db_row_fn on_row, void *ctx)
+static enum db_status exec(struct catalog *c, const char *sql, const struct db_param *params,
+			   size_t n, db_row_fn on_row, void *ctx)
 {
-	struct db *db = thread_db();
+	struct db *db = thread_db(c);
 	return db ? db_exec(db, sql, params, n, on_row, ctx) : DB_FAILED;
 }
 
@@ -73,6 +106,13 @@ static void copy_time(char *dst, const char *src)
 		memmove(dot + 4, dot + strlen(dot) - 1, 2);
 }
 
+/* A number column through the strict parser; NULL reads as 0, anything else odd as no row. */
+static bool column_u64(const char *text, unsigned long len, uint64_t *out)
+{
+	*out = 0;
+	return !text || num_parse_u64(text, len, UINT64_MAX, out);
+}
+
 static bool parse_image_row(char **cols, const unsigned long *lens, unsigned ncols,
 			    struct image_row *row)
 {
@@ -83,11 +123,15 @@ static bool parse_image_row(char **cols, const unsigned long *lens, unsigned nco
 	row->keylen = lens[0];
 	copy_text(row->location, sizeof(row->location), cols[1]);
 	copy_text(row->content_type, sizeof(row->content_type), cols[2]);
-	row->size_bytes = cols[3] ? strtoull(cols[3], NULL, 10) : 0;
+	if (!column_u64(cols[3], lens[3], &row->size_bytes))
+		return false;
 	copy_text(row->sha256, sizeof(row->sha256), cols[4]);
-	row->width = cols[5] ? (unsigned)strtoul(cols[5], NULL, 10) : 0;
-	row->height = cols[6] ? (unsigned)strtoul(cols[6], NULL, 10) : 0;
-	row->version = cols[7] ? strtoull(cols[7], NULL, 10) : 0;
+	uint64_t width, height;
+	if (!column_u64(cols[5], lens[5], &width) || !column_u64(cols[6], lens[6], &height) ||
+	    width > UINT_MAX || height > UINT_MAX || !column_u64(cols[7], lens[7], &row->version))
+		return false;
+	row->width = (unsigned)width;
+	row->height = (unsigned)height;
 	copy_time(row->created_at, cols[8]);
 	copy_time(row->updated_at, cols[9]);
 	return true;
@@ -105,11 +149,12 @@ static bool on_one_row(void *ctx, char **cols, const unsigned long *lens, unsign
 	return false;
 }
 
-enum db_status catalog_find(const char *key, size_t keylen, struct image_row *row, bool *found)
+enum db_status catalog_find(struct catalog *c, const char *key, size_t keylen,
+			    struct image_row *row, bool *found)
 {
 	struct one_row one = {row, false};
 	struct db_param params[] = {DB_STRN(key, keylen)};
-	enum db_status status = exec("SELECT " IMAGE_COLUMNS " FROM images WHERE image_key = ?",
+	enum db_status status = exec(c, "SELECT " IMAGE_COLUMNS " FROM images WHERE image_key = ?",
 				     params, 1, on_one_row, &one);
 	*found = one.found;
 	return status;
@@ -119,22 +164,21 @@ static bool on_first_text(void *ctx, char **cols, const unsigned long *lens, uns
 {
 	(void)lens;
 	if (ncols >= 1 && cols[0])
-		copy_text(ctx, STORAGE_LOCATION_MAX, cols[0]);
+		copy_text(ctx, BLOB_NAME_MAX, cols[0]);
 	return false;
 }
 
 static bool on_first_number(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
 {
-	(void)lens;
-	if (ncols >= 1 && cols[0])
-		*(uint64_t *)ctx = strtoull(cols[0], NULL, 10);
+	if (ncols >= 1 && !column_u64(cols[0], lens[0], ctx))
+		log_warn("catalog: a count that is no number: '%s'", cols[0]);
 	return false;
 }
 
-static enum db_status upsert_once(struct image_row *row, char old_location[STORAGE_LOCATION_MAX],
-				  bool *in_doubt)
+static enum db_status upsert_once(struct catalog *c, struct image_row *row,
+				  char old_location[BLOB_NAME_MAX], bool *in_doubt)
 {
-	struct db *db = thread_db();
+	struct db *db = thread_db(c);
 	if (!db)
 		return DB_FAILED;
 	old_location[0] = '\0';
@@ -172,23 +216,23 @@ static enum db_status upsert_once(struct image_row *row, char old_location[STORA
 	return status;
 }
 
-enum db_status catalog_upsert(struct image_row *row, char old_location[STORAGE_LOCATION_MAX],
-			      bool *in_doubt)
+enum db_status catalog_upsert(struct catalog *c, struct image_row *row,
+			      char old_location[BLOB_NAME_MAX], bool *in_doubt)
 {
 	enum db_status status;
 	int attempts = 0;
 	do {
 		*in_doubt = false;
-		status = upsert_once(row, old_location, in_doubt);
+		status = upsert_once(c, row, old_location, in_doubt);
 	} while (status == DB_CONFLICT && ++attempts < UPSERT_ATTEMPTS);
 	return status;
 }
 
-enum db_status catalog_location_in_use(const char *location, bool *in_use)
+enum db_status catalog_location_in_use(struct catalog *c, const char *location, bool *in_use)
 {
 	uint64_t count = 0;
 	struct db_param params[] = {DB_STR(location)};
-	enum db_status status = exec("SELECT COUNT(*) FROM images WHERE location = ?", params, 1,
+	enum db_status status = exec(c, "SELECT COUNT(*) FROM images WHERE location = ?", params, 1,
 				     on_first_number, &count);
 	/* When in doubt, keep the file: an orphan costs disk, a missing file loses an image. */
 	*in_use = status != DB_OK || count > 0;
@@ -207,10 +251,10 @@ static bool on_each_row(void *ctx, char **cols, const unsigned long *lens, unsig
 	return parse_image_row(cols, lens, ncols, &row) && walk->fn(walk->ctx, &row);
 }
 
-enum db_status catalog_all(catalog_row_fn fn, void *ctx)
+enum db_status catalog_all(struct catalog *c, catalog_row_fn fn, void *ctx)
 {
 	struct row_walk walk = {fn, ctx};
-	return exec("SELECT " IMAGE_COLUMNS " FROM images ORDER BY updated_at DESC, image_key", NULL,
+	return exec(c, "SELECT " IMAGE_COLUMNS " FROM images ORDER BY updated_at DESC, image_key", NULL,
 		    0, on_each_row, &walk);
 }
 
@@ -228,14 +272,14 @@ static void like_pattern(const char *filter, char *out, size_t size)
 	out[n] = '\0';
 }
 
-enum db_status catalog_page(const char *filter, uint64_t offset, unsigned limit,
+enum db_status catalog_page(struct catalog *c, const char *filter, uint64_t offset, unsigned limit,
 			    catalog_row_fn fn, void *ctx, uint64_t *total)
 {
 	char pattern[LIKE_PATTERN_MAX];
 	like_pattern(filter, pattern, sizeof(pattern));
 	struct db_param count_params[] = {DB_STR(pattern)};
 	*total = 0;
-	enum db_status status = exec("SELECT COUNT(*) FROM images WHERE image_key "
+	enum db_status status = exec(c, "SELECT COUNT(*) FROM images WHERE image_key "
 				     "COLLATE utf8mb4_general_ci LIKE ?",
 				     count_params, 1, on_first_number, total);
 	if (status != DB_OK)
@@ -243,7 +287,7 @@ enum db_status catalog_page(const char *filter, uint64_t offset, unsigned limit,
 	struct db_param params[] = {DB_STR(pattern), DB_INT((long long)limit),
 				    DB_INT((long long)offset)};
 	struct row_walk walk = {fn, ctx};
-	return exec("SELECT " IMAGE_COLUMNS " FROM images WHERE image_key "
+	return exec(c, "SELECT " IMAGE_COLUMNS " FROM images WHERE image_key "
 		    "COLLATE utf8mb4_general_ci LIKE ? "
 		    "ORDER BY updated_at DESC, image_key LIMIT ? OFFSET ?",
 		    params, 3, on_each_row, &walk);
@@ -255,59 +299,25 @@ struct totals {
 
 static bool on_totals(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
 {
-	(void)lens;
 	struct totals *t = ctx;
-	if (ncols == 2) {
-		*t->count = cols[0] ? strtoull(cols[0], NULL, 10) : 0;
-		*t->bytes = cols[1] ? strtoull(cols[1], NULL, 10) : 0;
-	}
+	if (ncols == 2 && (!column_u64(cols[0], lens[0], t->count) ||
+			   !column_u64(cols[1], lens[1], t->bytes)))
+		log_warn("catalog: totals that are no numbers");
 	return false;
 }
 
-enum db_status catalog_totals(uint64_t *count, uint64_t *bytes)
+enum db_status catalog_totals(struct catalog *c, uint64_t *count, uint64_t *bytes)
 {
 	struct totals t = {count, bytes};
 	*count = *bytes = 0;
-	return exec("SELECT COUNT(*), COALESCE(SUM(size_bytes), 0) FROM images", NULL, 0, on_totals,
+	return exec(c, "SELECT COUNT(*), COALESCE(SUM(size_bytes), 0) FROM images", NULL, 0, on_totals,
 		    &t);
 }
 
-enum db_status catalog_save_properties(long capacity_mb, const char *policy)
-{
-	struct db_param params[] = {DB_INT(capacity_mb), DB_STR(policy)};
-	return exec("INSERT INTO cache_properties (max_capacity, replacement_policy) VALUES (?, ?)",
-		    params, 2, NULL, NULL);
-}
-
-struct one_properties {
-	struct cache_properties *out;
-	bool found;
-};
-
-static bool on_properties(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
-{
-	(void)lens;
-	struct one_properties *p = ctx;
-	if (ncols != 3 || !cols[0] || !cols[1])
-		return false;
-	p->out->capacity_mb = strtol(cols[0], NULL, 10);
-	copy_text(p->out->policy, sizeof(p->out->policy), cols[1]);
-	copy_time(p->out->set_at, cols[2]);
-	p->found = true;
-	return false;
-}
-
-enum db_status catalog_properties(struct cache_properties *out, bool *found)
-{
-	struct one_properties p = {out, false};
-	enum db_status status =
-		exec("SELECT max_capacity, replacement_policy, "
-		     "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%fZ') FROM cache_properties "
-		     "ORDER BY id DESC LIMIT 1",
-		     NULL, 0, on_properties, &p);
-	*found = p.found;
-	return status;
-}
+#define STATS_FIELD_ONE(name) +1
+#define STATS_FIELD_POINTER(name) &p.name,
+#define STATS_FIELD_COLUMN(name) #name ", "
+enum { STATS_FIELD_COUNT = 0 CACHE_STATS_FIELDS(STATS_FIELD_ONE) };
 
 struct stats_walk {
 	void (*fn)(void *ctx, const struct stats_point *p);
@@ -316,27 +326,26 @@ struct stats_walk {
 
 static bool on_stats_row(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
 {
-	(void)lens;
 	struct stats_walk *walk = ctx;
-	if (ncols != 6)
+	if (ncols != STATS_FIELD_COUNT + 1)
 		return false;
 	struct stats_point p;
-	copy_time(p.at, cols[0]);
-	uint64_t *fields[] = {&p.cache_size, &p.key_count, &p.request_count, &p.hit_count,
-			      &p.miss_count};
-	for (unsigned i = 0; i < 5; i++)
-		*fields[i] = cols[i + 1] ? strtoull(cols[i + 1], NULL, 10) : 0;
+	uint64_t *fields[] = {CACHE_STATS_FIELDS(STATS_FIELD_POINTER)};
+	for (unsigned i = 0; i < STATS_FIELD_COUNT; i++)
+		if (!column_u64(cols[i], lens[i], fields[i]))
+			return false;
+	copy_time(p.at, cols[STATS_FIELD_COUNT]);
 	walk->fn(walk->ctx, &p);
 	return true;
 }
 
-enum db_status catalog_stats_since(unsigned minutes,
+enum db_status catalog_stats_since(struct catalog *c, unsigned minutes,
 				   void (*fn)(void *ctx, const struct stats_point *p), void *ctx)
 {
 	struct stats_walk walk = {fn, ctx};
 	struct db_param params[] = {DB_INT(minutes)};
-	return exec("SELECT DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%fZ'), cache_size, "
-		    "key_count, request_count, hit_count, miss_count FROM cache_stats "
+	return exec(c, "SELECT " CACHE_STATS_FIELDS(STATS_FIELD_COLUMN)
+		    "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%fZ') FROM cache_stats "
 		    "WHERE created_at >= NOW(3) - INTERVAL ? MINUTE ORDER BY id",
 		    params, 1, on_stats_row, &walk);
 }

@@ -1,0 +1,75 @@
+/* catalog: the SQL of the images table, and the reading of the statistics rows. */
+#ifndef GALLERY_CATALOG_H
+#define GALLERY_CATALOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/cache_stats_fields.h"
+#include "common/db.h"
+#include "core/blob.h"
+#include "core/key.h"
+
+enum { CATALOG_TIME_MAX = 32, CATALOG_TYPE_MAX = 32 };
+
+struct image_row {
+	char key[KEY_MAX_BYTES + 1];
+	size_t keylen;
+	char location[BLOB_NAME_MAX];
+	char content_type[CATALOG_TYPE_MAX];
+	uint64_t size_bytes;
+	char sha256[BLOB_SHA256_HEX];
+	unsigned width, height; /* 0 when unknown */
+	uint64_t version;
+	char created_at[CATALOG_TIME_MAX]; /* "YYYY-MM-DDTHH:MM:SS.mmmZ", UTC */
+	char updated_at[CATALOG_TIME_MAX];
+};
+
+/* One cache_stats row: its time and its counts. */
+struct stats_point {
+	char at[CATALOG_TIME_MAX];
+	CACHE_STATS_FIELDS(CACHE_STATS_FIELD_MEMBER)
+};
+
+struct config;
+
+struct catalog;
+
+/*
+ * The catalog of the database cfg names (cfg must outlive it). Each thread
+ * gets a connection of its own on first use, closed when the thread exits.
+ */
+struct catalog *catalog_open(const struct config *cfg, char *err, size_t errlen);
+/* After every other thread that used it is done. */
+void catalog_close(struct catalog *c);
+/* This thread's last database error. */
+const char *catalog_error(struct catalog *c);
+/* This thread's connection (NULL without one), for modules that own other tables. */
+struct db *catalog_db(struct catalog *c);
+
+typedef bool (*catalog_row_fn)(void *ctx, const struct image_row *row);
+
+enum db_status catalog_find(struct catalog *c, const char *key, size_t keylen,
+			    struct image_row *row, bool *found);
+/*
+ * Inserts or replaces the row of row->key in one transaction. Sets row->version
+ * to the new version and old_location to the file the row named before ("" for
+ * a new key). On failure *in_doubt says whether the row may have been written
+ * all the same (the connection was lost during COMMIT); otherwise nothing changed.
+ */
+enum db_status catalog_upsert(struct catalog *c, struct image_row *row,
+			      char old_location[BLOB_NAME_MAX], bool *in_doubt);
+enum db_status catalog_location_in_use(struct catalog *c, const char *location, bool *in_use);
+/* Every key, newest first. */
+enum db_status catalog_all(struct catalog *c, catalog_row_fn fn, void *ctx);
+/* One page of rows, newest first, whose key contains filter (any case; "" for all). */
+enum db_status catalog_page(struct catalog *c, const char *filter, uint64_t offset, unsigned limit,
+			    catalog_row_fn fn, void *ctx, uint64_t *total);
+enum db_status catalog_totals(struct catalog *c, uint64_t *count, uint64_t *bytes);
+
+/* The cache_stats rows of the last `minutes`, oldest first. */
+enum db_status catalog_stats_since(struct catalog *c, unsigned minutes,
+				   void (*fn)(void *ctx, const struct stats_point *p), void *ctx);
+
+#endif

@@ -1,0 +1,159 @@
+/* page_files: what is no page: /raw image bytes, /static files and /healthz. */
+#include "page_files.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/config.h"
+#include "common/http.h"
+#include "core/cache_client.h"
+#include "core/catalog.h"
+#include "core/imagetype.h"
+#include "core/images.h"
+#include "core/key.h"
+#include "frontend/app.h"
+#include "frontend/problem.h"
+#include "frontend/reply.h"
+#include "frontend/request.h"
+
+enum { PATH_MAX_BYTES = 1024 };
+
+static enum MHD_Result raw_without_row(struct app *app, struct request *req, const char *key,
+				       size_t keylen)
+{
+	struct buf bytes = BUF_INIT;
+	struct outcome o;
+	if (!images_read_bytes(app->images, key, keylen, &bytes, &o)) {
+		buf_free(&bytes);
+		return reply_outcome(app, req, &o);
+	}
+	const char *type =
+	    image_type_mime(image_sniff((const unsigned char *)bytes.data, bytes.len));
+	struct MHD_Response *r = http_response_buf(&bytes, type ? type : "application/octet-stream");
+	buf_free(&bytes);
+	if (r) {
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+		MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	}
+	return http_queue(req->conn, MHD_HTTP_OK, r);
+}
+
+enum MHD_Result page_raw(struct app *app, struct request *req)
+{
+	const char *key = req->path_arg;
+	size_t keylen = strlen(key);
+	char err[PROBLEM_MESSAGE_MAX], etag[BLOB_SHA256_HEX + 2];
+	if (!key_is_valid(key, keylen, err, sizeof(err)))
+		return reply_error(app, req, MHD_HTTP_BAD_REQUEST, err);
+	struct image_row row;
+	struct outcome o;
+	if (!images_find(app->images, key, keylen, &row, &o)) {
+		if (o.code == OUTCOME_UNAVAILABLE)
+			return raw_without_row(app, req, key, keylen);
+		return reply_outcome(app, req, &o);
+	}
+	snprintf(etag, sizeof(etag), "\"%s\"", row.sha256);
+	const char *match = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+							MHD_HTTP_HEADER_IF_NONE_MATCH);
+	struct MHD_Response *r = NULL;
+	unsigned status = MHD_HTTP_OK;
+	if (match && strstr(match, etag)) {
+		status = MHD_HTTP_NOT_MODIFIED;
+		r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	} else {
+		struct buf bytes = BUF_INIT;
+		if (!images_read_bytes(app->images, key, keylen, &bytes, &o)) {
+			buf_free(&bytes);
+			return reply_outcome(app, req, &o);
+		}
+		r = http_response_buf(&bytes, row.content_type);
+		buf_free(&bytes);
+	}
+	if (r) {
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
+		/* Keys can be given new images, so browsers check back (cheaply, by ETag). */
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+		MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+		if (request_arg(req, "download"))
+			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, "attachment");
+	}
+	return http_queue(req->conn, status, r);
+}
+
+enum MHD_Result page_healthz(struct app *app, struct request *req)
+{
+	uint64_t count, bytes;
+	bool db_up = catalog_totals(app->catalog, &count, &bytes) == DB_OK;
+	cJSON *stats = NULL;
+	bool cache_up = cache_client_stats(app->cache, &stats) == CACHE_ANSWER_OK;
+	cJSON_Delete(stats);
+	cJSON *root = http_success_object();
+	cJSON_AddStringToObject(root, "database", db_up ? "up" : "down");
+	cJSON_AddStringToObject(root, "cache", cache_up ? "up" : "down");
+	return reply_json(req, MHD_HTTP_OK, root);
+}
+
+static const char *static_type(const char *path)
+{
+	static const struct {
+		const char *ext, *type;
+	} types[] = {
+		{".css", "text/css; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+		{".svg", "image/svg+xml"},           {".png", "image/png"},
+		{".ico", "image/x-icon"},            {".txt", "text/plain; charset=utf-8"},
+	};
+	const char *dot = strrchr(path, '.');
+	for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcmp(dot, types[i].ext) == 0)
+			return types[i].type;
+	return NULL;
+}
+
+/* Only plain names below the folder: no "..", no hidden files, no odd characters. */
+static bool static_path_ok(const char *path)
+{
+	if (!*path || strlen(path) > PATH_MAX_BYTES)
+		return false;
+	for (const char *c = path; *c; c++) {
+		bool plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			     (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.' ||
+			     *c == '/';
+		if (!plain || ((c == path || c[-1] == '/') && (*c == '.' || *c == '/')))
+			return false;
+	}
+	return true;
+}
+
+enum MHD_Result page_static(struct app *app, struct request *req)
+{
+	const char *path = req->path_arg;
+	const char *type = static_type(path);
+	if (!static_path_ok(path) || !type)
+		return reply_error(app, req, MHD_HTTP_NOT_FOUND, "there is no such file");
+	char full[PATH_MAX_BYTES * 2];
+	/* Chart.js comes from the Debian package, where it keeps its own updates. */
+	if (strcmp(path, "vendor/chart.js") == 0)
+		snprintf(full, sizeof(full), "%s", app->cfg->chartjs_file);
+	else
+		snprintf(full, sizeof(full), "%s/%s", app->cfg->static_dir, path);
+	int fd = open(full, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		return reply_error(app, req, MHD_HTTP_NOT_FOUND, "there is no such file");
+	}
+	struct MHD_Response *r = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+	if (!r) {
+		close(fd);
+		return http_queue(req->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=3600");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	return http_queue(req->conn, MHD_HTTP_OK, r);
+}
+

@@ -1,0 +1,27 @@
+/* reply: the front end's answers: JSON for the API, pages from templates, errors as either. */
+#ifndef GALLERY_REPLY_H
+#define GALLERY_REPLY_H
+
+#include <cjson/cJSON.h>
+#include <microhttpd.h>
+
+#include "core/outcome.h"
+#include "frontend/problem.h"
+
+struct app;
+struct request;
+
+/* JSON on API routes and for clients that do not ask for HTML; a page otherwise. */
+enum MHD_Result reply_problem(struct app *app, struct request *req, const struct problem *p);
+enum MHD_Result reply_error(struct app *app, struct request *req, unsigned status,
+			    const char *message);
+/* A core outcome, with the status problem_status_of gives it. */
+enum MHD_Result reply_outcome(struct app *app, struct request *req, const struct outcome *o);
+/* Renders template with data (deleted here), inside the shared layout. */
+enum MHD_Result reply_page(struct app *app, struct request *req, unsigned status,
+			   const char *template_name, cJSON *data);
+enum MHD_Result reply_json(struct request *req, unsigned status, cJSON *json);
+/* Adds the headers every page carries. */
+void reply_page_headers(struct MHD_Response *r);
+
+#endif

@@ -1,0 +1,37 @@
+/* request: one request from its first callback to its completion, and what handlers ask of it. */
+#ifndef GALLERY_REQUEST_H
+#define GALLERY_REQUEST_H
+
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "frontend/problem.h"
+
+struct form;
+struct images_upload;
+struct route;
+
+struct request {
+	struct MHD_Connection *conn;
+	const char *method;
+	const char *url;
+	const struct route *route; /* the router's; NULL when no route matched */
+	bool api;                  /* answers in JSON: an API route, or a path under /api/ */
+	const char *allow;         /* the methods the route takes, for an Allow header */
+	const char *path_arg;      /* what follows a prefix route's path, e.g. the key */
+	struct form *form;         /* the POSTed form, if any */
+	struct images_upload *upload;
+	uint64_t body_bytes, body_limit;
+	struct problem problem; /* set when the body was refused; status 0 when fine */
+	bool answered;
+};
+
+bool request_is_post(const struct request *req);
+bool request_is_api(const struct request *req);
+/* The methods the request's route takes, for an Allow header ("" without a route). */
+const char *request_allow(const struct request *req);
+/* A query-string argument, or NULL. */
+const char *request_arg(const struct request *req, const char *name);
+
+#endif
