@@ -19,7 +19,7 @@ VIPS_CFLAGS := $(shell pkg-config --cflags vips 2>/dev/null)
 VIPS_LIBS := $(shell pkg-config --libs vips 2>/dev/null)
 
 COMMON = common/buf.o common/clock.o common/log.o common/config.o common/db.o common/http.o common/server.o
-MEMCACHE = memcache/cache.o memcache/cache_sql.o memcache/stats_timer.o memcache/api.o \
+MEMCACHE = memcache/cache.o memcache/slab.o memcache/cache_sql.o memcache/stats_timer.o memcache/api.o \
 	memcache/request.o
 FRONTEND = frontend/api.o frontend/b64.o frontend/cache_client.o frontend/catalog.o frontend/csrf.o \
 	frontend/form.o frontend/images.o frontend/pages.o frontend/problem.o frontend/reply.o \
@@ -53,7 +53,7 @@ $(BIN)/frontend: $(call objs,frontend/main.o $(FRONTEND) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BIN)/tests/unit_cache: $(call objs,tests/unit_cache.o memcache/cache.o)
+$(BIN)/tests/unit_cache: $(call objs,tests/unit_cache.o memcache/cache.o memcache/slab.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
