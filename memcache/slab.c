@@ -11,6 +11,14 @@ enum {
 	SLAB_GROWTH_SHIFT = 3,
 	SLAB_ALIGN = 16,
 	SLAB_MAX_CLASSES = 192,
+	/*
+	 * A page holds about this many chunks, within the bounds below: enough
+	 * that a page is mapped once for many values, few enough that the dozens
+	 * of classes a mix of sizes uses do not each hold a large page barely used.
+	 */
+	SLAB_CHUNKS_PER_PAGE = 8,
+	/* Below this, malloc would carve pages from its heaps, which do not shrink. */
+	SLAB_MIN_PAGE_BYTES = 64 * 1024,
 };
 
 /* The largest chunk; larger values are not cached in the slab. */
@@ -64,8 +72,13 @@ struct slab *slab_create(struct cache *owner, size_t limit)
 	while (s->class_count < SLAB_MAX_CLASSES && chunk <= SLAB_MAX_CHUNK) {
 		struct slab_class *c = &s->classes[s->class_count++];
 		c->chunk = chunk;
-		/* Chunks larger than half a page get a page each, sized to the chunk. */
-		c->per_page = chunk < SLAB_PAGE_BYTES ? SLAB_PAGE_BYTES / chunk : 1;
+		size_t target = chunk * SLAB_CHUNKS_PER_PAGE;
+		if (target < SLAB_MIN_PAGE_BYTES)
+			target = SLAB_MIN_PAGE_BYTES;
+		if (target > SLAB_PAGE_BYTES)
+			target = SLAB_PAGE_BYTES;
+		/* Chunks larger than half of that get a page each, sized to the chunk. */
+		c->per_page = chunk < target ? target / chunk : 1;
 		chunk = align_up(chunk + (chunk >> SLAB_GROWTH_SHIFT));
 	}
 	return s;

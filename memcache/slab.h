@@ -17,7 +17,7 @@
  * No locking of its own: the cache calls it with its lock held.
  */
 enum {
-	SLAB_PAGE_BYTES = 1024 * 1024,
+	SLAB_PAGE_BYTES = 1024 * 1024, /* the largest page but for chunks larger than it */
 	SLAB_NO_CLASS = -1,
 };
 
