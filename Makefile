@@ -180,6 +180,10 @@ $(BIN)/thumb_bench: $(call objs,bench/thumb_bench.o $(IMAGING))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(VIPS_LIBS) -lpthread -lm
 
+$(BIN)/mc_set: $(call objs,bench/mc_set.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ -lpthread
+
 $(BIN)/soak_load: $(call objs,bench/soak_load.o frontend/b64.o common/buf.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -192,7 +196,7 @@ valgrind: test-deps
 	GALLERY_TEST_VALGRIND=1 tests/run.sh $(BIN)
 
 bench-memcache: deps
-	$(MAKE) all
+	$(MAKE) all $(BIN)/mc_set
 	bench/memcache.sh $(BIN)
 
 # Thumbnails per second of thumbnail_make against vipsthumbnail, enhance time per megapixel.
