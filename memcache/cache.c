@@ -18,12 +18,14 @@ enum { CACHE_MAX_TOMBSTONES = 8192 };
 
 /*
  * The slab may take capacity plus this share of it (1/SLACK_DIVISOR) and
- * SLAB_MIN_BYTES: room for the unused tail of chunks (at most 1/9 of each)
- * and for values being received, while the whole process stays within
- * capacity + 15% + 10 MB.
+ * SLAB_MIN_BYTES: room for the unused tail of chunks (at most 1/9 of each,
+ * about 1/18 for a spread of sizes) and for values being received, while the
+ * whole process (about 12 MB besides the slab) stays within capacity + 15% +
+ * 10 MB. Where chunks waste more, memory binds before bytes and the cache
+ * holds a little less than its capacity.
  */
-enum { SLACK_DIVISOR = 10 };
-static const size_t SLAB_MIN_BYTES = 2 * (size_t)SLAB_PAGE_BYTES;
+enum { SLACK_DIVISOR = 16 };
+static const size_t SLAB_MIN_BYTES = SLAB_PAGE_BYTES;
 
 struct item {
 	UT_hash_handle hh;

@@ -597,10 +597,10 @@ enum {
 	SMALL_MAX = 24 * 1024,
 };
 
-/* What the cache may take for values: capacity + 10% + 2 MB. */
+/* What the cache may take for values: capacity + 1/16 + 1 MB. */
 static size_t memory_limit_of(size_t capacity)
 {
-	return capacity + capacity / 10 + 2 * MB;
+	return capacity + capacity / 16 + 1 * MB;
 }
 
 /* A value of len bytes of fill written into a chunk of the cache, held once. */
