@@ -26,7 +26,7 @@ URL = common/url.o
 CORE = core/blob.o core/blob_disk.o core/cache_client.o core/cache_config.o core/catalog.o \
 	core/images.o core/imagetype.o core/invalidations.o core/key.o core/orphans.o \
 	core/outcome.o core/stripes.o core/jobs.o core/calc.o
-MEMCACHE = memcache/cache.o memcache/cache_sql.o memcache/stats_timer.o memcache/api.o \
+MEMCACHE = memcache/cache.o memcache/slab.o memcache/cache_sql.o memcache/stats_timer.o memcache/api.o \
 	memcache/request.o core/cache_config.o
 FRONTEND = frontend/api_cache.o frontend/api_images.o frontend/csrf.o frontend/form.o \
 	frontend/page.o frontend/page_cache.o frontend/page_files.o frontend/page_images.o \
@@ -69,7 +69,7 @@ $(BIN)/worker: $(call objs,worker/main.o $(WORKER) $(CORE) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BIN)/tests/unit_cache: $(call objs,tests/unit_cache.o memcache/cache.o)
+$(BIN)/tests/unit_cache: $(call objs,tests/unit_cache.o memcache/cache.o memcache/slab.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
@@ -208,6 +208,10 @@ $(BIN)/thumb_bench: $(call objs,bench/thumb_bench.o $(IMAGING))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(VIPS_LIBS) -lpthread -lm
 
+$(BIN)/mc_set: $(call objs,bench/mc_set.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ -lpthread
+
 $(BIN)/soak_load: $(call objs,bench/soak_load.o common/b64.o common/buf.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -220,7 +224,7 @@ valgrind: test-deps
 	GALLERY_TEST_VALGRIND=1 tests/run.sh $(BIN)
 
 bench-memcache: deps
-	$(MAKE) all
+	$(MAKE) all $(BIN)/mc_set
 	bench/memcache.sh $(BIN)
 
 # Thumbnails per second of thumbnail_make against vipsthumbnail, enhance time per megapixel.

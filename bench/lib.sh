@@ -71,10 +71,11 @@ stop_pid() { # pid [signal]
 	wait "$1" 2>/dev/null || true
 }
 
-# Stops memcache, nginx and the MariaDB, then removes $tmp unless BENCH_KEEP
+# Stops memcache, memcached, nginx and the MariaDB, then removes $tmp unless BENCH_KEEP
 # is set. The EXIT trap of a script, or the end of its own.
 bench_cleanup() {
 	stop_memcache
+	stop_pid "${md_pid:-}"
 	stop_pid "${ngx_pid:-}" QUIT
 	"$root/scripts/db.sh" stop "$tmp/db" >/dev/null 2>&1 || true
 	if [[ -n ${BENCH_KEEP:-} ]]; then

@@ -2,14 +2,18 @@
 # Benchmark of the memcache daemon: throughput and latency of get-hit, get-miss
 # and put of ~130 KB base64 values against nginx serving the same bytes from a
 # file, peak memory against the configured capacity (filled with ~130 KB values,
-# and under puts of 1 to 24 KB values), and whether get and put
-# stay flat from 1,000 to 100,000 items. It prints figures and ratios; a slow
+# under puts of 1 to 24 KB values, and as the one follows the other), whether
+# get and put stay flat from 1,000 to 100,000 items, and puts against Debian's
+# memcached's sets of the same values (bin/mc_set), for keys that fit the
+# capacity and keys that evict. It prints figures and ratios; a slow
 # figure never makes it fail.
 #
 # usage: make bench-memcache          (installs what is missing, builds, runs this)
 #        bench/memcache.sh [BIN_DIR]  (BIN_DIR defaults to bin)
 # Environment: BENCH_SECONDS (length of each measured wrk run, default 10),
-#              BENCH_KEEP=1 keeps the temporary folder.
+#              BENCH_KEEP=1 keeps the temporary folder,
+#              BENCH_BEFORE_BIN=DIR also runs the puts against memcached with
+#              DIR/memcache (an older build), in the same run.
 # Everything printed also goes to bench/out/memcache-<date>.txt.
 # Every server it starts listens on 127.0.0.1 only and is stopped by its pid.
 # The helpers it shares with bench/frontend.sh are in bench/lib.sh.
@@ -171,12 +175,12 @@ row_format='%-26s %5s %11s %10s %10s %9s %9s\n'
 machine_header "memcache benchmark"
 say "wrk runs: ${seconds}s each, threads = min(connections, 2); binary: $bin/memcache"
 
-"$root/scripts/deps.sh" wrk nginx-light
+"$root/scripts/deps.sh" wrk nginx-light memcached
 say "tools:   $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), $(/usr/sbin/nginx -v 2>&1 | cut -d' ' -f3)"
 say "load average at start (other work on the machine skews figures): $(cut -d' ' -f1-3 /proc/loadavg)"
 
 make_tmp gallery-bench
-mc_pid='' ngx_pid=''
+mc_pid='' ngx_pid='' md_pid=''
 trap bench_cleanup EXIT
 
 start_db
@@ -296,6 +300,22 @@ for c in 1 16; do
 	say "peak RSS within the target ($target_mb MB), $c connection(s): $(verdict "${hwm[sized-$c]} <= $target_mb")"
 done
 
+# The size mix changes: the small values' pages must move to the large values' class.
+section "memory: capacity $capacity_mb MB, the puts of $sized_min to $sized_max characters for ${seconds}s, then $fill_count puts of ~130 KB values, 16 connections"
+set_capacity "$capacity_mb"
+start_memcache
+mc_post /refresh_configuration >/dev/null
+run_wrk mix-small 16 "$mc_url/put_into_memcache" "$tmp/put-sized.lua"
+say "small: ${rps[mix-small]} puts/s; $(mc_stat items) items, $(mc_stat bytes) bytes," \
+	"memory_bytes $(mc_stat memory_bytes); VmHWM $(status_mb VmHWM) MB"
+write_fill_lua "$tmp/fill-mix.lua" "$tmp/hit.b64" mix- 1 "$fill_count" 2
+fill mix-large 16 "$mc_url/put_into_memcache" "$tmp/fill-mix.lua" puts $(($(mc_stat puts) + fill_count))
+hwm[mix]=$(status_mb VmHWM)
+say "then large: ${rps[mix-large]} puts/s; $(mc_stat items) items, $(mc_stat bytes) bytes," \
+	"memory_bytes $(mc_stat memory_bytes), $(mc_stat page_moves) page moves; VmHWM ${hwm[mix]} MB"
+say "peak RSS within the target ($target_mb MB) across the change of sizes: $(verdict "${hwm[mix]} <= $target_mb")"
+stop_memcache
+
 # --- 3. flatness from 1,000 to 100,000 items ------------------------------------
 
 section "flatness: $(wc -c <"$tmp/small.b64")-byte base64 values, capacity 512 MB, random keys, $flat_connections connections"
@@ -329,6 +349,89 @@ for op in get put; do
 		"(flat, i.e. requests/s at most 20% lower and p50 at most 25% higher: $(verdict "$r >= 0.80 && $l <= 1.25"))"
 done
 stop_memcache
+
+# --- 4. puts against memcached's sets ---------------------------------------------
+
+cmp_capacity_mb=64
+cmp_connections=16
+declare -A cmp_keys=([fits]=256 [evicts]=2000) # 33 MB of values, or 260 MB
+
+# Debian's memcached with the same capacity and 2 threads, as the daemon has 2 cores.
+start_memcached() { # MB; sets md_pid, md_port
+	local user=()
+	[[ $(id -u) -ne 0 ]] || user=(-u "$(id -un)")
+	md_port=$(free_port)
+	memcached -l 127.0.0.1 -p "$md_port" -U 0 -m "$1" -t 2 -c 1024 "${user[@]}" </dev/null \
+		>"$tmp/memcached.log" 2>&1 &
+	md_pid=$!
+	for _ in $(seq 1 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$md_port") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	say "memcached did not start: $(tail -3 "$tmp/memcached.log")"
+	exit 1
+}
+
+# One put run on a fresh daemon from a bin folder: rps[name]
+cmp_put_run() { # name bin_dir keys
+	local saved=$bin
+	bin=$2
+	set_capacity "$cmp_capacity_mb"
+	start_memcache
+	bin=$saved
+	mc_post /refresh_configuration >/dev/null
+	write_put_rotating_lua "$tmp/put-cmp.lua" "$tmp/hit.b64" $(($3 / 2))
+	run_wrk "$1" "$cmp_connections" "$mc_url/put_into_memcache" "$tmp/put-cmp.lua"
+	say "$1: ${rps[$1]} puts/s, p99 ${p99[$1]} ms; $(mc_stat items) items, $(mc_stat evictions) evictions," \
+		"memory_bytes $(mc_stat memory_bytes)"
+	stop_memcache
+}
+
+md_stat() { # field of memcached's stats
+	local reply
+	exec 3<>"/dev/tcp/127.0.0.1/$md_port"
+	printf 'stats\r\nquit\r\n' >&3
+	reply=$(timeout 2 cat <&3 || true)
+	exec 3<&-
+	sed -n "s/^STAT $1 \([0-9]*\).*/\1/p" <<<"$reply"
+}
+
+cmp_set_run() { # name keys
+	start_memcached "$cmp_capacity_mb"
+	"$bin/mc_set" "$md_port" "$cmp_connections" "$seconds" "$2" "$tmp/hit.b64" >"$tmp/mc-$1.txt" ||
+		say "($1: mc_set reported errors)"
+	rps[$1]=$(awk '$1 == "sets/s:" { print $2 }' "$tmp/mc-$1.txt")
+	p50[$1]=$(awk '$1 == "p50_ms:" { print $2 }' "$tmp/mc-$1.txt")
+	p99[$1]=$(awk '$1 == "p99_ms:" { print $2 }' "$tmp/mc-$1.txt")
+	non2xx[$1]=0 sockerr[$1]=$(awk '$1 == "errors:" { print $2 }' "$tmp/mc-$1.txt")
+	say "$1: ${rps[$1]} sets/s, p99 ${p99[$1]} ms; $(md_stat curr_items) items," \
+		"$(md_stat evictions) evictions"
+	stop_pid "$md_pid"
+	md_pid=
+}
+
+section "puts against Debian's memcached $(memcached -V | cut -d' ' -f2) (-m $cmp_capacity_mb -t 2): $(wc -c <"$tmp/hit.b64")-character values, $cmp_connections connections"
+say "memcache: wrk as above, keys split over its 2 threads; memcached: bin/mc_set, its text protocol, one thread per connection"
+[[ -z ${BENCH_BEFORE_BIN:-} ]] || say "before: $BENCH_BEFORE_BIN/memcache"
+for case in fits evicts; do
+	cmp_put_run "cmp-put-$case" "$bin" "${cmp_keys[$case]}"
+	[[ -z ${BENCH_BEFORE_BIN:-} ]] || cmp_put_run "cmp-before-$case" "$BENCH_BEFORE_BIN" "${cmp_keys[$case]}"
+	cmp_set_run "cmp-set-$case" "${cmp_keys[$case]}"
+done
+say ""
+table_head
+for case in fits evicts; do
+	table_row "memcache put, $case" "$cmp_connections" "cmp-put-$case"
+	[[ -z ${BENCH_BEFORE_BIN:-} ]] || table_row "before: put, $case" "$cmp_connections" "cmp-before-$case"
+	table_row "memcached set, $case" "$cmp_connections" "cmp-set-$case"
+done
+say ""
+for case in fits evicts; do
+	r=$(ratio "${rps[cmp-put-$case]}" "${rps[cmp-set-$case]}")
+	say "put / memcached set, ${cmp_keys[$case]} keys ($case): $r  (target >= 0.50: $(verdict "$r >= 0.50"))"
+	[[ -z ${BENCH_BEFORE_BIN:-} ]] ||
+		say "  before: $(ratio "${rps[cmp-before-$case]}" "${rps[cmp-set-$case]}")"
+done
 
 say ""
 say "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -21,8 +21,7 @@ void http_body_feed(struct http_body *body, const char *data, size_t *size)
 	*size = 0;
 }
 
-/* The Content-Length of the request; false when it has none that parses. */
-static bool announced_length(struct MHD_Connection *conn, unsigned long long *n)
+bool http_content_length(struct MHD_Connection *conn, unsigned long long *n)
 {
 	const char *length =
 		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -36,14 +35,14 @@ static bool announced_length(struct MHD_Connection *conn, unsigned long long *n)
 bool http_announces_too_large(struct MHD_Connection *conn, size_t limit)
 {
 	unsigned long long n;
-	return announced_length(conn, &n) && n > limit;
+	return http_content_length(conn, &n) && n > limit;
 }
 
 void http_body_begin(struct http_body *body, struct MHD_Connection *conn, size_t limit)
 {
 	body->limit = limit;
 	unsigned long long n;
-	if (announced_length(conn, &n) && n > 0 && n <= limit)
+	if (http_content_length(conn, &n) && n > 0 && n <= limit)
 		buf_reserve(&body->buf, (size_t)n);
 }
 

@@ -19,6 +19,8 @@ struct http_body {
 void http_body_begin(struct http_body *body, struct MHD_Connection *conn, size_t limit);
 /* Takes one chunk that libmicrohttpd handed over and marks it consumed. */
 void http_body_feed(struct http_body *body, const char *data, size_t *size);
+/* The request's Content-Length; false when it has none that parses. */
+bool http_content_length(struct MHD_Connection *conn, unsigned long long *n);
 /* True when the request announces a body larger than limit. */
 bool http_announces_too_large(struct MHD_Connection *conn, size_t limit);
 

@@ -14,7 +14,15 @@
 #include "memcache/cache_sql.h"
 #include "memcache/request.h"
 
-enum { REQUEST_ERROR_MAX = 256 };
+enum {
+	REQUEST_ERROR_MAX = 256,
+	/*
+	 * A put whose body is longer than the capacity by more than this cannot
+	 * fit (the envelope around key and value is a few dozen bytes): it is
+	 * refused before it is read.
+	 */
+	PUT_ENVELOPE_MAX = 4096,
+};
 
 /*
  * A stored value is the whole answer to a hit, so that a hit is sent straight
@@ -22,9 +30,13 @@ enum { REQUEST_ERROR_MAX = 256 };
  */
 static const char HIT_HEAD[] = HIT_JSON_HEAD;
 static const char HIT_TAIL[] = HIT_JSON_TAIL;
+#define HIT_HEAD_LEN (sizeof(HIT_HEAD) - 1)
+#define HIT_TAIL_LEN (sizeof(HIT_TAIL) - 1)
+
+struct request;
 
 typedef enum MHD_Result (*route_fn)(struct api *api, struct MHD_Connection *conn,
-				    const struct request_body *body);
+				    struct request *req);
 
 struct route {
 	const char *path;
@@ -33,9 +45,17 @@ struct route {
 	route_fn fn;
 };
 
+/*
+ * A put announcing its length is received straight into a chunk of the
+ * cache, after room for the answer's head: the value stays where it lands,
+ * and the head and tail of the hit answer are written around it.
+ */
 struct request {
 	const struct route *route;
-	struct http_body body;
+	struct http_body body; /* the body, when there is no chunk */
+	struct cache_value *chunk;
+	size_t received, expected;
+	struct request_body parsed;
 };
 
 static enum MHD_Result send_object(struct MHD_Connection *conn, cJSON *root)
@@ -46,19 +66,55 @@ static enum MHD_Result send_object(struct MHD_Connection *conn, cJSON *root)
 	return ret;
 }
 
-static enum MHD_Result route_put(struct api *api, struct MHD_Connection *conn,
-				 const struct request_body *body)
+/*
+ * The value where the body was received: in place when the parser found it
+ * there (the envelope before it makes room for the head, its closing quote
+ * and the byte after for the tail), otherwise copied from cJSON's unescaped
+ * string to the start of the room, which is no longer needed.
+ */
+static struct cache_value *value_in_chunk(struct request *req)
 {
+	struct cache_value *v = req->chunk;
+	const struct request_body *body = &req->parsed;
+	req->chunk = NULL;
+	char *text = v->room + HIT_HEAD_LEN;
+	uintptr_t at = (uintptr_t)body->value, from = (uintptr_t)text;
+	char *value = text;
+	if (at >= from && at < from + req->received)
+		value = text + (at - from);
+	else
+		memcpy(value, body->value, body->value_len);
+	memcpy(value - HIT_HEAD_LEN, HIT_HEAD, HIT_HEAD_LEN);
+	memcpy(value + body->value_len, HIT_TAIL, HIT_TAIL_LEN);
+	v->data = value - HIT_HEAD_LEN;
+	v->len = HIT_HEAD_LEN + body->value_len + HIT_TAIL_LEN;
+	v->charge = body->value_len;
+	return v;
+}
+
+static struct cache_value *value_copied(const struct request_body *body)
+{
+	size_t len = body->value_len;
+	struct cache_value *v = cache_value_new(HIT_HEAD_LEN + len + HIT_TAIL_LEN, len);
+	if (!v)
+		return NULL;
+	memcpy(v->data, HIT_HEAD, HIT_HEAD_LEN);
+	memcpy(v->data + HIT_HEAD_LEN, body->value, len);
+	memcpy(v->data + HIT_HEAD_LEN + len, HIT_TAIL, HIT_TAIL_LEN);
+	return v;
+}
+
+static enum MHD_Result route_put(struct api *api, struct MHD_Connection *conn,
+				 struct request *req)
+{
+	const struct request_body *body = &req->parsed;
 	const char *key = body->key;
 	size_t keylen = body->key_len;
 	uint64_t version = body->version;
 	size_t len = body->value_len;
-	struct cache_value *v = cache_value_new(sizeof(HIT_HEAD) - 1 + len + sizeof(HIT_TAIL) - 1, len);
+	struct cache_value *v = req->chunk ? value_in_chunk(req) : value_copied(body);
 	if (!v)
 		return http_send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-	memcpy(v->data, HIT_HEAD, sizeof(HIT_HEAD) - 1);
-	memcpy(v->data + sizeof(HIT_HEAD) - 1, body->value, len);
-	memcpy(v->data + sizeof(HIT_HEAD) - 1 + len, HIT_TAIL, sizeof(HIT_TAIL) - 1);
 	switch (cache_put(api->cache, key, keylen, v, version)) {
 	case CACHE_PUT_STORED:
 	case CACHE_PUT_DISABLED:
@@ -83,8 +139,9 @@ static void release_value(void *cls)
 }
 
 static enum MHD_Result route_get(struct api *api, struct MHD_Connection *conn,
-				 const struct request_body *body)
+				 struct request *req)
 {
+	const struct request_body *body = &req->parsed;
 	struct cache_value *v = cache_get(api->cache, body->key, body->key_len);
 	if (!v)
 		return http_send_error(conn, MHD_HTTP_NOT_FOUND, "key not in cache");
@@ -98,16 +155,16 @@ static enum MHD_Result route_get(struct api *api, struct MHD_Connection *conn,
 }
 
 static enum MHD_Result route_invalidate(struct api *api, struct MHD_Connection *conn,
-					const struct request_body *body)
+					struct request *req)
 {
-	cache_invalidate(api->cache, body->key, body->key_len, body->version);
+	cache_invalidate(api->cache, req->parsed.key, req->parsed.key_len, req->parsed.version);
 	return send_object(conn, http_success_object());
 }
 
 static enum MHD_Result route_clear(struct api *api, struct MHD_Connection *conn,
-				   const struct request_body *body)
+				   struct request *req)
 {
-	(void)body;
+	(void)req;
 	size_t dropped = cache_clear(api->cache);
 	cJSON *answer = http_success_object();
 	cJSON_AddNumberToObject(answer, "dropped", (double)dropped);
@@ -115,9 +172,9 @@ static enum MHD_Result route_clear(struct api *api, struct MHD_Connection *conn,
 }
 
 static enum MHD_Result route_refresh(struct api *api, struct MHD_Connection *conn,
-				     const struct request_body *body)
+				     struct request *req)
 {
-	(void)body;
+	(void)req;
 	size_t capacity;
 	enum cache_policy policy;
 	char err[CACHE_SQL_ERR_LEN];
@@ -137,9 +194,9 @@ static enum MHD_Result route_refresh(struct api *api, struct MHD_Connection *con
 #define STATS_COUNTER_JSON(name) cJSON_AddNumberToObject(root, #name, (double)s.name);
 
 static enum MHD_Result route_stats(struct api *api, struct MHD_Connection *conn,
-				   const struct request_body *body)
+				   struct request *req)
 {
-	(void)body;
+	(void)req;
 	struct cache_stats s;
 	cache_get_stats(api->cache, &s);
 	cJSON *root = cJSON_CreateObject();
@@ -150,6 +207,8 @@ static enum MHD_Result route_stats(struct api *api, struct MHD_Connection *conn,
 	cJSON_AddNumberToObject(root, "capacity_bytes", (double)s.capacity);
 	cJSON_AddStringToObject(root, "policy", cache_policy_name(s.policy));
 	cJSON_AddNumberToObject(root, "tombstones", (double)s.tombstones);
+	cJSON_AddNumberToObject(root, "memory_bytes", (double)s.memory_bytes);
+	cJSON_AddNumberToObject(root, "memory_limit", (double)s.memory_limit);
 	CACHE_COUNTERS(STATS_COUNTER_JSON)
 	enum MHD_Result ret = http_send_json(conn, MHD_HTTP_OK, root);
 	cJSON_Delete(root);
@@ -157,9 +216,9 @@ static enum MHD_Result route_stats(struct api *api, struct MHD_Connection *conn,
 }
 
 static enum MHD_Result route_healthz(struct api *api, struct MHD_Connection *conn,
-				     const struct request_body *body)
+				     struct request *req)
 {
-	(void)api, (void)body;
+	(void)api, (void)req;
 	return send_object(conn, http_success_object());
 }
 
@@ -237,6 +296,48 @@ static bool is_json_type(struct MHD_Connection *conn)
 	       (type[n] == '\0' || type[n] == ';' || type[n] == ' ');
 }
 
+/*
+ * Sizes a put's chunk once from Content-Length. False, with the answer in
+ * *refused, when the body cannot fit in the capacity. Without a length, or
+ * without a chunk to be had, the body is received into a buffer instead.
+ */
+static bool reserve_chunk(struct api *api, struct MHD_Connection *conn, struct request *req,
+			  enum MHD_Result *refused)
+{
+	unsigned long long n;
+	if (!http_content_length(conn, &n) || n == 0)
+		return true;
+	struct cache_stats s;
+	cache_get_stats(api->cache, &s);
+	if (s.capacity && n > s.capacity + PUT_ENVELOPE_MAX) {
+		*refused = http_send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
+					   "the body takes %llu bytes, more than the whole capacity",
+					   n);
+		return false;
+	}
+	req->chunk = cache_value_reserve(api->cache, HIT_HEAD_LEN + (size_t)n);
+	req->expected = (size_t)n;
+	return true;
+}
+
+static void receive(struct request *req, const char *data, size_t *size)
+{
+	if (!req->chunk) {
+		http_body_feed(&req->body, data, size);
+		return;
+	}
+	/* libmicrohttpd never passes more than Content-Length; this only guards the chunk. */
+	if (*size > req->expected - req->received) {
+		req->body.too_large = true;
+		cache_value_release(req->chunk);
+		req->chunk = NULL;
+	} else {
+		memcpy(req->chunk->room + HIT_HEAD_LEN + req->received, data, *size);
+		req->received += *size;
+	}
+	*size = 0;
+}
+
 static enum MHD_Result start_request(struct api *api, struct MHD_Connection *conn,
 				     const char *url, const char *method, const char *version,
 				     void **req_cls)
@@ -264,7 +365,15 @@ static enum MHD_Result start_request(struct api *api, struct MHD_Connection *con
 	if (!req)
 		return MHD_NO;
 	req->route = route;
-	http_body_begin(&req->body, conn, api->max_body_bytes);
+	if (route->fn == route_put) {
+		enum MHD_Result refused;
+		if (!reserve_chunk(api, conn, req, &refused)) {
+			free(req);
+			return refused;
+		}
+	}
+	if (!req->chunk)
+		http_body_begin(&req->body, conn, api->max_body_bytes);
 	*req_cls = req;
 	return MHD_YES;
 }
@@ -276,17 +385,16 @@ static enum MHD_Result finish_request(struct api *api, struct MHD_Connection *co
 		return http_send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
 				       "the body is larger than the limit of %zu bytes",
 				       api->max_body_bytes);
-	const char *data = req->body.buf.data;
-	size_t len = req->body.buf.len;
+	const char *data = req->chunk ? req->chunk->room + HIT_HEAD_LEN : req->body.buf.data;
+	size_t len = req->chunk ? req->received : req->body.buf.len;
 	if (!req->route->fields)
 		return len ? http_send_error(conn, MHD_HTTP_BAD_REQUEST, "this route takes no body")
-			   : req->route->fn(api, conn, NULL);
-	struct request_body body;
+			   : req->route->fn(api, conn, req);
 	char err[REQUEST_ERROR_MAX];
-	if (!request_body_parse(&body, data, len, req->route->fields, err, sizeof(err)))
+	if (!request_body_parse(&req->parsed, data, len, req->route->fields, err, sizeof(err)))
 		return http_send_error(conn, MHD_HTTP_BAD_REQUEST, "%s", err);
-	enum MHD_Result ret = req->route->fn(api, conn, &body);
-	request_body_free(&body);
+	enum MHD_Result ret = req->route->fn(api, conn, req);
+	request_body_free(&req->parsed);
 	return ret;
 }
 
@@ -299,7 +407,7 @@ enum MHD_Result api_handle(void *cls, struct MHD_Connection *conn, const char *u
 	if (!req)
 		return start_request(api, conn, url, method, version, req_cls);
 	if (*upload_data_size) {
-		http_body_feed(&req->body, upload_data, upload_data_size);
+		receive(req, upload_data, upload_data_size);
 		return MHD_YES;
 	}
 	return finish_request(api, conn, req);
@@ -313,6 +421,8 @@ void api_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	if (!req)
 		return;
 	buf_free(&req->body.buf);
+	cache_value_release(req->chunk);
+	request_body_free(&req->parsed);
 	free(req);
 	*req_cls = NULL;
 }

@@ -7,12 +7,25 @@
 #include <strings.h>
 #include <uthash.h>
 
+#include "memcache/slab.h"
+
 /*
  * Invalidation versions outlive the items they name, so that a reader that
  * missed before an upload cannot put the old image back after it. They only
  * need to outlast one read, so a bounded FIFO of them is enough.
  */
 enum { CACHE_MAX_TOMBSTONES = 8192 };
+
+/*
+ * The slab may take capacity plus this share of it (1/SLACK_DIVISOR) and
+ * SLAB_MIN_BYTES: room for the unused tail of chunks (at most 1/9 of each,
+ * about 1/18 for a spread of sizes) and for values being received, while the
+ * whole process (about 12 MB besides the slab) stays within capacity + 15% +
+ * 10 MB. Where chunks waste more, memory binds before bytes and the cache
+ * holds a little less than its capacity.
+ */
+enum { SLACK_DIVISOR = 16 };
+static const size_t SLAB_MIN_BYTES = SLAB_PAGE_BYTES;
 
 struct item {
 	UT_hash_handle hh;
@@ -42,17 +55,23 @@ struct cache {
 	struct tombstone *oldest_tombstone, *newest_tombstone;
 	size_t tombstone_count;
 	uint64_t rng;
+	struct slab *slab;
 	struct cache_stats stats;
 };
+
+static size_t memory_limit(size_t capacity)
+{
+	return capacity ? capacity + capacity / SLACK_DIVISOR + SLAB_MIN_BYTES : 0;
+}
 
 struct cache_value *cache_value_new(size_t len, size_t charge)
 {
 	struct cache_value *v = malloc(sizeof(*v) + len + 1);
 	if (!v)
 		return NULL;
+	*v = (struct cache_value){.charge = charge, .len = len, .data = v->room, .room_len = len + 1,
+				  .cls = SLAB_NO_CLASS};
 	atomic_init(&v->refs, 1);
-	v->charge = charge;
-	v->len = len;
 	v->data[len] = '\0';
 	return v;
 }
@@ -62,10 +81,39 @@ void cache_value_hold(struct cache_value *v)
 	atomic_fetch_add_explicit(&v->refs, 1, memory_order_relaxed);
 }
 
+static bool drop_hold(struct cache_value *v)
+{
+	return atomic_fetch_sub_explicit(&v->refs, 1, memory_order_acq_rel) == 1;
+}
+
+/* The last release of a value, with the cache's lock held when it is a chunk. */
+static void do_value_free(struct cache_value *v)
+{
+	if (v->cache)
+		slab_free(v->cache->slab, v);
+	else
+		free(v);
+}
+
 void cache_value_release(struct cache_value *v)
 {
-	if (v && atomic_fetch_sub_explicit(&v->refs, 1, memory_order_acq_rel) == 1)
+	if (!v || !drop_hold(v))
+		return;
+	struct cache *c = v->cache;
+	if (!c) {
 		free(v);
+		return;
+	}
+	pthread_mutex_lock(&c->lock);
+	slab_free(c->slab, v);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* cache_value_release for a caller that holds the cache's lock. */
+static void do_value_release(struct cache_value *v)
+{
+	if (drop_hold(v))
+		do_value_free(v);
 }
 
 static size_t item_charge(const struct item *it)
@@ -139,22 +187,91 @@ static void do_remove(struct cache *c, struct item *it)
 	last->slot = it->slot;
 	c->stats.items--;
 	c->stats.bytes -= item_charge(it);
-	cache_value_release(it->value);
+	it->value->item = NULL;
+	do_value_release(it->value);
 	free(it);
+}
+
+static struct item *do_pick_victim(struct cache *c)
+{
+	return c->stats.policy == CACHE_LRU ? c->lru_tail
+					    : c->slots[random_below(c, c->stats.items)];
+}
+
+static void do_evict(struct cache *c, struct item *victim)
+{
+	do_remove(c, victim);
+	c->stats.evictions++;
 }
 
 static void do_evict_one(struct cache *c)
 {
-	struct item *victim = c->stats.policy == CACHE_LRU
-				      ? c->lru_tail
-				      : c->slots[random_below(c, c->stats.items)];
-	do_remove(c, victim);
-	c->stats.evictions++;
+	do_evict(c, do_pick_victim(c));
+}
+
+/*
+ * Evicts every item stored in the victim's page, so that the page can go to
+ * the class that needs memory (memcached's slab page mover, driven by the
+ * replacement policy: the class of the item it would evict gives up a page).
+ */
+static void do_evict_page(struct cache *c, struct slab_page *p)
+{
+	size_t n = slab_page_chunk_count(p);
+	for (size_t i = 0; i < n; i++) {
+		struct cache_value *v = slab_page_chunk(c->slab, p, i);
+		if (!v->is_free && v->item)
+			do_evict(c, v->item);
+	}
+	c->stats.page_moves++;
+}
+
+/*
+ * A chunk of class cls. When the memory is all taken, the policy's victim
+ * makes room: if it lives in this class its chunk is reused, otherwise its
+ * whole page moves here. Held chunks return only at their last release, so
+ * this may take more than one victim.
+ */
+static struct cache_value *do_reserve(struct cache *c, int cls)
+{
+	for (;;) {
+		struct cache_value *v = slab_alloc(c->slab, cls);
+		if (v || !c->stats.items)
+			return v;
+		struct item *victim = do_pick_victim(c);
+		struct slab_page *p = victim->value->page;
+		if (p && slab_page_class(p) != cls)
+			do_evict_page(c, p);
+		else
+			do_evict(c, victim);
+	}
+}
+
+struct cache_value *cache_value_reserve(struct cache *c, size_t room)
+{
+	int cls = slab_class_for(c->slab, room);
+	if (cls == SLAB_NO_CLASS)
+		return NULL;
+	pthread_mutex_lock(&c->lock);
+	struct cache_value *v = c->stats.capacity ? do_reserve(c, cls) : NULL;
+	pthread_mutex_unlock(&c->lock);
+	return v;
 }
 
 static void do_evict_to_fit(struct cache *c, size_t extra)
 {
 	while (c->stats.items && c->stats.bytes + extra > c->stats.capacity)
+		do_evict_one(c);
+}
+
+/*
+ * Applies a new memory limit: empty pages go at once; while the slab is
+ * still larger, the policy's victims go, and their pages with them once
+ * their last holds are released.
+ */
+static void do_fit_memory(struct cache *c, size_t limit)
+{
+	slab_set_limit(c->slab, limit);
+	while (slab_memory(c->slab) > limit && c->stats.items)
 		do_evict_one(c);
 }
 
@@ -280,6 +397,7 @@ static enum cache_put_result do_put(struct cache *c, const char *key, size_t key
 	it->keylen = keylen;
 	it->version = version;
 	it->value = value;
+	value->item = it;
 	it->slot = c->stats.items;
 	c->slots[it->slot] = it;
 	lru_push_front(c, it);
@@ -317,6 +435,12 @@ struct cache *cache_create(size_t capacity, enum cache_policy policy, uint64_t s
 		free(c);
 		return NULL;
 	}
+	c->slab = slab_create(c, memory_limit(capacity));
+	if (!c->slab) {
+		pthread_mutex_destroy(&c->lock);
+		free(c);
+		return NULL;
+	}
 	c->stats.capacity = capacity;
 	c->stats.policy = policy;
 	c->rng = seed ? seed : 0x9E3779B97F4A7C15ULL;
@@ -332,6 +456,7 @@ void cache_destroy(struct cache *c)
 	while (c->oldest_tombstone)
 		do_drop_oldest_tombstone(c);
 	free(c->slots);
+	slab_destroy(c->slab);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -376,6 +501,7 @@ void cache_configure(struct cache *c, size_t capacity, enum cache_policy policy)
 	c->stats.capacity = capacity;
 	c->stats.policy = policy;
 	do_evict_to_fit(c, 0);
+	do_fit_memory(c, memory_limit(capacity));
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -384,6 +510,8 @@ void cache_get_stats(struct cache *c, struct cache_stats *out)
 	pthread_mutex_lock(&c->lock);
 	*out = c->stats;
 	out->tombstones = c->tombstone_count;
+	out->memory_bytes = slab_memory(c->slab);
+	out->memory_limit = slab_limit(c->slab);
 	pthread_mutex_unlock(&c->lock);
 }
 

@@ -9,19 +9,41 @@
 
 enum cache_policy { CACHE_LRU, CACHE_RR };
 
+struct cache;
+struct slab_page;
+
 /*
  * A value is shared by the cache and by whoever is sending it: the last
  * release frees it, so an evicted value stays valid while a response uses it.
+ * Values the cache allocates are chunks of its slab (memcache/slab.h): the
+ * last release returns the chunk to its size class, it is never unmapped.
  */
 struct cache_value {
 	atomic_size_t refs;
 	size_t charge; /* bytes counted against capacity besides the key */
 	size_t len;
-	char data[];
+	char *data;  /* the len stored bytes, somewhere in room */
+	size_t room_len;
+	/* The rest belongs to the cache. */
+	struct cache *cache; /* NULL for a value of its own allocation */
+	struct slab_page *page;
+	void *item; /* the item that stores this value, NULL while none does */
+	struct cache_value *free_prev, *free_next;
+	int cls;
+	bool is_free;
+	char room[];
 };
 
 /* A new value of len bytes (data left for the caller to fill), held once. */
 struct cache_value *cache_value_new(size_t len, size_t charge);
+/*
+ * A chunk of the cache's own memory with at least room bytes of room, held
+ * once, data at room and len 0: the caller writes the value into it and sets
+ * data, len and charge before cache_put. NULL when caching is off, room is
+ * larger than the largest size class, or no memory can be freed for it (every
+ * chunk is in use by requests); the caller may fall back to cache_value_new.
+ */
+struct cache_value *cache_value_reserve(struct cache *c, size_t room);
 void cache_value_hold(struct cache_value *v);
 void cache_value_release(struct cache_value *v);
 
@@ -32,7 +54,8 @@ void cache_value_release(struct cache_value *v);
 	X(misses)         \
 	X(puts)           \
 	X(evictions)      \
-	X(stale_puts)
+	X(stale_puts)     \
+	X(page_moves)
 
 #define CACHE_COUNTER_MEMBER(name) uint64_t name;
 
@@ -42,6 +65,8 @@ struct cache_stats {
 	size_t capacity;
 	enum cache_policy policy;
 	size_t tombstones;
+	size_t memory_bytes; /* pages of values taken from the system */
+	size_t memory_limit;
 	CACHE_COUNTERS(CACHE_COUNTER_MEMBER)
 };
 
@@ -55,8 +80,6 @@ enum cache_put_result {
 
 /* A version of 0 means "unversioned": such a put is never refused as stale. */
 enum { CACHE_UNVERSIONED = 0 };
-
-struct cache;
 
 struct cache *cache_create(size_t capacity, enum cache_policy policy, uint64_t seed);
 void cache_destroy(struct cache *c);

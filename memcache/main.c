@@ -20,16 +20,16 @@
 enum {
 	SHUTDOWN_GRACE_S = 10,
 	/*
-	 * Values of this size or more get pages of their own, given back to the
-	 * system when evicted; a fixed threshold keeps glibc from raising it and
-	 * holding freed images in its heaps, so memory stays close to capacity.
+	 * Values live in the cache's slab pages (64 KB to 1 MB), mapped when a
+	 * class needs one and unmapped when a page moves to another class, never
+	 * per value. A fixed threshold keeps glibc from raising it and keeping
+	 * those pages, or a buffered body, in its heaps after they are freed.
 	 */
 	LARGE_ALLOCATION_BYTES = 64 * 1024,
 	/*
-	 * Smaller values live in glibc's heaps. With a heap per worker thread, each
-	 * heap grows to hold most of the capacity in values and the holes evictions
-	 * leave, so puts of 1-24 KB values from 16 connections took 92-143 MB for a
-	 * 64 MB cache; with one heap, 78 MB.
+	 * What stays in glibc's heaps (items, keys, bodies without a length,
+	 * cJSON) is small; one heap instead of one per worker thread keeps their
+	 * holes from multiplying.
 	 */
 	MALLOC_HEAPS = 1,
 };

@@ -2,6 +2,7 @@
 #include "request.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "memcache/cache.h"
@@ -13,6 +14,9 @@ enum {
 
 /* JSON numbers are doubles: larger whole numbers lose precision. */
 static const double VERSION_MAX = (double)(1LL << 53);
+
+static const char BASE64_MESSAGE[] = "\"value\" must be non-empty base64 (A-Z a-z 0-9 + / and = "
+				     "padding, a multiple of 4 characters)";
 
 /* Always false, so that a check can return it. */
 static bool fail(char *err, size_t errlen, const char *message)
@@ -78,9 +82,7 @@ static bool read_value(struct request_body *body, char *err, size_t errlen)
 			    value ? "\"value\" must be a string" : "the body has no \"value\"");
 	size_t len = strlen(value->valuestring);
 	if (!is_base64(value->valuestring, len))
-		return fail(err, errlen,
-			    "\"value\" must be non-empty base64 (A-Z a-z 0-9 + / and = "
-			    "padding, a multiple of 4 characters)");
+		return fail(err, errlen, BASE64_MESSAGE);
 	body->value = value->valuestring;
 	body->value_len = len;
 	return true;
@@ -109,6 +111,131 @@ static bool has_nul_escape(const char *s, size_t len)
 	return false;
 }
 
+static const char WHITE_SPACE[] = " \t\r\n";
+
+/* Parses all of text[0..len) as one JSON object into body->root. */
+static bool parse_object(struct request_body *body, const char *text, size_t len, char *err,
+			 size_t errlen)
+{
+	const char *end = NULL;
+	body->root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+	while (body->root && end < text + len && strchr(WHITE_SPACE, *end))
+		end++;
+	if (!body->root || end != text + len)
+		return fail(err, errlen, "the body is not valid JSON");
+	if (!cJSON_IsObject(body->root))
+		return fail(err, errlen, "the body must be a JSON object");
+	return true;
+}
+
+/* The index of the closing quote of the JSON string whose opening quote is at i, or len. */
+static size_t string_end(const char *text, size_t len, size_t i)
+{
+	for (size_t j = i + 1; j < len;) {
+		/* memchr runs at memory speed over a long string of base64. */
+		const char *q = memchr(text + j, '"', len - j);
+		if (!q)
+			return len;
+		size_t k = (size_t)(q - text);
+		const char *bs = memchr(text + j, '\\', k - j);
+		if (!bs)
+			return k;
+		j = (size_t)(bs - text) + 2; /* an escape: whatever follows the backslash */
+	}
+	return len;
+}
+
+static size_t skip_white(const char *text, size_t len, size_t i)
+{
+	while (i < len && strchr(WHITE_SPACE, text[i]) && text[i])
+		i++;
+	return i;
+}
+
+/*
+ * Finds the string of the object's first member named exactly "value": its
+ * characters are text[*start .. *start + *n), without the quotes. False when
+ * there is none, or it holds an escape (then cJSON reads it). Where the rest
+ * is not JSON, parsing the envelope says so.
+ */
+static bool find_value_string(const char *text, size_t len, size_t *start, size_t *n)
+{
+	static const char NAME[] = "\"value\"";
+	size_t name_len = sizeof(NAME) - 1;
+	int depth = 0;
+	bool name_next = false;
+	for (size_t i = 0; i < len; i++) {
+		char ch = text[i];
+		if (ch == '"') {
+			size_t end = string_end(text, len, i);
+			if (end == len)
+				return false;
+			bool is_value_name = depth == 1 && name_next && end + 1 - i == name_len &&
+					     memcmp(text + i, NAME, name_len) == 0;
+			name_next = false;
+			i = end;
+			if (!is_value_name)
+				continue;
+			size_t at = skip_white(text, len, end + 1);
+			if (at >= len || text[at] != ':')
+				return false;
+			at = skip_white(text, len, at + 1);
+			if (at >= len || text[at] != '"')
+				return false;
+			size_t close = string_end(text, len, at);
+			if (close == len || memchr(text + at + 1, '\\', close - at - 1))
+				return false;
+			*start = at + 1;
+			*n = close - at - 1;
+			return true;
+		}
+		if (ch == '{' || ch == '[')
+			name_next = ++depth == 1;
+		else if (ch == '}' || ch == ']')
+			depth--;
+		else if (ch == ',' && depth == 1)
+			name_next = true;
+	}
+	return false;
+}
+
+/*
+ * The put's fast path: the value string is found and checked where it lies,
+ * and cJSON parses only the envelope around it (the value emptied), so that
+ * the value is never copied. The envelope's "value" must then be that empty
+ * string, or the scan and cJSON disagree on which member it is.
+ */
+static bool parse_around_value(struct request_body *body, const char *text, size_t len,
+			       unsigned fields, bool *found, char *err, size_t errlen)
+{
+	size_t start, n;
+	*found = find_value_string(text, len, &start, &n);
+	if (!*found)
+		return false;
+	size_t envelope_len = len - n;
+	char *envelope = malloc(envelope_len);
+	if (!envelope)
+		return fail(err, errlen, "out of memory");
+	memcpy(envelope, text, start);
+	memcpy(envelope + start, text + start + n, len - start - n);
+	bool ok = parse_object(body, envelope, envelope_len, err, errlen);
+	free(envelope);
+	if (!ok)
+		return false;
+	const cJSON *value = cJSON_GetObjectItemCaseSensitive(body->root, "value");
+	if (!cJSON_IsString(value) || value->valuestring[0] != '\0') {
+		*found = false;
+		return false;
+	}
+	if (!read_fields(body, fields & ~(unsigned)REQUEST_VALUE, err, errlen))
+		return false;
+	if (!is_base64(text + start, n))
+		return fail(err, errlen, BASE64_MESSAGE);
+	body->value = text + start;
+	body->value_len = n;
+	return true;
+}
+
 bool request_body_parse(struct request_body *body, const char *text, size_t len, unsigned fields,
 			char *err, size_t errlen)
 {
@@ -118,24 +245,19 @@ bool request_body_parse(struct request_body *body, const char *text, size_t len,
 	/* cJSON ends strings at a NUL, so a key holding one would stand for a shorter key. */
 	if (memchr(text, '\0', len) || has_nul_escape(text, len))
 		return fail(err, errlen, "the body holds a NUL character; keys and values may not");
-	const char *end = NULL;
-	body->root = cJSON_ParseWithLengthOpts(text, len, &end, false);
-	while (body->root && end < text + len && strchr(" \t\r\n", *end))
-		end++;
-	if (!body->root || end != text + len) {
-		fail(err, errlen, "the body is not valid JSON");
-		goto out_free;
+	if (fields & REQUEST_VALUE) {
+		bool found;
+		if (parse_around_value(body, text, len, fields, &found, err, errlen))
+			return true;
+		request_body_free(body);
+		if (found)
+			return false;
 	}
-	if (!cJSON_IsObject(body->root)) {
-		fail(err, errlen, "the body must be a JSON object");
-		goto out_free;
+	if (!parse_object(body, text, len, err, errlen) || !read_fields(body, fields, err, errlen)) {
+		request_body_free(body);
+		return false;
 	}
-	if (!read_fields(body, fields, err, errlen))
-		goto out_free;
 	return true;
-out_free:
-	request_body_free(body);
-	return false;
 }
 
 void request_body_free(struct request_body *body)

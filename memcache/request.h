@@ -14,7 +14,12 @@ enum request_field {
 	REQUEST_VALUE = 1 << 2,   /* "value": non-empty base64 */
 };
 
-/* The fields point into root, which the body owns. */
+/*
+ * The key points into root, which the body owns. The value points into the
+ * text when it lies there as it is (no escapes): then it is followed in the
+ * text by its closing quote and at least one more byte. Otherwise it points
+ * into root. Keep the text until done with the value.
+ */
 struct request_body {
 	cJSON *root;
 	const char *key;
@@ -29,6 +34,8 @@ struct request_body {
  * with the message of a 400 answer in err and nothing left to free, when the
  * body is empty, holds a NUL (raw or escaped), is not JSON (or has more than
  * white space after it), is not an object, or a field is missing or malformed.
+ * The value is checked where it lies and never copied; cJSON parses only the
+ * rest of the body around it.
  */
 bool request_body_parse(struct request_body *body, const char *text, size_t len, unsigned fields,
 			char *err, size_t errlen);

@@ -587,6 +587,211 @@ static void test_refused_put_drops_only_the_callers_hold(void **state)
 	cache_destroy(c);
 }
 
+/* --- the slab: values in the cache's own memory ------------------------------- */
+
+enum {
+	MB = 1024 * 1024,
+	SLAB_CAPACITY = 8 * MB,
+	LARGE_VALUE = 133536, /* the base64 of a ~100 KB image */
+	SMALL_MIN = 1024,
+	SMALL_MAX = 24 * 1024,
+};
+
+/* What the cache may take for values: capacity + 1/16 + 1 MB. */
+static size_t memory_limit_of(size_t capacity)
+{
+	return capacity + capacity / 16 + 1 * MB;
+}
+
+/* A value of len bytes of fill written into a chunk of the cache, held once. */
+static struct cache_value *slab_value(struct cache *c, size_t len, char fill)
+{
+	struct cache_value *v = cache_value_reserve(c, len);
+	assert_non_null(v);
+	assert_true(v->room_len >= len);
+	memset(v->room, fill, len);
+	v->data = v->room;
+	v->len = len;
+	v->charge = len;
+	return v;
+}
+
+static enum cache_put_result put_slab(struct cache *c, const char *key, size_t len, char fill)
+{
+	return cache_put(c, key, strlen(key), slab_value(c, len, fill), CACHE_UNVERSIONED);
+}
+
+static void assert_memory_within_limit(struct cache *c)
+{
+	struct cache_stats s = stats_of(c);
+	assert_true(s.memory_bytes <= s.memory_limit);
+	assert_int_equal(s.memory_limit, memory_limit_of(s.capacity));
+	assert_true(s.bytes <= s.capacity);
+}
+
+static void test_slab_classes_fit_closely(void **state)
+{
+	(void)state;
+	struct cache *c = cache_create(SLAB_CAPACITY, CACHE_LRU, SEED);
+	static const size_t rooms[] = {1, 100, 1000, 4096, 12345, 65536, LARGE_VALUE, 1500000};
+	for (size_t i = 0; i < sizeof(rooms) / sizeof(rooms[0]); i++) {
+		struct cache_value *v = cache_value_reserve(c, rooms[i]);
+		assert_non_null(v);
+		assert_true(v->room_len >= rooms[i]);
+		/* classes are 1/8 apart: a chunk wastes at most 1/8 of the value and some alignment */
+		if (rooms[i] >= 1000)
+			assert_true(v->room_len <= rooms[i] + rooms[i] / 8 + 256);
+		assert_true(v->data == v->room && v->len == 0);
+		cache_value_release(v);
+	}
+	assert_null(cache_value_reserve(c, (size_t)1 << 31));
+	cache_destroy(c);
+}
+
+static void test_slab_off_when_capacity_zero(void **state)
+{
+	(void)state;
+	struct cache *c = cache_create(0, CACHE_LRU, SEED);
+	assert_null(cache_value_reserve(c, 100));
+	assert_int_equal(stats_of(c).memory_bytes, 0);
+	cache_destroy(c);
+}
+
+static void test_slab_reuses_freed_chunks(void **state)
+{
+	(void)state;
+	struct cache *c = cache_create(SLAB_CAPACITY, CACHE_LRU, SEED);
+	struct cache_value *first = slab_value(c, LARGE_VALUE, 'a');
+	assert_int_equal(cache_put(c, "k", 1, first, CACHE_UNVERSIONED), CACHE_PUT_STORED);
+	size_t memory = stats_of(c).memory_bytes;
+	/* Replacing a key many times takes no more pages: the old chunk comes back. */
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(put_slab(c, "k", LARGE_VALUE, (char)('b' + i % 20)), CACHE_PUT_STORED);
+	assert_int_equal(stats_of(c).memory_bytes, memory);
+	cache_invalidate(c, "k", 1, CACHE_UNVERSIONED);
+	struct cache_value *again = cache_value_reserve(c, LARGE_VALUE);
+	assert_ptr_equal(again, first); /* the most recently freed chunk of the class */
+	cache_value_release(again);
+	cache_destroy(c);
+}
+
+/* Puts distinct keys of len bytes; every put is stored and memory stays bounded. */
+static void fill_slab(struct cache *c, const char *prefix, int count, size_t min, size_t max,
+		      unsigned *rng)
+{
+	char key[32];
+	for (int i = 0; i < count; i++) {
+		*rng = *rng * 1103515245u + 12345u;
+		size_t len = min + (*rng >> 8) % (max - min + 1);
+		snprintf(key, sizeof(key), "%s%d", prefix, i);
+		assert_int_equal(put_slab(c, key, len, (char)('a' + i % 26)), CACHE_PUT_STORED);
+		assert_memory_within_limit(c);
+	}
+}
+
+static void test_slab_memory_bound_large_values(void **state)
+{
+	(void)state;
+	unsigned rng = 1;
+	struct cache *c = cache_create(SLAB_CAPACITY, CACHE_LRU, SEED);
+	fill_slab(c, "big", 4 * SLAB_CAPACITY / LARGE_VALUE, LARGE_VALUE, LARGE_VALUE, &rng);
+	struct cache_stats s = stats_of(c);
+	assert_true(s.evictions > 0);
+	/* memory, not only bytes, fills close to capacity: most of the capacity holds values */
+	assert_true(s.bytes >= SLAB_CAPACITY - SLAB_CAPACITY / 8);
+	cache_destroy(c);
+}
+
+static void test_slab_memory_bound_small_values(void **state)
+{
+	(void)state;
+	unsigned rng = 2;
+	struct cache *c = cache_create(SLAB_CAPACITY, CACHE_RR, SEED);
+	fill_slab(c, "small", 4 * SLAB_CAPACITY / ((SMALL_MIN + SMALL_MAX) / 2), SMALL_MIN,
+		  SMALL_MAX, &rng);
+	assert_true(stats_of(c).bytes >= SLAB_CAPACITY / 2);
+	cache_destroy(c);
+}
+
+/* Small values fill every page; large ones must then take pages from their classes. */
+static void test_slab_mix_change_moves_pages(void **state)
+{
+	(void)state;
+	for (int policy = CACHE_LRU; policy <= CACHE_RR; policy++) {
+		unsigned rng = 3;
+		struct cache *c = cache_create(SLAB_CAPACITY, (enum cache_policy)policy, SEED);
+		fill_slab(c, "small", 3 * SLAB_CAPACITY / ((SMALL_MIN + SMALL_MAX) / 2), SMALL_MIN,
+			  SMALL_MAX, &rng);
+		fill_slab(c, "big", 3 * SLAB_CAPACITY / LARGE_VALUE, LARGE_VALUE, LARGE_VALUE,
+			  &rng);
+		struct cache_stats s = stats_of(c);
+		assert_true(s.page_moves > 0);
+		/* the large values now hold most of the cache */
+		assert_true(s.bytes >= SLAB_CAPACITY / 2);
+		assert_true(s.items <= s.bytes / LARGE_VALUE + 40);
+		/* and back: small values take the pages again */
+		fill_slab(c, "again", 3 * SLAB_CAPACITY / ((SMALL_MIN + SMALL_MAX) / 2), SMALL_MIN,
+			  SMALL_MAX, &rng);
+		assert_true(stats_of(c).bytes >= SLAB_CAPACITY / 2);
+		cache_destroy(c);
+	}
+}
+
+static void test_slab_held_chunk_survives_eviction_and_returns_at_release(void **state)
+{
+	(void)state;
+	unsigned rng = 4;
+	struct cache *c = cache_create(SLAB_CAPACITY, CACHE_LRU, SEED);
+	assert_int_equal(put_slab(c, "held", LARGE_VALUE, 'h'), CACHE_PUT_STORED);
+	struct cache_value *held = cache_get(c, "held", 4);
+	assert_non_null(held);
+	fill_slab(c, "big", 2 * SLAB_CAPACITY / LARGE_VALUE, LARGE_VALUE, LARGE_VALUE, &rng);
+	assert_false(has(c, "held"));
+	/* the chunk is not handed out again while held */
+	for (size_t i = 0; i < LARGE_VALUE; i++)
+		if (held->data[i] != 'h')
+			fail_msg("byte %zu of a held value changed after its eviction", i);
+	struct cache_value *next = cache_value_reserve(c, LARGE_VALUE);
+	assert_ptr_not_equal(next, held);
+	cache_value_release(next);
+	/* its last release gives it back to its class: the next reservation takes it */
+	cache_value_release(held);
+	next = cache_value_reserve(c, LARGE_VALUE);
+	assert_ptr_equal(next, held);
+	cache_value_release(next);
+	cache_destroy(c);
+}
+
+/* Small values fill the memory while a large one is held: its page cannot move, others do. */
+static void test_slab_held_chunk_pins_only_its_page(void **state)
+{
+	(void)state;
+	unsigned rng = 5;
+	struct cache *c = cache_create(SLAB_CAPACITY, CACHE_LRU, SEED);
+	fill_slab(c, "big", SLAB_CAPACITY / LARGE_VALUE, LARGE_VALUE, LARGE_VALUE, &rng);
+	struct cache_value *held = cache_get(c, "big0", 4);
+	assert_non_null(held);
+	fill_slab(c, "small", 3 * SLAB_CAPACITY / ((SMALL_MIN + SMALL_MAX) / 2), SMALL_MIN,
+		  SMALL_MAX, &rng);
+	assert_true(held->data[0] == 'a' && held->data[LARGE_VALUE - 1] == 'a');
+	cache_value_release(held);
+	assert_memory_within_limit(c);
+	cache_destroy(c);
+}
+
+static void test_slab_shrink_gives_memory_back(void **state)
+{
+	(void)state;
+	unsigned rng = 6;
+	struct cache *c = cache_create(SLAB_CAPACITY, CACHE_LRU, SEED);
+	fill_slab(c, "big", 2 * SLAB_CAPACITY / LARGE_VALUE, LARGE_VALUE, LARGE_VALUE, &rng);
+	cache_configure(c, SLAB_CAPACITY / 4, CACHE_LRU);
+	assert_memory_within_limit(c);
+	cache_configure(c, 0, CACHE_LRU);
+	assert_int_equal(stats_of(c).memory_bytes, 0);
+	cache_destroy(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -611,6 +816,15 @@ int main(void)
 		cmocka_unit_test(test_held_value_survives_overwrite),
 		cmocka_unit_test(test_held_values_survive_clear_invalidate_destroy),
 		cmocka_unit_test(test_refused_put_drops_only_the_callers_hold),
+		cmocka_unit_test(test_slab_classes_fit_closely),
+		cmocka_unit_test(test_slab_off_when_capacity_zero),
+		cmocka_unit_test(test_slab_reuses_freed_chunks),
+		cmocka_unit_test(test_slab_memory_bound_large_values),
+		cmocka_unit_test(test_slab_memory_bound_small_values),
+		cmocka_unit_test(test_slab_mix_change_moves_pages),
+		cmocka_unit_test(test_slab_held_chunk_survives_eviction_and_returns_at_release),
+		cmocka_unit_test(test_slab_held_chunk_pins_only_its_page),
+		cmocka_unit_test(test_slab_shrink_gives_memory_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
