@@ -51,6 +51,23 @@ void sleep_ms(long ms)
 		;
 }
 
+bool wait_until(bool (*ready)(void *ctx), void *ctx, long ms)
+{
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	long limit = ms * harness_slowdown();
+	for (;;) {
+		if (ready(ctx))
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long waited = (now.tv_sec - start.tv_sec) * 1000 +
+			      (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (waited >= limit)
+			return false;
+		sleep_ms(POLL_MS);
+	}
+}
+
 const char *harness_env(const char *name)
 {
 	const char *v = getenv(name);
@@ -195,6 +212,23 @@ bool daemon_log_contains(const struct daemon *d, const char *text)
 	return daemon_log_count(d, text) > 0;
 }
 
+struct log_wait {
+	const struct daemon *d;
+	const char *text;
+};
+
+static bool log_has(void *ctx)
+{
+	const struct log_wait *w = ctx;
+	return daemon_log_contains(w->d, w->text);
+}
+
+bool daemon_wait_for_log(const struct daemon *d, const char *text, long ms)
+{
+	struct log_wait w = {d, text};
+	return wait_until(log_has, &w, ms);
+}
+
 static size_t collect(char *data, size_t size, size_t n, void *userdata)
 {
 	return buf_append(userdata, data, size * n) ? size * n : 0;
@@ -214,6 +248,7 @@ static bool perform(CURL *curl, const char *url, struct curl_slist *headers, str
 	CURLcode rc = curl_easy_perform(curl);
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
+	out->refused = rc == CURLE_COULDNT_CONNECT;
 	curl_off_t sent = 0;
 	if (curl_easy_getinfo(curl, CURLINFO_SIZE_UPLOAD_T, &sent) == CURLE_OK)
 		out->sent = (long long)sent;
@@ -449,6 +484,20 @@ bool db_server_stop(void)
 bool db_server_start(void)
 {
 	return db_script("start");
+}
+
+bool db_refuses_connections(void)
+{
+	MYSQL *conn = mysql_init(NULL);
+	if (!conn)
+		return false;
+	unsigned timeout_s = 2;
+	mysql_options(conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout_s);
+	bool refused = !mysql_real_connect(conn, NULL, harness_env("GALLERY_TEST_DB_ADMIN"), NULL,
+					   harness_env("GALLERY_DB_NAME"), 0,
+					   harness_env("GALLERY_DB_SOCKET"), 0);
+	mysql_close(conn);
+	return refused;
 }
 
 /* Appends the NULL-terminated list from (may be NULL) to to[0..n), keeping room for the NULL. */

@@ -84,6 +84,7 @@ struct reply {
 	struct buf body;
 	struct buf headers;
 	long long sent; /* request body bytes curl sent (0 when the server refused before) */
+	bool refused;	/* no answer because nothing took the connection: the request reached no server */
 };
 
 /* One HTTP request; body may be NULL. Returns false when no answer came. */
@@ -129,11 +130,25 @@ bool sql_empty_gallery(void);
 /* The first column of the first row as a number; -1 on error or no row. */
 long long sql_scalar(const char *query);
 
-/* Stops and starts the suite's private MariaDB server. */
+/* Stops and starts the suite's private MariaDB server; each returns once the server is gone or answers. */
 bool db_server_stop(void);
 bool db_server_start(void);
+/* Whether a new connection to the suite's MariaDB is refused, as a daemon's would be. */
+bool db_refuses_connections(void);
 
 void sleep_ms(long ms);
+
+/*
+ * Polls ready(ctx) every 20 ms until it says true (true) or ms have passed
+ * (false); ms grows under valgrind. Tests wait for a state with this, never for
+ * a time: ms is only how long before the wait counts as a failure, so make it
+ * generous, since a loaded machine may take many times longer than an idle one.
+ */
+bool wait_until(bool (*ready)(void *ctx), void *ctx, long ms);
+/* How long a wait for a state may take before it fails: far above any healthy case. */
+enum { HARNESS_STATE_WAIT_MS = 30000 };
+/* Waits until the daemon's log holds text. */
+bool daemon_wait_for_log(const struct daemon *d, const char *text, long ms);
 
 /* How many regular files dir and its subfolders hold; -1 when a folder cannot be read. */
 long count_files(const char *dir);
