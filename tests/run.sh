@@ -31,8 +31,15 @@ export GALLERY_TEMPLATE_DIR=$root/templates GALLERY_STATIC_DIR=$root/static
 # Sanitizer builds: report every error and fail the program.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-# Under valgrind a memcache call takes far longer; tests that time it set their own.
-[[ -z ${GALLERY_TEST_VALGRIND:-} ]] || export GALLERY_MEMCACHE_TIMEOUT_MS=${GALLERY_MEMCACHE_TIMEOUT_MS:-5000}
+# The tests check what the cache does, not how fast: a call that a loaded machine
+# holds up past the front end's 200 ms default would count as memcache being down
+# and change which reads hit. Under valgrind a call takes far longer still. Tests
+# that time the cache client set their own.
+if [[ -n ${GALLERY_TEST_VALGRIND:-} ]]; then
+	export GALLERY_MEMCACHE_TIMEOUT_MS=${GALLERY_MEMCACHE_TIMEOUT_MS:-5000}
+else
+	export GALLERY_MEMCACHE_TIMEOUT_MS=${GALLERY_MEMCACHE_TIMEOUT_MS:-2000}
+fi
 
 # Whether a daemon's valgrind log holds an error: the summary of a process that
 # exited, or the head of any error record (a daemon killed by SIGKILL has no summary).
