@@ -1052,25 +1052,10 @@ static bool frontend_lists_keys(void *ctx)
 	return answered;
 }
 
-static long open_descriptors(pid_t pid)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	DIR *d = opendir(path);
-	if (!d)
-		return -1;
-	long count = 0;
-	struct dirent *e;
-	while ((e = readdir(d)))
-		count += e->d_name[0] != '.';
-	closedir(d);
-	return count;
-}
-
 static void test_frontend_out_of_descriptors_serves_again_once_they_close(void **state)
 {
 	(void)state;
-	long idle_fds = open_descriptors(g.fe.pid);
+	long idle_fds = daemon_open_files(&g.fe);
 	assert_true(idle_fds > 0);
 	long limit = idle_fds + FE_FD_HEADROOM;
 	assert_true(restart_frontend_with_fd_limit((rlim_t)limit));

@@ -40,9 +40,6 @@ enum {
 	SLOW_CLIENTS_MAX = 16,
 	DIR_PATH_MAX = 1024,
 	HEADER_VALUE_MAX = 1024,
-	/* A refused upload's temporary file goes once the request is completed; allow this long. */
-	DRAIN_WAIT_MS = 3000,
-	POLL_MS = 20,
 };
 
 /* What the front end's CSRF check wants: the same 32 hex digits in the cookie and the form. */
@@ -1071,6 +1068,13 @@ static long tmp_files(void)
 	return count_files(dir);
 }
 
+static bool tmp_empty(void *ctx)
+{
+	(void)ctx;
+	return tmp_files() == 0;
+}
+
+/* Nothing was stored; a refused upload's temporary file goes once the request is completed. */
 static void expect_nothing_stored(const struct stored *before)
 {
 	struct stored now = stored_now();
@@ -1078,9 +1082,7 @@ static void expect_nothing_stored(const struct stored *before)
 	assert_int_equal(now.properties, before->properties);
 	assert_int_equal(now.files, before->files);
 	assert_int_equal(now.cache_items, before->cache_items);
-	for (long waited = 0; tmp_files() != 0 && waited < DRAIN_WAIT_MS; waited += POLL_MS)
-		sleep_ms(POLL_MS);
-	assert_int_equal(tmp_files(), 0);
+	assert_true(wait_until(tmp_empty, NULL, HARNESS_STATE_WAIT_MS));
 	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM images WHERE image_key <> 'kept'"), 0);
 }
 

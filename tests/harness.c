@@ -22,8 +22,9 @@
 extern char **environ;
 
 enum {
-	HEALTHY_WAIT_MS = 15000,
-	STOP_WAIT_MS = 15000,
+	/* Deadlines for a daemon to start or stop: far above what a loaded machine takes. */
+	HEALTHY_WAIT_MS = 30000,
+	STOP_WAIT_MS = 30000,
 	POLL_MS = 20,
 	HTTP_TIMEOUT_S = 30,
 	MAX_SETTINGS = 32,
@@ -192,6 +193,69 @@ int daemon_stop(struct daemon *d, int sig)
 bool daemon_alive(const struct daemon *d)
 {
 	return d->pid > 0 && waitpid(d->pid, NULL, WNOHANG) == 0;
+}
+
+long daemon_open_files(const struct daemon *d)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)d->pid);
+	DIR *dir = opendir(path);
+	if (!dir)
+		return -1;
+	long count = 0;
+	struct dirent *e;
+	while ((e = readdir(dir)))
+		count += e->d_name[0] != '.';
+	closedir(dir);
+	return count;
+}
+
+/* Whether the daemon has the socket with this inode open. */
+static bool daemon_has_socket(const struct daemon *d, unsigned long inode)
+{
+	char dir_path[64], want[64];
+	snprintf(dir_path, sizeof(dir_path), "/proc/%d/fd", (int)d->pid);
+	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	DIR *dir = opendir(dir_path);
+	if (!dir)
+		return false;
+	bool found = false;
+	struct dirent *e;
+	while (!found && (e = readdir(dir))) {
+		char target[64];
+		ssize_t n = readlinkat(dirfd(dir), e->d_name, target, sizeof(target) - 1);
+		if (n > 0) {
+			target[n] = '\0';
+			found = strcmp(target, want) == 0;
+		}
+	}
+	closedir(dir);
+	return found;
+}
+
+long daemon_connections_from(const struct daemon *d, const char *from)
+{
+	struct in_addr addr;
+	if (inet_pton(AF_INET, from, &addr) != 1)
+		return -1;
+	FILE *f = fopen("/proc/net/tcp", "r");
+	if (!f)
+		return -1;
+	char line[512];
+	long count = 0;
+	/* Each line: slot, local address:port, remote address:port (hex, as stored), state, ..., inode. */
+	while (fgets(line, sizeof(line), f)) {
+		unsigned local_port, remote_addr, remote_port, state;
+		unsigned long inode;
+		if (sscanf(line, " %*u: %*x:%x %x:%x %x %*x:%*x %*x:%*x %*x %*u %*u %lu", &local_port,
+			   &remote_addr, &remote_port, &state, &inode) != 5)
+			continue;
+		if ((int)local_port == d->port && remote_addr == addr.s_addr && inode != 0 &&
+		    daemon_has_socket(d, inode))
+			count++;
+	}
+	fclose(f);
+	return count;
 }
 
 long daemon_log_count(const struct daemon *d, const char *text)

@@ -48,9 +48,16 @@ int harness_slowdown(void);
 bool daemon_start(struct daemon *d, const char *name, const setting *settings);
 /* Restarts a stopped daemon on the same port with the same settings. */
 bool daemon_restart(struct daemon *d, const setting *settings);
-/* Sends sig and waits for the exit (SIGKILL after 15 s); returns the wait status. */
+/* Sends sig and waits for the exit (SIGKILL after 30 s); returns the wait status. */
 int daemon_stop(struct daemon *d, int sig);
 bool daemon_alive(const struct daemon *d);
+/* How many files (sockets included) the daemon has open; -1 when it cannot be read. */
+long daemon_open_files(const struct daemon *d);
+/*
+ * How many TCP connections from the IPv4 address from the daemon has taken
+ * (accepted: they are among its open files); -1 when that cannot be read.
+ */
+long daemon_connections_from(const struct daemon *d, const char *from);
 /* Whether the daemon's log holds text, and in how many lines. */
 bool daemon_log_contains(const struct daemon *d, const char *text);
 long daemon_log_count(const struct daemon *d, const char *text);
