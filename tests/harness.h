@@ -55,7 +55,7 @@ bool daemon_alive(const struct daemon *d);
 long daemon_open_files(const struct daemon *d);
 /*
  * How many TCP connections from the IPv4 address from the daemon has taken
- * (accepted: they are among its open files); -1 when that cannot be read.
+ * (accepted, not waiting in its listen queue); -1 when that cannot be read.
  */
 long daemon_connections_from(const struct daemon *d, const char *from);
 /* Whether the daemon's log holds text, and in how many lines. */
