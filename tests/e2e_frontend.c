@@ -48,13 +48,13 @@ enum {
 	/* The crash test announces this much, then sends the headers and this much of the file. */
 	CRASH_ANNOUNCED_BYTES = 1500 * 1000,
 	CRASH_SENT_BYTES = 200 * KB,
-	/* Tries of one coherence round that MariaDB answers 503 (too slow) before the test fails. */
+	/* Tries of a coherence round that MariaDB answers 503 (too slow) before the test fails. */
 	ROUND_TRIES = 5,
 	URL_MAX = 4096,
 	DIR_PATH_MAX = 1024,
 	SHA_HEX = 65,
 	HEADER_MAX = 512,
-	/* Far above the front end's own limits (MariaDB's 10 s read timeout): no answer is a hang. */
+	/* Far above the front end's limits (MariaDB's 10 s read timeout): no answer is a hang. */
 	READER_TIMEOUT_S = 30,
 };
 

@@ -65,8 +65,8 @@ bool wait_until(bool (*ready)(void *ctx), void *ctx, long ms)
 		if (ready(ctx))
 			return true;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		long waited = (now.tv_sec - start.tv_sec) * 1000 +
-			      (now.tv_nsec - start.tv_nsec) / 1000000;
+		long waited =
+		    (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
 		if (waited >= limit)
 			return false;
 		sleep_ms(POLL_MS);

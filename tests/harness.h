@@ -91,7 +91,7 @@ struct reply {
 	struct buf body;
 	struct buf headers;
 	long long sent; /* request body bytes curl sent (0 when the server refused before) */
-	bool refused;	/* no answer because nothing took the connection: the request reached no server */
+	bool refused;	/* no answer: nothing took the connection, the request reached no server */
 };
 
 /* One HTTP request; body may be NULL. Returns false when no answer came. */
@@ -137,7 +137,7 @@ bool sql_empty_gallery(void);
 /* The first column of the first row as a number; -1 on error or no row. */
 long long sql_scalar(const char *query);
 
-/* Stops and starts the suite's private MariaDB server; each returns once the server is gone or answers. */
+/* Stops and starts the suite's private MariaDB; each returns once it is gone, or answers. */
 bool db_server_stop(void);
 bool db_server_start(void);
 /* Whether a new connection to the suite's MariaDB is refused, as a daemon's would be. */
