@@ -51,11 +51,15 @@ enum {
 	AFTER_MS = 3000,
 	DB_OUTAGE_MS = 10000,
 	/*
-	 * What a user may wait for an answer while MariaDB is away, from the
-	 * request's own start. Without the bound a request would wait for the
-	 * MariaDB client's 10 s read timeout; answers take well under 300 ms on an
-	 * idle machine, and a 2-core machine running two suites and other load
-	 * stays far below 5 s.
+	 * What a user may wait for an answer while MariaDB is away: over the
+	 * requests that began and ended while it refused connections, each from
+	 * its own start. Its shutdown and its start are not the outage: then a
+	 * request may wait for the server (the start took 10 s on a loaded
+	 * machine). Without the bound a request would wait for the MariaDB
+	 * client's timeouts (2 s to connect, 10 s to read); answers take well
+	 * under 300 ms on an idle machine and 1.2 s under make asan beside two
+	 * suites and four busy loops, whose worst stall of the test process was
+	 * 2.5 s.
 	 */
 	ANSWER_BOUND_MS = 5000,
 	/* The crash test kills the front end after this long and at least this many uploads. */
@@ -257,6 +261,7 @@ static const char *const OP_NAMES[OPS] = {"read", "raw read", "uncached read", "
 struct tally {
 	long count[PHASES][OPS][OUTCOMES];
 	long longest_ms[PHASES][OPS];
+	long away_count, longest_away_ms; /* requests within the database's outage */
 };
 
 struct client {
@@ -283,6 +288,8 @@ static atomic_long so_far[PHASES][OPS][OUTCOMES];
  */
 static bool load_reads_cold;
 static atomic_bool cold_reads_open;
+/* Whether MariaDB refuses connections (seen by the main thread) and is not yet being started. */
+static atomic_bool db_away;
 static struct buf preloaded[PRELOADED];
 
 /*
@@ -294,11 +301,17 @@ static enum phase phase_of(int started, int ended)
 	return started == ended ? (enum phase)started : DURING;
 }
 
-static void record(struct client *c, int started, enum op op, enum outcome out,
-		   const struct timespec *t0, const char *path, const struct reply *r)
+static void record(struct client *c, int started, bool away_at_start, enum op op,
+		   enum outcome out, const struct timespec *t0, const char *path,
+		   const struct reply *r)
 {
 	enum phase ph = phase_of(started, atomic_load(&load_phase));
 	long ms = elapsed_ms(t0);
+	if (away_at_start && atomic_load(&db_away)) {
+		c->tally.away_count++;
+		if (ms > c->tally.longest_away_ms)
+			c->tally.longest_away_ms = ms;
+	}
 	c->tally.count[ph][op][out]++;
 	atomic_fetch_add(&so_far[ph][op][out], 1);
 	if (ms > c->tally.longest_ms[ph][op])
@@ -314,11 +327,12 @@ static enum outcome timed_get(struct client *c, enum op op, const char *path,
 {
 	struct timespec t0;
 	int started = atomic_load(&load_phase);
+	bool away = atomic_load(&db_away);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	struct reply r;
 	bool answered = http_get(g.fe.url, path, &r);
 	enum outcome out = outcome_of(answered, &r, path, expected);
-	record(c, started, op, out, &t0, path, &r);
+	record(c, started, away, op, out, &t0, path, &r);
 	reply_free(&r);
 	return out;
 }
@@ -329,6 +343,7 @@ static enum outcome timed_upload(struct client *c, const char *key, const struct
 {
 	struct timespec t0;
 	int started = atomic_load(&load_phase);
+	bool away = atomic_load(&db_away);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	struct reply r;
 	bool answered =
@@ -337,7 +352,7 @@ static enum outcome timed_upload(struct client *c, const char *key, const struct
 	if (refused)
 		*refused = !answered && r.refused;
 	if (!refused || !*refused)
-		record(c, started, OP_UPLOAD, out, &t0, "/api/upload", &r);
+		record(c, started, away, OP_UPLOAD, out, &t0, "/api/upload", &r);
 	reply_free(&r);
 	return out;
 }
@@ -395,6 +410,7 @@ static bool start_clients(void *(*fn)(void *))
 	atomic_store(&load_stop, false);
 	atomic_store(&load_phase, BEFORE);
 	atomic_store(&cold_reads_open, false);
+	atomic_store(&db_away, false);
 	for (int ph = 0; ph < PHASES; ph++)
 		for (int op = 0; op < OPS; op++)
 			for (int out = 0; out < OUTCOMES; out++)
@@ -429,6 +445,9 @@ static void stop_clients(struct tally *total, char *example, size_t size)
 					total->longest_ms[ph][op] =
 					    clients[i].tally.longest_ms[ph][op];
 			}
+		total->away_count += clients[i].tally.away_count;
+		if (clients[i].tally.longest_away_ms > total->longest_away_ms)
+			total->longest_away_ms = clients[i].tally.longest_away_ms;
 		if (!example[0] && clients[i].example[0])
 			snprintf(example, size, "%s", clients[i].example);
 	}
@@ -819,10 +838,12 @@ static void test_database_stopped_under_load_answers_503_quickly(void **state)
 	 */
 	bool refused = stopped && wait_until(db_refuses, NULL, HARNESS_STATE_WAIT_MS);
 	long refused_ms = elapsed_ms(&t0);
+	atomic_store(&db_away, refused);
 	atomic_store(&cold_reads_open, true);
 	struct outage_need need = {answered_so_far(DURING, OP_UPLOAD) + CLIENTS + 1};
 	watch_ms(DB_OUTAGE_MS);
 	phases_seen &= refused && wait_until(outage_seen, &need, HARNESS_STATE_WAIT_MS);
+	atomic_store(&db_away, false);
 	long start_at_ms = elapsed_ms(&t0);
 	bool started = db_server_start();
 	long started_ms = elapsed_ms(&t0);
@@ -844,8 +865,12 @@ static void test_database_stopped_under_load_answers_503_quickly(void **state)
 	expect_no_bad_answers(&t, example);
 	expect_all_ok(&t, BEFORE, example);
 	expect_all_ok(&t, AFTER, example);
-	/* Nobody waits long for the 503. */
-	assert_true(phase_longest_ms(&t, DURING) <= ANSWER_BOUND_MS);
+	/* Nobody waits long for the 503 while MariaDB is away. */
+	print_message("database stopped: %ld requests began and ended while MariaDB refused "
+		      "connections, longest answer %ld ms\n",
+		      t.away_count, t.longest_away_ms);
+	assert_true(t.away_count > 0);
+	assert_true(t.longest_away_ms <= ANSWER_BOUND_MS);
 	/*
 	 * An image memcache holds is the key's current one: while the database is
 	 * away no upload can commit a new row, and an upload's invalidation (or
