@@ -10,12 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "tests/harness.h"
 
 enum { MB = 1 << 20, STATS_INTERVAL_MS = 1000 };
 
 static struct daemon mc;
+/* When the shared daemon was started, and the last cache_stats row before it. */
+static struct timespec mc_started;
+static long long rows_before_mc;
 static const setting mc_settings[] = {"GALLERY_STATS_INTERVAL_S=1",
 				      "GALLERY_MEMCACHE_MAX_BODY_MB=4", NULL};
 
@@ -101,7 +105,9 @@ static int start_daemon(void **state)
 {
 	(void)state;
 	sql_exec("DELETE FROM cache_properties");
-	return daemon_start(&mc, "memcache", mc_settings) ? 0 : -1;
+	rows_before_mc = sql_scalar("SELECT COALESCE(MAX(id),0) FROM cache_stats");
+	clock_gettime(CLOCK_MONOTONIC, &mc_started);
+	return rows_before_mc >= 0 && daemon_start(&mc, "memcache", mc_settings) ? 0 : -1;
 }
 
 static int stop_daemon(void **state)
@@ -371,18 +377,57 @@ static long long stats_sum(const char *column, long long after)
 	return sql_scalar(q);
 }
 
+static long long last_stats_id(void)
+{
+	return sql_scalar("SELECT COALESCE(MAX(id),0) FROM cache_stats");
+}
+
+/* Rows written after the row with id `after`: at least `rows`, counting `requests` or more. */
+struct rows_wait {
+	long long after, rows, requests;
+};
+
+static bool rows_written(void *ctx)
+{
+	const struct rows_wait *w = ctx;
+	return stats_sum("1", w->after) >= w->rows &&
+	       stats_sum("request_count", w->after) >= w->requests;
+}
+
+static long elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
 static void test_stats_rows_every_interval(void **state)
 {
 	(void)state;
-	sleep_ms(STATS_INTERVAL_MS + 200); /* let earlier tests' requests land in a row */
-	long long last_id = sql_scalar("SELECT COALESCE(MAX(id),0) FROM cache_stats");
+	/*
+	 * Earlier tests' requests must be in rows before the ones counted here.
+	 * The timer writes one row after another: the second row stored after now
+	 * was counted after the first was stored, so after every earlier request.
+	 */
+	struct rows_wait settled = {last_stats_id(), 2, 0};
+	assert_true(wait_until(rows_written, &settled, HARNESS_STATE_WAIT_MS));
+	long long last_id = last_stats_id();
 	put_value("s", "QUJD", -1, 200);
 	for (int i = 0; i < 3; i++)
 		free(get_value("s"));
 	assert_null(get_value("nope"));
-	sleep_ms(3 * STATS_INTERVAL_MS + 300);
-	long long rows = stats_sum("1", last_id);
-	assert_true(rows >= 2 && rows <= 5);
+	/* Rows keep coming, however long a loaded machine takes to write them. */
+	struct rows_wait counted = {last_id, 3, 5};
+	assert_true(wait_until(rows_written, &counted, HARNESS_STATE_WAIT_MS));
+	/*
+	 * And no more often than every interval: the timer writes its n-th row n
+	 * intervals after it started at the earliest, so this holds on any machine.
+	 */
+	long since_start_ms = elapsed_ms(&mc_started);
+	long long rows = stats_sum("1", rows_before_mc);
+	print_message("stats: %lld rows in the %ld ms since memcache started\n", rows,
+		      since_start_ms);
+	assert_true(rows <= since_start_ms / STATS_INTERVAL_MS + 1);
 	assert_int_equal(stats_sum("request_count", last_id), 5);
 	assert_int_equal(stats_sum("hit_count", last_id), 3);
 	assert_int_equal(stats_sum("miss_count", last_id), 1);
@@ -403,14 +448,13 @@ static void test_survives_database_restart(void **state)
 	post("/refresh_configuration", NULL, &r);
 	assert_true(reply_is_error(&r, 503));
 	reply_free(&r);
-	sleep_ms(2 * STATS_INTERVAL_MS + 200);
+	/* The timer's next row cannot be written: wait for it to say so, not for intervals. */
+	assert_true(daemon_wait_for_log(&mc, "cannot write cache_stats rows", HARNESS_STATE_WAIT_MS));
 	assert_true(daemon_alive(&mc));
-	assert_true(daemon_log_contains(&mc, "cannot write cache_stats rows"));
 	assert_true(db_server_start());
-	long long last_id = sql_scalar("SELECT COALESCE(MAX(id),0) FROM cache_stats");
-	sleep_ms(2 * STATS_INTERVAL_MS + 300);
-	assert_true(stats_sum("1", last_id) >= 1);
-	assert_true(daemon_log_contains(&mc, "rows resume"));
+	struct rows_wait resumed = {last_stats_id(), 1, 0};
+	assert_true(wait_until(rows_written, &resumed, HARNESS_STATE_WAIT_MS));
+	assert_true(daemon_wait_for_log(&mc, "rows resume", HARNESS_STATE_WAIT_MS));
 	assert_int_equal(post_status("/refresh_configuration", NULL), 200);
 }
 

@@ -201,6 +201,11 @@ static bool closed_without_answer(int fd)
 	return n == 0 || (n < 0 && errno == ECONNRESET);
 }
 
+static bool took_every_slow_client(void *ctx)
+{
+	return daemon_connections_from(ctx, "127.0.0.2") >= PER_IP_LIMIT;
+}
+
 static void expect_limits_hold(struct daemon *d, const char *request_start)
 {
 	int held[PER_IP_LIMIT];
@@ -210,7 +215,8 @@ static void expect_limits_hold(struct daemon *d, const char *request_start)
 		assert_int_equal(send(held[i], request_start, strlen(request_start), MSG_NOSIGNAL),
 				 (ssize_t)strlen(request_start));
 	}
-	sleep_ms(300);
+	/* The daemon has taken them before the one past the limit comes. */
+	assert_true(wait_until(took_every_slow_client, d, HARNESS_STATE_WAIT_MS));
 	int extra = connect_from("127.0.0.2", d->port);
 	send(extra, request_start, strlen(request_start), MSG_NOSIGNAL);
 	assert_true(closed_without_answer(extra));

@@ -6,8 +6,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <mysql.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +26,9 @@
 extern char **environ;
 
 enum {
-	HEALTHY_WAIT_MS = 15000,
-	STOP_WAIT_MS = 15000,
+	/* Deadlines for a daemon to start or stop: far above what a loaded machine takes. */
+	HEALTHY_WAIT_MS = 30000,
+	STOP_WAIT_MS = 30000,
 	POLL_MS = 20,
 	HTTP_TIMEOUT_S = 30,
 	MAX_SETTINGS = 32,
@@ -54,6 +59,23 @@ void sleep_ms(long ms)
 	struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
 	while (nanosleep(&t, &t) != 0 && errno == EINTR)
 		;
+}
+
+bool wait_until(bool (*ready)(void *ctx), void *ctx, long ms)
+{
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	long limit = ms * harness_slowdown();
+	for (;;) {
+		if (ready(ctx))
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long waited =
+		    (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (waited >= limit)
+			return false;
+		sleep_ms(POLL_MS);
+	}
 }
 
 const char *harness_env(const char *name)
@@ -251,6 +273,81 @@ bool daemon_alive(const struct daemon *d)
 	return d->pid > 0 && waitpid(d->pid, NULL, WNOHANG) == 0;
 }
 
+long daemon_open_files(const struct daemon *d)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)d->pid);
+	DIR *dir = opendir(path);
+	if (!dir)
+		return -1;
+	long count = 0;
+	struct dirent *e;
+	while ((e = readdir(dir)))
+		count += e->d_name[0] != '.';
+	closedir(dir);
+	return count;
+}
+
+/*
+ * Asks the kernel (sock_diag netlink) for the established TCP connections on
+ * the daemon's port from addr. A connection the daemon has accepted has an
+ * inode; one still waiting in the listen queue has none. /proc/net/tcp would
+ * say the same, but reading it takes seconds on a machine with tens of
+ * thousands of sockets in TIME_WAIT, which the load tests leave behind.
+ */
+long daemon_connections_from(const struct daemon *d, const char *from)
+{
+	struct in_addr addr;
+	if (inet_pton(AF_INET, from, &addr) != 1)
+		return -1;
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (fd < 0)
+		return -1;
+	struct {
+		struct nlmsghdr head;
+		struct inet_diag_req_v2 req;
+	} ask = {
+	    .head = {.nlmsg_len = sizeof(ask),
+		     .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+		     .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP},
+	    .req = {.sdiag_family = AF_INET,
+		    .sdiag_protocol = IPPROTO_TCP,
+		    .idiag_states = 1u << TCP_ESTABLISHED},
+	};
+	long count = -1;
+	if (send(fd, &ask, sizeof(ask), 0) != (ssize_t)sizeof(ask))
+		goto out_close;
+	count = 0;
+	for (bool done = false; !done;) {
+		/* Aligned for the nlmsghdr and inet_diag_msg read from it. */
+		static _Thread_local long answer[8192 / sizeof(long)];
+		ssize_t n = recv(fd, answer, sizeof(answer), 0);
+		if (n <= 0) {
+			count = -1;
+			break;
+		}
+		for (struct nlmsghdr *h = (struct nlmsghdr *)answer; NLMSG_OK(h, (size_t)n);
+		     h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type == NLMSG_DONE) {
+				done = true;
+				break;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				count = -1;
+				done = true;
+				break;
+			}
+			const struct inet_diag_msg *m = NLMSG_DATA(h);
+			if (ntohs(m->id.idiag_sport) == d->port && m->id.idiag_dst[0] == addr.s_addr &&
+			    m->idiag_inode != 0)
+				count++;
+		}
+	}
+out_close:
+	close(fd);
+	return count;
+}
+
 long daemon_log_count(const struct daemon *d, const char *text)
 {
 	FILE *f = fopen(d->log_path, "r");
@@ -267,6 +364,23 @@ long daemon_log_count(const struct daemon *d, const char *text)
 bool daemon_log_contains(const struct daemon *d, const char *text)
 {
 	return daemon_log_count(d, text) > 0;
+}
+
+struct log_wait {
+	const struct daemon *d;
+	const char *text;
+};
+
+static bool log_has(void *ctx)
+{
+	const struct log_wait *w = ctx;
+	return daemon_log_contains(w->d, w->text);
+}
+
+bool daemon_wait_for_log(const struct daemon *d, const char *text, long ms)
+{
+	struct log_wait w = {d, text};
+	return wait_until(log_has, &w, ms);
 }
 
 static size_t collect(char *data, size_t size, size_t n, void *userdata)
@@ -288,6 +402,7 @@ static bool perform(CURL *curl, const char *url, struct curl_slist *headers, str
 	CURLcode rc = curl_easy_perform(curl);
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
+	out->refused = rc == CURLE_COULDNT_CONNECT;
 	curl_off_t sent = 0;
 	if (curl_easy_getinfo(curl, CURLINFO_SIZE_UPLOAD_T, &sent) == CURLE_OK)
 		out->sent = (long long)sent;
@@ -536,6 +651,20 @@ bool db_server_stop(void)
 bool db_server_start(void)
 {
 	return db_script("start");
+}
+
+bool db_refuses_connections(void)
+{
+	MYSQL *conn = mysql_init(NULL);
+	if (!conn)
+		return false;
+	unsigned timeout_s = 2;
+	mysql_options(conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout_s);
+	bool refused = !mysql_real_connect(conn, NULL, harness_env("GALLERY_TEST_DB_ADMIN"), NULL,
+					   harness_env("GALLERY_DB_NAME"), 0,
+					   harness_env("GALLERY_DB_SOCKET"), 0);
+	mysql_close(conn);
+	return refused;
 }
 
 /* Appends the NULL-terminated list from (may be NULL) to to[0..n), keeping room for the NULL. */

@@ -49,7 +49,7 @@ int harness_slowdown(void);
 bool daemon_start(struct daemon *d, const char *name, const setting *settings);
 /* Restarts a stopped daemon on the same port with the same settings. */
 bool daemon_restart(struct daemon *d, const setting *settings);
-/* Sends sig and waits for the exit (SIGKILL after 15 s); returns the wait status. */
+/* Sends sig and waits for the exit (SIGKILL after 30 s); returns the wait status. */
 int daemon_stop(struct daemon *d, int sig);
 bool daemon_alive(const struct daemon *d);
 /*
@@ -64,6 +64,13 @@ bool worker_start(struct daemon *d, const setting *settings);
 bool smtp_start(struct daemon *d, int port, const char *maildir);
 /* Waits up to timeout_ms (times harness_slowdown) until the daemon's log holds text. */
 bool daemon_wait_log(const struct daemon *d, const char *text, long timeout_ms);
+/* How many files (sockets included) the daemon has open; -1 when it cannot be read. */
+long daemon_open_files(const struct daemon *d);
+/*
+ * How many TCP connections from the IPv4 address from the daemon has taken
+ * (accepted, not waiting in its listen queue); -1 when that cannot be read.
+ */
+long daemon_connections_from(const struct daemon *d, const char *from);
 /* Whether the daemon's log holds text, and in how many lines. */
 bool daemon_log_contains(const struct daemon *d, const char *text);
 long daemon_log_count(const struct daemon *d, const char *text);
@@ -97,6 +104,7 @@ struct reply {
 	struct buf body;
 	struct buf headers;
 	long long sent; /* request body bytes curl sent (0 when the server refused before) */
+	bool refused;	/* no answer: nothing took the connection, the request reached no server */
 };
 
 /* One HTTP request; body may be NULL. Returns false when no answer came. */
@@ -145,11 +153,25 @@ long long sql_scalar(const char *query);
 /* Waits up to timeout_ms until sql_scalar(query) is expected; false when it never was. */
 bool sql_wait_scalar(const char *query, long long expected, long timeout_ms);
 
-/* Stops and starts the suite's private MariaDB server. */
+/* Stops and starts the suite's private MariaDB; each returns once it is gone, or answers. */
 bool db_server_stop(void);
 bool db_server_start(void);
+/* Whether a new connection to the suite's MariaDB is refused, as a daemon's would be. */
+bool db_refuses_connections(void);
 
 void sleep_ms(long ms);
+
+/*
+ * Polls ready(ctx) every 20 ms until it says true (true) or ms have passed
+ * (false); ms grows under valgrind. Tests wait for a state with this, never for
+ * a time: ms is only how long before the wait counts as a failure, so make it
+ * generous, since a loaded machine may take many times longer than an idle one.
+ */
+bool wait_until(bool (*ready)(void *ctx), void *ctx, long ms);
+/* How long a wait for a state may take before it fails: far above any healthy case. */
+enum { HARNESS_STATE_WAIT_MS = 30000 };
+/* Waits until the daemon's log holds text. */
+bool daemon_wait_for_log(const struct daemon *d, const char *text, long ms);
 
 /* How many regular files dir and its subfolders hold; -1 when a folder cannot be read. */
 long count_files(const char *dir);

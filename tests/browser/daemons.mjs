@@ -25,7 +25,7 @@ function freePort() {
 }
 
 async function waitHealthy(url, child, log) {
-  const until = Date.now() + 15000;
+  const until = Date.now() + 30000;
   while (Date.now() < until) {
     if (child.exitCode !== null) throw new Error(`${url} exited with ${child.exitCode}; see ${log}`);
     try {
@@ -35,7 +35,7 @@ async function waitHealthy(url, child, log) {
     }
     await new Promise(r => setTimeout(r, 50));
   }
-  throw new Error(`${url} did not answer /healthz in 15 s; see ${log}`);
+  throw new Error(`${url} did not answer /healthz in 30 s; see ${log}`);
 }
 
 async function startOne(name, env, port) {

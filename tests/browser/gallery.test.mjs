@@ -16,6 +16,7 @@ const SHOTS = process.env.GALLERY_SCREENSHOT_DIR || path.join(process.env.GALLER
 mkdirSync(SHOTS, { recursive: true });
 
 let gallery, browser, page, problems;
+const STATE_WAIT_MS = 60000;
 
 before(async () => {
   gallery = await startGallery();
@@ -34,6 +35,12 @@ after(async () => {
 /* Every test watches for console errors and failed requests on its pages. */
 beforeEach(async () => {
   page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  /*
+   * Every wait below is for a state of the page; this is only how long one may
+   * take before it fails, generous because a loaded 2-core machine may run
+   * Chromium many times slower than an idle one.
+   */
+  page.setDefaultTimeout(STATE_WAIT_MS);
   problems = [];
   page.on('console', m => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
   page.on('pageerror', e => problems.push(`page error: ${e.message}`));
@@ -246,7 +253,7 @@ test('the statistics page draws five charts and updates them', async () => {
   await page.waitForFunction(b => {
     const data = Chart.getChart(document.getElementById('chart-requests')).data.datasets[0].data;
     return data.reduce((sum, p) => sum + (p.y || 0), 0) >= b + 20;
-  }, before, { timeout: 15000 });
+  }, before);
   assert.match(await page.locator('#cache-line').textContent(), /Policy Random Replacement, capacity 7 MB/);
   assert.ok(await page.locator('#stats-table tbody tr').count() > 0);
   await done('cache-stats');
