@@ -10,6 +10,8 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/num.h"
+#include "common/config.h"
+#include "core/variants.h"
 
 enum {
 	LIKE_PATTERN_MAX = 2 * KEY_MAX_BYTES + 3,
@@ -207,6 +209,10 @@ static enum db_status upsert_once(struct catalog *c, struct image_row *row,
 	if (status == DB_OK)
 		status = db_exec(db, "SELECT version FROM images WHERE image_key = ?", key, 1,
 				 on_first_number, &row->version);
+	/* The thumbnails' job exists if and only if the row does: one commit for both. */
+	struct blob_ref ref;
+	if (status == DB_OK && blob_ref_parse(BLOB_IMAGE, row->location, &ref))
+		status = variants_enqueue_in(db, row->sha256, ref.ext, (int)c->cfg->job_max_attempts);
 	if (status == DB_OK) {
 		status = db_commit(db);
 		*in_doubt = status == DB_UNAVAILABLE;
