@@ -162,6 +162,19 @@ enum db_status catalog_find(struct catalog *c, const char *key, size_t keylen,
 	return status;
 }
 
+enum db_status catalog_find_by_sha256(struct catalog *c, const char *sha256,
+				      struct image_row *row, bool *found)
+{
+	struct one_row one = {row, false};
+	struct db_param params[] = {DB_STR(sha256)};
+	enum db_status status = exec(c,
+				     "SELECT " IMAGE_COLUMNS " FROM images WHERE sha256 = ? "
+				     "ORDER BY created_at, image_key LIMIT 1",
+				     params, 1, on_one_row, &one);
+	*found = one.found;
+	return status;
+}
+
 static bool on_first_text(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
 {
 	(void)lens;
