@@ -154,15 +154,16 @@ enum job_run job_enhance_run(const struct job_ctx *ctx, struct buf *result, char
 	struct outcome o;
 	if (!enhance_job_parse(ctx->job->payload, &job, &o))
 		return from_outcome(&o, err, errlen);
-	struct buf input = BUF_INIT, out = BUF_INIT;
+	struct buf source = BUF_INIT, input = BUF_INIT, out = BUF_INIT;
 	enum job_run run = JOB_RUN_RETRY;
-	if (!buf_printf(&input, "%.17g\n", job.strength)) {
-		snprintf(err, errlen, "out of memory");
+	/* The source as a reader sees it: memcache or the row's file. */
+	if (!images_read_bytes(ctx->images, job.key, job.keylen, &source, &o)) {
+		run = from_outcome(&o, err, errlen);
 		goto out_free;
 	}
-	/* The source as a reader sees it: memcache or the row's file. */
-	if (!images_read_bytes(ctx->images, job.key, job.keylen, &input, &o)) {
-		run = from_outcome(&o, err, errlen);
+	if (!buf_printf(&input, "%.17g\n", job.strength) ||
+	    !buf_append(&input, source.data, source.len)) {
+		snprintf(err, errlen, "out of memory");
 		goto out_free;
 	}
 	run = image_job_isolate(ctx, "enhance", input.data, input.len, &out, err, errlen);
@@ -186,5 +187,6 @@ enum job_run job_enhance_run(const struct job_ctx *ctx, struct buf *result, char
 out_free:
 	buf_free(&out);
 	buf_free(&input);
+	buf_free(&source);
 	return run;
 }
