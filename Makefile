@@ -25,7 +25,7 @@ URL = common/url.o
 # The domain, shared by the front end and (soon) the worker; no HTTP in it.
 CORE = core/blob.o core/blob_disk.o core/cache_client.o core/cache_config.o core/catalog.o \
 	core/images.o core/imagetype.o core/invalidations.o core/key.o core/orphans.o \
-	core/outcome.o core/stripes.o core/jobs.o core/calc.o
+	core/outcome.o core/stripes.o core/jobs.o core/calc.o core/variants.o core/enhance_job.o
 MEMCACHE = memcache/cache.o memcache/slab.o memcache/cache_sql.o memcache/stats_timer.o memcache/api.o \
 	memcache/request.o core/cache_config.o
 FRONTEND = frontend/api_cache.o frontend/api_images.o frontend/csrf.o frontend/form.o \
@@ -34,7 +34,8 @@ FRONTEND = frontend/api_cache.o frontend/api_images.o frontend/csrf.o frontend/f
 	frontend/upload.o
 IMAGING = worker/imaging.o worker/thumbnail.o worker/enhance.o common/buf.o
 WORKER = worker/pool.o worker/kinds.o worker/isolate.o worker/job_log.o worker/job_calc.o \
-	worker/job_mail.o worker/job_test.o
+	worker/job_mail.o worker/job_test.o worker/image_job.o worker/job_thumbnail.o \
+	worker/job_enhance.o worker/imaging.o worker/thumbnail.o worker/enhance.o
 TEST_LIB = tests/harness.o
 
 PROGRAMS = $(BIN)/memcache $(BIN)/frontend $(BIN)/worker
@@ -44,7 +45,7 @@ TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate
 	$(BIN)/tests/e2e_memcache $(BIN)/tests/e2e_cache_client $(BIN)/tests/e2e_start \
 	$(BIN)/tests/e2e_frontend $(BIN)/tests/e2e_hostile \
 	$(BIN)/tests/e2e_secure $(BIN)/tests/e2e_faults $(BIN)/tests/e2e_migrate \
-	$(BIN)/tests/e2e_jobs $(BIN)/tests/e2e_worker
+	$(BIN)/tests/e2e_jobs $(BIN)/tests/e2e_worker $(BIN)/tests/e2e_thumbs
 
 .PHONY: all tests deps test-deps test check-layout asan tsan valgrind fuzz fuzz-targets \
 	bench-memcache bench-worker bench soak clean
@@ -67,7 +68,7 @@ $(BIN)/frontend: $(call objs,frontend/main.o $(FRONTEND) $(CORE) $(COMMON) $(URL
 
 $(BIN)/worker: $(call objs,worker/main.o $(WORKER) $(CORE) $(COMMON))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(VIPS_LIBS)
 
 $(BIN)/tests/unit_cache: $(call objs,tests/unit_cache.o memcache/cache.o memcache/slab.o)
 	@mkdir -p $(dir $@)
@@ -137,6 +138,10 @@ $(BIN)/tests/e2e_jobs: $(call objs,tests/e2e_jobs.o $(TEST_LIB) core/jobs.o $(CO
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 $(BIN)/tests/e2e_worker: $(call objs,tests/e2e_worker.o $(TEST_LIB) core/jobs.o $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BIN)/tests/e2e_thumbs: $(call objs,tests/e2e_thumbs.o $(TEST_LIB) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 

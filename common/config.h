@@ -60,6 +60,8 @@
 	X(STR, smtp_password, "GALLERY_SMTP_PASSWORD", "", 0, 0, "worker: SMTP password")         \
 	X(STR, test_crash_kind, "GALLERY_TEST_CRASH_KIND", "", 0, 0,                              \
 	  "worker, test hook: jobs of this kind run the isolated test op instead; keep empty") \
+	X(INT, test_job_delay_ms, "GALLERY_TEST_JOB_DELAY_MS", "0", 0, 600000,                   \
+	  "worker, test hook: image jobs wait this long between making and storing; keep 0")   \
 	X(STR, log_level, "GALLERY_LOG_LEVEL", "info", 0, 0, "debug, info, warn or error")
 
 #define CONFIG_STR(field) const char *field;

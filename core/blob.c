@@ -213,6 +213,31 @@ enum blob_status blob_put_bytes(struct blob_store *bs, enum blob_kind kind, cons
 	return blob_put_commit(p, kind, ext, ref, created, err, errlen);
 }
 
+enum blob_status blob_put_bytes_as(struct blob_store *bs, enum blob_kind kind,
+				   const char source_sha256[BLOB_SHA256_HEX], const void *data,
+				   size_t len, struct blob_ref *ref, bool *created, char *err,
+				   size_t errlen)
+{
+	if (kind == BLOB_IMAGE || strnlen(source_sha256, BLOB_SHA256_HEX) != HASH_HEX_LEN ||
+	    !all_hex(source_sha256, HASH_HEX_LEN))
+		return bad_ref(err, errlen);
+	struct blob_put *p = NULL;
+	enum blob_status st = blob_put_begin(bs, &p, err, errlen);
+	if (st != BLOB_OK)
+		return st;
+	char own[BLOB_SHA256_HEX];
+	st = blob_put_write(p, data, len, err, errlen);
+	if (st == BLOB_OK)
+		st = blob_put_finish(p, own, err, errlen);
+	if (st != BLOB_OK) {
+		blob_put_abort(p);
+		return st;
+	}
+	/* The name is the source's; the file's own hash only checked what was written. */
+	memcpy(p->sha256, source_sha256, BLOB_SHA256_HEX);
+	return blob_put_commit(p, kind, NULL, ref, created, err, errlen);
+}
+
 enum blob_status blob_get(struct blob_store *bs, const struct blob_ref *ref, struct buf *out,
 			  char *err, size_t errlen)
 {

@@ -83,6 +83,17 @@ enum blob_status blob_put_bytes(struct blob_store *bs, enum blob_kind kind, cons
 				const void *data, size_t len, struct blob_ref *ref, bool *created,
 				char *err, size_t errlen);
 
+/*
+ * The same for a derived file named by its source's hash (a thumbnail is named
+ * by its original's sha256, as the kinds above say), not by its own bytes: made
+ * again from the same source, it lands on the same name and the existing file
+ * is kept (*created false).
+ */
+enum blob_status blob_put_bytes_as(struct blob_store *bs, enum blob_kind kind,
+				   const char source_sha256[BLOB_SHA256_HEX], const void *data,
+				   size_t len, struct blob_ref *ref, bool *created, char *err,
+				   size_t errlen);
+
 /* Appends the file's bytes to out; on failure out is as it was. */
 enum blob_status blob_get(struct blob_store *bs, const struct blob_ref *ref, struct buf *out,
 			  char *err, size_t errlen);

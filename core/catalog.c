@@ -10,6 +10,8 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/num.h"
+#include "common/config.h"
+#include "core/variants.h"
 
 enum {
 	LIKE_PATTERN_MAX = 2 * KEY_MAX_BYTES + 3,
@@ -160,6 +162,19 @@ enum db_status catalog_find(struct catalog *c, const char *key, size_t keylen,
 	return status;
 }
 
+enum db_status catalog_find_by_sha256(struct catalog *c, const char *sha256,
+				      struct image_row *row, bool *found)
+{
+	struct one_row one = {row, false};
+	struct db_param params[] = {DB_STR(sha256)};
+	enum db_status status = exec(c,
+				     "SELECT " IMAGE_COLUMNS " FROM images WHERE sha256 = ? "
+				     "ORDER BY created_at, image_key LIMIT 1",
+				     params, 1, on_one_row, &one);
+	*found = one.found;
+	return status;
+}
+
 static bool on_first_text(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
 {
 	(void)lens;
@@ -207,6 +222,10 @@ static enum db_status upsert_once(struct catalog *c, struct image_row *row,
 	if (status == DB_OK)
 		status = db_exec(db, "SELECT version FROM images WHERE image_key = ?", key, 1,
 				 on_first_number, &row->version);
+	/* The thumbnails' job exists if and only if the row does: one commit for both. */
+	struct blob_ref ref;
+	if (status == DB_OK && blob_ref_parse(BLOB_IMAGE, row->location, &ref))
+		status = variants_enqueue_in(db, row->sha256, ref.ext, (int)c->cfg->job_max_attempts);
 	if (status == DB_OK) {
 		status = db_commit(db);
 		*in_doubt = status == DB_UNAVAILABLE;

@@ -52,6 +52,9 @@ typedef bool (*catalog_row_fn)(void *ctx, const struct image_row *row);
 
 enum db_status catalog_find(struct catalog *c, const char *key, size_t keylen,
 			    struct image_row *row, bool *found);
+/* One row whose image has the content sha256 (the oldest key), e.g. for /thumb's original. */
+enum db_status catalog_find_by_sha256(struct catalog *c, const char *sha256,
+				      struct image_row *row, bool *found);
 /*
  * Inserts or replaces the row of row->key in one transaction. Sets row->version
  * to the new version and old_location to the file the row named before ("" for

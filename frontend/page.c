@@ -9,6 +9,7 @@
 #include "core/cache_client.h"
 #include "core/cache_config.h"
 #include "core/catalog.h"
+#include "core/variants.h"
 #include "frontend/app.h"
 
 void page_human_size(uint64_t bytes, char *out, size_t size)
@@ -57,7 +58,80 @@ cJSON *page_image_json(const struct image_row *row)
 		cJSON_AddNumberToObject(img, "width", row->width);
 		cJSON_AddNumberToObject(img, "height", row->height);
 	}
+	cJSON_AddStringToObject(img, "sha256", row->sha256);
+	for (int i = 0; i < VARIANT_SIZE_COUNT; i++) {
+		const char *vs = variants_size_name((enum variant_size)i);
+		char url[96], name[16];
+		snprintf(url, sizeof(url), "/thumb/%s/%s", row->sha256, vs);
+		snprintf(name, sizeof(name), "thumb_%s", vs);
+		cJSON_AddStringToObject(img, name, url);
+	}
+	/* Until the thumbnails exist, their sizes as the row's dimensions predict them. */
+	for (int i = 0; row->width && row->height && i < VARIANT_SIZE_COUNT; i++) {
+		enum variant_size vs = (enum variant_size)i;
+		unsigned px = variants_size_px(vs), w = row->width, h = row->height;
+		unsigned longest = w > h ? w : h;
+		if (longest > px) {
+			w = (unsigned)((double)w * px / longest + 0.5);
+			h = (unsigned)((double)h * px / longest + 0.5);
+		}
+		page_set_thumbnail_size(img, vs, w ? w : 1, h ? h : 1);
+	}
 	return img;
+}
+
+void page_set_thumbnail_size(cJSON *img, enum variant_size size, unsigned width, unsigned height)
+{
+	char name[32];
+	const char *fields[] = {"width", "height"};
+	unsigned values[] = {width, height};
+	for (int i = 0; i < 2; i++) {
+		snprintf(name, sizeof(name), "thumb_%s_%s", variants_size_name(size), fields[i]);
+		cJSON_DeleteItemFromObject(img, name);
+		cJSON_AddNumberToObject(img, name, values[i]);
+	}
+}
+
+struct thumb_walk {
+	cJSON *const *items;
+	size_t n;
+};
+
+static void on_variant(void *ctx, const char *sha256, const struct variant *v)
+{
+	struct thumb_walk *walk = ctx;
+	for (size_t i = 0; i < walk->n; i++) {
+		const char *sha = cJSON_GetStringValue(cJSON_GetObjectItem(walk->items[i], "sha256"));
+		if (sha && strcmp(sha, sha256) == 0)
+			page_set_thumbnail_size(walk->items[i], v->size, v->width, v->height);
+	}
+}
+
+void page_add_thumbnails(struct app *app, cJSON *images)
+{
+	enum { GRID_MAX = 256 };
+	cJSON *items[GRID_MAX];
+	const char *shas[GRID_MAX];
+	size_t n = 0;
+	cJSON *img;
+	cJSON *list = cJSON_IsArray(images) ? images : NULL;
+	cJSON_ArrayForEach(img, list) {
+		const char *sha = cJSON_GetStringValue(cJSON_GetObjectItem(img, "sha256"));
+		if (!sha || n == GRID_MAX)
+			continue;
+		items[n] = img;
+		shas[n++] = sha;
+	}
+	if (cJSON_IsObject(images)) {
+		items[0] = images;
+		shas[0] = cJSON_GetStringValue(cJSON_GetObjectItem(images, "sha256"));
+		n = shas[0] != NULL;
+	}
+	struct db *db = catalog_db(app->catalog);
+	struct thumb_walk walk = {items, n};
+	/* Without an answer the predicted sizes stand: the tiles still show. */
+	if (db)
+		variants_find_batch(db, shas, n, on_variant, &walk);
 }
 
 bool page_add_image(void *ctx, const struct image_row *row)

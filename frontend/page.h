@@ -9,6 +9,7 @@
 
 #include "core/catalog.h"
 #include "core/key.h"
+#include "core/variants.h"
 
 enum { PAGE_KEY_URL_MAX = 3 * KEY_MAX_BYTES + 1 };
 
@@ -24,6 +25,13 @@ cJSON *page_data(const char *title, const char *nav);
 void page_message(cJSON *data, bool ok, const char *message);
 /* An image row as the templates show it. */
 cJSON *page_image_json(const struct image_row *row);
+/* The thumbnail's size of an image entry: thumb_s_width, thumb_s_height, ... */
+void page_set_thumbnail_size(cJSON *img, enum variant_size size, unsigned width, unsigned height);
+/*
+ * The thumbnails' exact sizes for an array of image entries (or one entry), one query for all,
+ * where they exist; the others keep the sizes their rows predict.
+ */
+void page_add_thumbnails(struct app *app, cJSON *images);
 /* A catalog_row_fn that appends the row's page_image_json to the array ctx. */
 bool page_add_image(void *ctx, const struct image_row *row);
 /* The configuration in force: the newest row, or what memcache uses without one. */

@@ -1,4 +1,4 @@
-/* page_files: what is no page: /raw image bytes, /static files and /healthz. */
+/* page_files: what is no page: /raw image bytes, /thumb thumbnails, /static files and /healthz. */
 #include "page_files.h"
 
 #include <fcntl.h>
@@ -9,17 +9,23 @@
 
 #include "common/config.h"
 #include "common/http.h"
+#include "common/log.h"
 #include "core/cache_client.h"
 #include "core/catalog.h"
 #include "core/imagetype.h"
 #include "core/images.h"
 #include "core/key.h"
+#include "core/variants.h"
 #include "frontend/app.h"
 #include "frontend/problem.h"
 #include "frontend/reply.h"
 #include "frontend/request.h"
 
 enum { PATH_MAX_BYTES = 1024 };
+
+/* Until its thumbnail exists, /thumb sends the original, which browsers may keep only briefly. */
+#define THUMB_IMMUTABLE "public, max-age=31536000, immutable"
+#define THUMB_FALLBACK "public, max-age=60"
 
 static enum MHD_Result raw_without_row(struct app *app, struct request *req, const char *key,
 				       size_t keylen)
@@ -157,3 +163,75 @@ enum MHD_Result page_static(struct app *app, struct request *req)
 	return http_queue(req->conn, MHD_HTTP_OK, r);
 }
 
+
+/* A file of the blob store, with its type, validator and caching; 304 when the ETag matches. */
+static enum MHD_Result send_blob(struct app *app, struct request *req, const struct blob_ref *ref,
+				 const char *type, const char *etag, const char *caching)
+{
+	const char *match = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+							MHD_HTTP_HEADER_IF_NONE_MATCH);
+	struct MHD_Response *r = NULL;
+	unsigned status = MHD_HTTP_OK;
+	if (match && strstr(match, etag)) {
+		status = MHD_HTTP_NOT_MODIFIED;
+		r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	} else {
+		char err[BLOB_ERR_MAX] = "";
+		int fd = -1;
+		uint64_t size = 0;
+		enum blob_status st = blob_open_fd(app->blobs, ref, &fd, &size, err, sizeof(err));
+		if (st == BLOB_NOT_FOUND)
+			return reply_error(app, req, MHD_HTTP_NOT_FOUND, "the image file is gone");
+		if (st != BLOB_OK) {
+			log_error("thumb: cannot open %s: %s", ref->sha256, err);
+			return reply_error(app, req, MHD_HTTP_INTERNAL_SERVER_ERROR,
+					   "the image file cannot be read");
+		}
+		r = MHD_create_response_from_fd(size, fd);
+		if (!r)
+			close(fd);
+		else
+			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	}
+	if (r) {
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, caching);
+		MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	}
+	return http_queue(req->conn, status, r);
+}
+
+enum MHD_Result page_thumb(struct app *app, struct request *req)
+{
+	const char *arg = req->path_arg;
+	const char *slash = strchr(arg, '/');
+	char sha[BLOB_SHA256_HEX] = "";
+	enum variant_size size;
+	if (slash && (size_t)(slash - arg) < sizeof(sha))
+		memcpy(sha, arg, (size_t)(slash - arg));
+	if (!slash || !variants_sha256_ok(sha) || !variants_size_parse(slash + 1, &size))
+		return reply_error(app, req, MHD_HTTP_BAD_REQUEST,
+				   "a thumbnail is /thumb/<sha256 of the image, 64 lowercase hex "
+				   "digits>/<s or m>");
+	struct image_row row;
+	bool found = false;
+	struct variant v;
+	bool made = false;
+	if (catalog_find_by_sha256(app->catalog, sha, &row, &found) != DB_OK ||
+	    (found && variants_find(catalog_db(app->catalog), sha, size, &v, &made) != DB_OK))
+		return reply_error(app, req, MHD_HTTP_SERVICE_UNAVAILABLE,
+				   "the database does not answer; try again in a moment");
+	if (!found)
+		return reply_error(app, req, MHD_HTTP_NOT_FOUND, "no image has that sha256");
+	char etag[BLOB_SHA256_HEX + 8];
+	struct blob_ref ref;
+	if (made && blob_ref_parse(variants_blob_kind(size), v.location, &ref)) {
+		snprintf(etag, sizeof(etag), "\"%s-%s\"", sha, variants_size_name(size));
+		return send_blob(app, req, &ref, "image/webp", etag, THUMB_IMMUTABLE);
+	}
+	if (!blob_ref_parse(BLOB_IMAGE, row.location, &ref))
+		return reply_error(app, req, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				   "the image file cannot be read");
+	snprintf(etag, sizeof(etag), "\"%s\"", sha);
+	return send_blob(app, req, &ref, row.content_type, etag, THUMB_FALLBACK);
+}

@@ -38,6 +38,7 @@ enum MHD_Result page_home(struct app *app, struct request *req)
 	cJSON *recent = cJSON_AddArrayToObject(data, "recent");
 	uint64_t total;
 	catalog_page(app->catalog, "", 0, RECENT_IMAGES, page_add_image, recent, &total);
+	page_add_thumbnails(app, recent);
 	cJSON_AddBoolToObject(data, "has_recent", cJSON_GetArraySize(recent) > 0);
 	return reply_page(app, req, MHD_HTTP_OK, "home", data);
 }
@@ -90,7 +91,9 @@ enum MHD_Result page_image(struct app *app, struct request *req)
 		page_message(data, false, o.message);
 		return reply_page(app, req, problem_status_of(o.code), "image", data);
 	}
-	cJSON_AddItemToObject(data, "image", page_image_json(&row));
+	cJSON *image = page_image_json(&row);
+	cJSON_AddItemToObject(data, "image", image);
+	page_add_thumbnails(app, image);
 	return reply_page(app, req, MHD_HTTP_OK, "image", data);
 }
 
@@ -132,6 +135,7 @@ enum MHD_Result page_keys(struct app *app, struct request *req)
 		page_message(data, false, "The database does not answer; try again in a moment.");
 		return reply_page(app, req, MHD_HTTP_SERVICE_UNAVAILABLE, "keys", data);
 	}
+	page_add_thumbnails(app, keys);
 	cJSON_AddNumberToObject(data, "total", (double)total);
 	cJSON_AddBoolToObject(data, "has_keys", cJSON_GetArraySize(keys) > 0);
 	add_pager(data, page, total, filter);

@@ -50,6 +50,7 @@ static const struct route routes[] = {
 	{"/cache_properties", false, "GET, HEAD, POST", BODY_FORM, false, page_cache_properties},
 	{"/cache_stats", false, "GET, HEAD", BODY_IGNORED, false, page_cache_stats},
 	{"/raw/", true, "GET, HEAD", BODY_IGNORED, false, page_raw},
+	{"/thumb/", true, "GET, HEAD", BODY_IGNORED, false, page_thumb},
 	{"/static/", true, "GET, HEAD", BODY_IGNORED, false, page_static},
 	{"/healthz", false, "GET, HEAD", BODY_IGNORED, false, page_healthz},
 	{"/api/upload", false, "POST", BODY_UPLOAD, true, api_upload},

@@ -7,7 +7,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-extra=(chromium lomiri-wallpapers-16.04 python3-aiosmtpd)
+extra=(chromium lomiri-wallpapers-16.04 python3-aiosmtpd libvips-tools)
 command -v node >/dev/null && command -v npm >/dev/null || extra+=(nodejs npm)
 "$root/scripts/deps.sh" "${extra[@]}"
 

@@ -959,7 +959,7 @@ static void test_image_page_shows_the_image(void **state)
 	struct reply r;
 	get_page("/image?key=shown%2Fby%20key", &r);
 	expect_page(&r, 200);
-	expect_body_has(&r, "src=\"/raw/shown%2Fby%20key\"");
+	expect_body_has(&r, "href=\"/raw/shown%2Fby%20key\"><img src=\"/thumb/");
 	expect_body_has(&r, "640 × 480");
 	reply_free(&r);
 	image_free(&im);

@@ -34,7 +34,7 @@ enum job_run job_calc_run(const struct job_ctx *ctx, struct buf *result, char *e
 		snprintf(err, errlen, "out of memory");
 		goto out_free_sorted;
 	}
-	if (!job_store_log(ctx->cfg->data_dir, log.data, log.len, sha, err, errlen))
+	if (!job_store_log(ctx->blobs, log.data, log.len, sha, err, errlen))
 		goto out_free_sorted;
 	if (!calc_result_json(&r, sha, result)) {
 		snprintf(err, errlen, "out of memory");

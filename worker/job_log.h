@@ -5,15 +5,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum { JOB_LOG_SHA256_HEX = 65 };
+#include "core/blob.h"
+
+enum { JOB_LOG_SHA256_HEX = BLOB_SHA256_HEX };
 
 /*
- * Stores len bytes durably under DATA_DIR/logs/ab/<sha256>.txt (a temporary
- * file in the same folder, fsync, rename, fsync of the folder) and gives the
- * hash in sha256_hex. Equal texts share one file. The blob store replaces this
- * file's body with one put, keeping the call.
+ * Stores len bytes durably in the blob store as a BLOB_LOG (on disk
+ * DATA_DIR/logs/ab/<sha256>.txt) and gives the hash in sha256_hex. Equal texts
+ * share one file, so a job run twice leaves one log.
  */
-bool job_store_log(const char *data_dir, const void *data, size_t len,
+bool job_store_log(struct blob_store *blobs, const void *data, size_t len,
 		   char sha256_hex[JOB_LOG_SHA256_HEX], char *err, size_t errlen);
 
 #endif

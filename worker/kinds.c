@@ -6,8 +6,8 @@
 #include "common/config.h"
 
 static const struct job_kind_entry KINDS[JOB_KIND_COUNT] = {
-	{JOB_THUMBNAIL, true, NULL},
-	{JOB_ENHANCE, true, NULL},
+	{JOB_THUMBNAIL, true, job_thumbnail_run},
+	{JOB_ENHANCE, true, job_enhance_run},
 	{JOB_CALC, false, job_calc_run},
 	{JOB_MAIL, false, job_mail_run},
 };
@@ -16,6 +16,8 @@ static const struct job_kind_entry TEST_KIND = {JOB_KIND_COUNT, true, job_test_r
 
 static const struct isolate_op OPS[] = {
 	{"test", job_test_op},
+	{"thumbnail", job_thumbnail_op},
+	{"enhance", job_enhance_op},
 };
 
 const struct job_kind_entry *kinds_find(const struct config *cfg, enum job_kind kind)

@@ -10,7 +10,16 @@
 #include "core/jobs.h"
 #include "worker/isolate.h"
 
+struct blob_store;
 struct config;
+struct db;
+struct images;
+
+/* What the worker opens once and its jobs share (threads may use them at once). */
+struct worker_env {
+	struct blob_store *blobs; /* DATA_DIR's store: originals, thumbnails, logs */
+	struct images *images;    /* the write path uploads use: file, row, cache */
+};
 
 /* What a run function gets: the job as claimed and the process's settings. */
 struct job_ctx {
@@ -18,6 +27,10 @@ struct job_ctx {
 	const struct job *job;
 	const char *self_path;     /* the worker binary, for isolate_run */
 	const atomic_bool *cancel; /* set when the worker stops: give the job back */
+	struct db *db;             /* the claiming thread's connection */
+	struct blob_store *blobs;
+	struct images *images;
+	long lease_s; /* for a fenced check (jobs_heartbeat) before a visible write */
 };
 
 enum job_run {
@@ -52,6 +65,14 @@ const struct isolate_op *kinds_isolated_ops(size_t *count);
 /* The run functions, one file each. */
 enum job_run job_calc_run(const struct job_ctx *ctx, struct buf *result, char *err, size_t errlen);
 enum job_run job_mail_run(const struct job_ctx *ctx, struct buf *result, char *err, size_t errlen);
+enum job_run job_thumbnail_run(const struct job_ctx *ctx, struct buf *result, char *err,
+			      size_t errlen);
+enum isolate_op_status job_thumbnail_op(const struct buf *in, struct buf *out, char *err,
+					size_t errlen);
+enum job_run job_enhance_run(const struct job_ctx *ctx, struct buf *result, char *err,
+			    size_t errlen);
+enum isolate_op_status job_enhance_op(const struct buf *in, struct buf *out, char *err,
+				      size_t errlen);
 enum job_run job_test_run(const struct job_ctx *ctx, struct buf *result, char *err, size_t errlen);
 enum isolate_op_status job_test_op(const struct buf *in, struct buf *out, char *err,
 				   size_t errlen);

@@ -11,6 +11,10 @@
 #include "common/config.h"
 #include "common/db.h"
 #include "common/log.h"
+#include "core/blob_disk.h"
+#include "core/cache_client.h"
+#include "core/catalog.h"
+#include "core/images.h"
 #include "worker/isolate.h"
 #include "worker/kinds.h"
 #include "worker/pool.h"
@@ -60,12 +64,23 @@ int main(int argc, char **argv)
 	db_library_init();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	char err[512];
-	struct pool *pool = pool_start(&cfg, self, err, sizeof(err));
+	int status = EXIT_FAILURE;
+	struct worker_env env = {0};
+	struct catalog *catalog = NULL;
+	/* Enhance results are written like uploads: memcache must forget the old values. */
+	struct cache_client *cache =
+		cache_client_open(cfg.memcache_url, cfg.memcache_token, cfg.memcache_timeout_ms);
+	env.blobs = blob_disk_open(cfg.data_dir, err, sizeof(err));
+	if (env.blobs)
+		catalog = catalog_open(&cfg, err, sizeof(err));
+	if (catalog && cache)
+		env.images = images_open(catalog, cache, env.blobs, err, sizeof(err));
+	else if (!cache)
+		snprintf(err, sizeof(err), "cannot use GALLERY_MEMCACHE_URL %s", cfg.memcache_url);
+	struct pool *pool = env.images ? pool_start(&cfg, self, &env, err, sizeof(err)) : NULL;
 	if (!pool) {
 		log_error("worker: %s", err);
-		curl_global_cleanup();
-		db_library_end();
-		return EXIT_FAILURE;
+		goto out_close;
 	}
 	log_info("worker started: %ld threads, lease %ld s, at most %ld attempts, mail %s%s",
 		 cfg.worker_threads > 0 ? cfg.worker_threads : sysconf(_SC_NPROCESSORS_ONLN),
@@ -77,11 +92,19 @@ int main(int argc, char **argv)
 		;
 	log_info("worker stopping on signal %d: no new jobs; running ones get %d s", sig,
 		 STOP_GRACE_MS / 1000);
-	bool clean = pool_stop(pool, STOP_GRACE_MS);
-	if (clean) {
-		curl_global_cleanup();
-		db_library_end();
+	status = EXIT_SUCCESS;
+	if (!pool_stop(pool, STOP_GRACE_MS)) {
+		/* A thread still runs and may use what follows; the exit ends it. */
+		log_info("worker stopped");
+		return status;
 	}
 	log_info("worker stopped");
-	return EXIT_SUCCESS;
+out_close:
+	images_close(env.images);
+	catalog_close(catalog);
+	cache_client_close(cache);
+	blob_close(env.blobs);
+	curl_global_cleanup();
+	db_library_end();
+	return status;
 }

@@ -47,6 +47,7 @@ struct claimer {
 struct pool {
 	const struct config *cfg;
 	const char *self_path;
+	const struct worker_env *env;
 	size_t nthreads;
 	long lease_s;
 	pthread_mutex_t lock;
@@ -124,7 +125,7 @@ static void record(struct pool *p, struct db *db, const struct job *job,
 		   enum job_run run, const struct buf *result, const char *err, int64_t ms)
 {
 	const char *kind = jobs_kind_name(job->kind);
-	enum jobs_outcome outcome;
+	enum jobs_outcome outcome = JOBS_ERROR;
 	bool dead = false;
 	do {
 		switch (run) {
@@ -180,7 +181,16 @@ static void run_one(struct claimer *c, struct db *db, const struct job *job)
 		snprintf(err, sizeof(err), "this worker cannot run %s jobs",
 			 jobs_kind_name(job->kind));
 	} else {
-		struct job_ctx ctx = {p->cfg, job, p->self_path, &p->cancel};
+		struct job_ctx ctx = {
+			.cfg = p->cfg,
+			.job = job,
+			.self_path = p->self_path,
+			.cancel = &p->cancel,
+			.db = db,
+			.blobs = p->env->blobs,
+			.images = p->env->images,
+			.lease_s = p->lease_s,
+		};
 		run = entry->run(&ctx, &result, err, sizeof(err));
 	}
 	slot_finishing(p, c->index);
@@ -269,7 +279,8 @@ static void pool_free(struct pool *p)
 	free(p);
 }
 
-struct pool *pool_start(const struct config *cfg, const char *self_path, char *err, size_t errlen)
+struct pool *pool_start(const struct config *cfg, const char *self_path,
+			const struct worker_env *env, char *err, size_t errlen)
 {
 	struct pool *p = calloc(1, sizeof(*p));
 	if (!p) {
@@ -280,6 +291,7 @@ struct pool *pool_start(const struct config *cfg, const char *self_path, char *e
 	p->nthreads = n > 0 ? (size_t)n : 1;
 	p->cfg = cfg;
 	p->self_path = self_path;
+	p->env = env;
 	p->lease_s = cfg->job_lease_s;
 	p->db_down = (struct log_limit)LOG_LIMIT_INIT;
 	pthread_mutex_init(&p->lock, NULL);

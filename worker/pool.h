@@ -7,9 +7,14 @@
 
 struct config;
 struct pool;
+struct worker_env;
 
-/* Starts cfg->worker_threads claimers (0: one per core) and the heartbeat thread. */
-struct pool *pool_start(const struct config *cfg, const char *self_path, char *err, size_t errlen);
+/*
+ * Starts cfg->worker_threads claimers (0: one per core) and the heartbeat
+ * thread; env is the caller's and must outlive the pool.
+ */
+struct pool *pool_start(const struct config *cfg, const char *self_path,
+			const struct worker_env *env, char *err, size_t errlen);
 
 /*
  * Stops claiming, lets running jobs finish for up to grace_ms, then stops the

@@ -1,0 +1,192 @@
+/* job_enhance: the enhance job (CloudPic): a source image enhanced into a new image under its target key. */
+#include <cjson/cJSON.h>
+#include <nettle/sha2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/config.h"
+#include "core/enhance_job.h"
+#include "core/images.h"
+#include "worker/enhance.h"
+#include "worker/image_job.h"
+#include "worker/kinds.h"
+
+/*
+ * The child's input: "<strength>\n" and the image's bytes. Its output: a line
+ * "<mime> <before rms> <sharpness> <clipped> <after rms> <sharpness> <clipped>\n"
+ * and the enhanced image's bytes.
+ */
+enum isolate_op_status job_enhance_op(const struct buf *in, struct buf *out, char *err,
+				      size_t errlen)
+{
+	const char *nl = in->data ? memchr(in->data, '\n', in->len) : NULL;
+	char *end = NULL;
+	double strength = nl ? strtod(in->data, &end) : -1;
+	if (!nl || end != nl) {
+		snprintf(err, errlen, "the enhance input has no strength line");
+		return ISOLATE_OP_PERMANENT;
+	}
+	if (!image_job_child_init(err, errlen))
+		return ISOLATE_OP_TRANSIENT;
+	const char *src = nl + 1;
+	size_t len = in->len - (size_t)(src - in->data);
+	struct buf image = BUF_INIT;
+	char mime[ENHANCE_MIME_LEN];
+	struct enhance_measure b, a;
+	enum imaging_outcome o = enhance_make(src, len, strength, IMAGE_JOB_MAX_PIXELS, &image, mime,
+					      &b, &a, err, errlen);
+	bool ok = o == IMAGING_OK &&
+		  buf_printf(out, "%s %.17g %.17g %.17g %.17g %.17g %.17g\n", mime, b.rms_contrast,
+			     b.sharpness, b.clipped, a.rms_contrast, a.sharpness, a.clipped) &&
+		  buf_append(out, image.data, image.len);
+	buf_free(&image);
+	if (ok)
+		return ISOLATE_OP_OK;
+	return o == IMAGING_BAD_IMAGE ? ISOLATE_OP_PERMANENT : ISOLATE_OP_TRANSIENT;
+}
+
+struct enhanced {
+	struct enhance_measure before, after;
+	const char *data;
+	size_t len;
+};
+
+static bool parse_output(const struct buf *out, struct enhanced *e)
+{
+	const char *nl = out->data ? memchr(out->data, '\n', out->len) : NULL;
+	char mime[ENHANCE_MIME_LEN];
+	if (!nl || sscanf(out->data, "%31s %lf %lf %lf %lf %lf %lf", mime, &e->before.rms_contrast,
+			  &e->before.sharpness, &e->before.clipped, &e->after.rms_contrast,
+			  &e->after.sharpness, &e->after.clipped) != 7)
+		return false;
+	e->data = nl + 1;
+	e->len = out->len - (size_t)(e->data - out->data);
+	return e->len > 0;
+}
+
+static void sha256_hex(const void *data, size_t len, char hex[BLOB_SHA256_HEX])
+{
+	struct sha256_ctx ctx;
+	uint8_t digest[SHA256_DIGEST_SIZE];
+	sha256_init(&ctx);
+	sha256_update(&ctx, len, data);
+	sha256_digest(&ctx, sizeof(digest), digest);
+	for (size_t i = 0; i < sizeof(digest); i++)
+		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+}
+
+static enum job_run from_outcome(const struct outcome *o, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s", o->message);
+	switch (o->code) {
+	case OUTCOME_BAD_INPUT:
+	case OUTCOME_NOT_FOUND:
+	case OUTCOME_NOT_AN_IMAGE:
+	case OUTCOME_TOO_LARGE:
+	case OUTCOME_FORBIDDEN:
+		return JOB_RUN_FAILED;
+	default:
+		return JOB_RUN_RETRY;
+	}
+}
+
+/*
+ * Stores the result under the target as an upload does (file, row, thumbnail
+ * job, memcache told to forget). A run that finds the target holding these
+ * very bytes already (an earlier attempt stored them, then lost its lease)
+ * writes nothing: the work done twice is visible once.
+ */
+static enum job_run store(const struct job_ctx *ctx, const struct enhance_job *job,
+			  const struct enhanced *e, char *err, size_t errlen)
+{
+	char sha[BLOB_SHA256_HEX];
+	sha256_hex(e->data, e->len, sha);
+	struct image_row row;
+	struct outcome o;
+	if (images_find(ctx->images, job->target, job->targetlen, &row, &o) &&
+	    strcmp(row.sha256, sha) == 0)
+		return JOB_RUN_DONE;
+	if (o.code == OUTCOME_UNAVAILABLE)
+		return from_outcome(&o, err, errlen);
+	enum job_run fence = image_job_fence(ctx, err, errlen);
+	if (fence != JOB_RUN_DONE)
+		return fence;
+	struct images_upload *u = images_upload_begin(ctx->images, &o);
+	if (!u)
+		return from_outcome(&o, err, errlen);
+	if (!images_upload_write(u, e->data, e->len)) {
+		o = *images_upload_outcome(u);
+		images_upload_abort(u);
+		return from_outcome(&o, err, errlen);
+	}
+	if (!images_upload_commit(u, job->target, job->targetlen, &row, &o))
+		return from_outcome(&o, err, errlen);
+	return JOB_RUN_DONE;
+}
+
+static bool add_measure(cJSON *root, const char *name, const struct enhance_measure *m)
+{
+	cJSON *obj = cJSON_AddObjectToObject(root, name);
+	return obj && cJSON_AddNumberToObject(obj, "rms_contrast", m->rms_contrast) &&
+	       cJSON_AddNumberToObject(obj, "sharpness", m->sharpness) &&
+	       cJSON_AddNumberToObject(obj, "clipped", m->clipped);
+}
+
+static bool result_json(const struct enhance_job *job, const struct enhanced *e,
+			struct buf *result)
+{
+	cJSON *root = cJSON_CreateObject();
+	char *text = NULL;
+	if (root && cJSON_AddStringToObject(root, "target", job->target) &&
+	    add_measure(root, "before", &e->before) && add_measure(root, "after", &e->after))
+		text = cJSON_PrintUnformatted(root);
+	bool ok = text && buf_puts(result, text);
+	free(text);
+	cJSON_Delete(root);
+	return ok;
+}
+
+enum job_run job_enhance_run(const struct job_ctx *ctx, struct buf *result, char *err,
+			     size_t errlen)
+{
+	struct enhance_job job;
+	struct outcome o;
+	if (!enhance_job_parse(ctx->job->payload, &job, &o))
+		return from_outcome(&o, err, errlen);
+	struct buf source = BUF_INIT, input = BUF_INIT, out = BUF_INIT;
+	enum job_run run = JOB_RUN_RETRY;
+	/* The source as a reader sees it: memcache or the row's file. */
+	if (!images_read_bytes(ctx->images, job.key, job.keylen, &source, &o)) {
+		run = from_outcome(&o, err, errlen);
+		goto out_free;
+	}
+	if (!buf_printf(&input, "%.17g\n", job.strength) ||
+	    !buf_append(&input, source.data, source.len)) {
+		snprintf(err, errlen, "out of memory");
+		goto out_free;
+	}
+	run = image_job_isolate(ctx, "enhance", input.data, input.len, &out, err, errlen);
+	if (run != JOB_RUN_DONE)
+		goto out_free;
+	struct enhanced e;
+	if (!parse_output(&out, &e)) {
+		snprintf(err, errlen, "the image decoder's output is not an enhanced image");
+		run = JOB_RUN_RETRY;
+		goto out_free;
+	}
+	if (!image_job_delay(ctx)) {
+		run = JOB_RUN_CANCELLED;
+		goto out_free;
+	}
+	run = store(ctx, &job, &e, err, errlen);
+	if (run == JOB_RUN_DONE && !result_json(&job, &e, result)) {
+		snprintf(err, errlen, "out of memory");
+		run = JOB_RUN_RETRY;
+	}
+out_free:
+	buf_free(&out);
+	buf_free(&input);
+	buf_free(&source);
+	return run;
+}
