@@ -31,7 +31,8 @@ MEMCACHE = memcache/cache.o memcache/cache_sql.o memcache/stats_timer.o memcache
 FRONTEND = frontend/api_cache.o frontend/api_images.o frontend/csrf.o frontend/form.o \
 	frontend/page.o frontend/page_cache.o frontend/page_files.o frontend/page_images.o \
 	frontend/problem.o frontend/reply.o frontend/request.o frontend/router.o frontend/tpl.o \
-	frontend/upload.o
+	frontend/upload.o frontend/api_jobs.o frontend/job_requests.o frontend/job_wait.o \
+	frontend/page_jobs.o
 IMAGING = worker/imaging.o worker/thumbnail.o worker/enhance.o common/buf.o
 WORKER = worker/pool.o worker/kinds.o worker/isolate.o worker/job_log.o worker/job_calc.o \
 	worker/job_mail.o worker/job_test.o

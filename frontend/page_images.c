@@ -13,6 +13,7 @@
 #include "frontend/app.h"
 #include "frontend/form.h"
 #include "frontend/page.h"
+#include "frontend/page_jobs.h"
 #include "frontend/reply.h"
 #include "frontend/request.h"
 #include "frontend/upload.h"
@@ -90,7 +91,9 @@ enum MHD_Result page_image(struct app *app, struct request *req)
 		page_message(data, false, o.message);
 		return reply_page(app, req, problem_status_of(o.code), "image", data);
 	}
-	cJSON_AddItemToObject(data, "image", page_image_json(&row));
+	cJSON *image = page_image_json(&row);
+	cJSON_AddItemToObject(data, "image", image);
+	page_jobs_add_enhance(app, req, image, cJSON_GetStringValue(cJSON_GetObjectItem(image, "key_url")));
 	return reply_page(app, req, MHD_HTTP_OK, "image", data);
 }
 
