@@ -31,7 +31,8 @@ MEMCACHE = memcache/cache.o memcache/slab.o memcache/cache_sql.o memcache/stats_
 FRONTEND = frontend/api_cache.o frontend/api_images.o frontend/csrf.o frontend/form.o \
 	frontend/page.o frontend/page_cache.o frontend/page_files.o frontend/page_images.o \
 	frontend/problem.o frontend/reply.o frontend/request.o frontend/router.o frontend/tpl.o \
-	frontend/upload.o
+	frontend/upload.o frontend/api_jobs.o frontend/job_requests.o frontend/job_wait.o \
+	frontend/page_jobs.o
 IMAGING = worker/imaging.o worker/thumbnail.o worker/enhance.o common/buf.o
 WORKER = worker/pool.o worker/kinds.o worker/isolate.o worker/job_log.o worker/job_calc.o \
 	worker/job_mail.o worker/job_test.o worker/image_job.o worker/job_thumbnail.o \
@@ -45,7 +46,7 @@ TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate
 	$(BIN)/tests/e2e_memcache $(BIN)/tests/e2e_cache_client $(BIN)/tests/e2e_start \
 	$(BIN)/tests/e2e_frontend $(BIN)/tests/e2e_hostile \
 	$(BIN)/tests/e2e_secure $(BIN)/tests/e2e_faults $(BIN)/tests/e2e_migrate \
-	$(BIN)/tests/e2e_jobs $(BIN)/tests/e2e_worker $(BIN)/tests/e2e_thumbs
+	$(BIN)/tests/e2e_jobs $(BIN)/tests/e2e_worker $(BIN)/tests/e2e_thumbs $(BIN)/tests/e2e_jobs_api
 
 .PHONY: all tests deps test-deps test check-layout asan tsan valgrind fuzz fuzz-targets \
 	bench-memcache bench-worker bench soak clean
@@ -142,6 +143,10 @@ $(BIN)/tests/e2e_worker: $(call objs,tests/e2e_worker.o $(TEST_LIB) core/jobs.o 
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 $(BIN)/tests/e2e_thumbs: $(call objs,tests/e2e_thumbs.o $(TEST_LIB) $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BIN)/tests/e2e_jobs_api: $(call objs,tests/e2e_jobs_api.o $(TEST_LIB) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 

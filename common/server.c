@@ -228,7 +228,7 @@ struct server *server_start(const struct server_params *p, char *err, size_t err
 	}
 	s->daemon = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-			MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG,
+			MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
 		0, NULL, NULL, handle, s,
 		MHD_OPTION_EXTERNAL_LOGGER, log_mhd_error, NULL,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,

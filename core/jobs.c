@@ -413,6 +413,45 @@ enum jobs_outcome jobs_retry(struct db *db, long long id, int max_attempts)
 	return outcome == JOBS_OK ? JOBS_NOT_DEAD : outcome;
 }
 
+struct unfinished {
+	const long long *ids;
+	size_t n;
+	bool *finished;
+};
+
+static bool on_unfinished_row(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
+{
+	(void)lens;
+	struct unfinished *u = ctx;
+	long long id = ncols > 0 ? num_col(cols[0]) : 0;
+	for (size_t i = 0; i < u->n; i++)
+		if (u->ids[i] == id)
+			u->finished[i] = false;
+	return true;
+}
+
+enum jobs_outcome jobs_finished(struct db *db, const long long *ids, size_t n, bool *finished)
+{
+	if (n == 0)
+		return JOBS_OK;
+	if (n > JOBS_FINISHED_MAX)
+		return JOBS_ERROR;
+	/* The rows that still run or wait; every other id is finished or gone. */
+	char sql[128 + 2 * JOBS_FINISHED_MAX];
+	size_t at = (size_t)snprintf(sql, sizeof(sql),
+				     "SELECT id FROM jobs WHERE state IN ('queued', 'running') AND id IN (?");
+	for (size_t i = 1; i < n; i++)
+		at += (size_t)snprintf(sql + at, sizeof(sql) - at, ",?");
+	snprintf(sql + at, sizeof(sql) - at, ")");
+	struct db_param params[JOBS_FINISHED_MAX];
+	for (size_t i = 0; i < n; i++) {
+		params[i] = DB_INT(ids[i]);
+		finished[i] = true;
+	}
+	struct unfinished u = {ids, n, finished};
+	return outcome_of(db_exec(db, sql, params, n, on_unfinished_row, &u));
+}
+
 struct job_list {
 	struct job *jobs;
 	size_t count, cap;
@@ -546,10 +585,18 @@ cJSON *job_to_json(const struct job *job)
 		  add_time(obj, "finished_at", job->finished_at) &&
 		  (job->error ? cJSON_AddStringToObject(obj, "error", job->error)
 			      : cJSON_AddNullToObject(obj, "error"));
-	/* A result that is not JSON (never written by us) goes out as its text. */
-	cJSON *result = job->result ? cJSON_Parse(job->result) : cJSON_CreateNull();
-	if (!result && job->result)
-		result = cJSON_CreateString(job->result);
+	/*
+	 * The result goes out as stored, not parsed and printed again: cJSON keeps
+	 * numbers as doubles and prints 2^53 - 1 as 9.00719925474099e+15. A result
+	 * that is not JSON (never written by us) goes out as its text.
+	 */
+	cJSON *result = cJSON_CreateNull();
+	if (job->result) {
+		cJSON *parsed = cJSON_ParseWithOpts(job->result, NULL, true);
+		cJSON_Delete(result);
+		result = parsed ? cJSON_CreateRaw(job->result) : cJSON_CreateString(job->result);
+		cJSON_Delete(parsed);
+	}
 	if (!ok || !result || !cJSON_AddItemToObject(obj, "result", result)) {
 		cJSON_Delete(result);
 		cJSON_Delete(obj);

@@ -107,6 +107,13 @@ enum jobs_outcome jobs_retry(struct db *db, long long id, int max_attempts);
 
 enum jobs_outcome jobs_get(struct db *db, long long id, struct job *out);
 
+/*
+ * Which of n jobs (n at most JOBS_FINISHED_MAX) are done, dead or gone: one
+ * indexed query, for callers that wait on jobs. finished[i] answers ids[i].
+ */
+enum { JOBS_FINISHED_MAX = 100 };
+enum jobs_outcome jobs_finished(struct db *db, const long long *ids, size_t n, bool *finished);
+
 struct jobs_filter {
 	bool by_state, by_kind;
 	enum job_state state;

@@ -9,6 +9,7 @@ struct cache_client;
 struct catalog;
 struct config;
 struct images;
+struct job_wait;
 struct tpl_set;
 
 struct app {
@@ -18,6 +19,7 @@ struct app {
 	struct blob_store *blobs;
 	struct images *images;
 	struct tpl_set *templates;
+	struct job_wait *waits;
 	uint64_t max_upload_bytes;
 };
 

@@ -27,6 +27,7 @@ struct form {
 	struct form_sink sink;
 	uint64_t max_file_bytes;
 	uint64_t file_bytes;
+	size_t field_max_bytes;
 	bool has_file;
 	enum form_error error;
 	char too_large_field[FORM_NAME_MAX];
@@ -78,7 +79,7 @@ static enum MHD_Result take_field(void *cls, enum MHD_ValueKind kind, const char
 		f->error = FORM_MALFORMED;
 		return MHD_NO;
 	}
-	if (field->value.len + size > FORM_FIELD_MAX_BYTES) {
+	if (field->value.len + size > f->field_max_bytes) {
 		f->error = FORM_FIELD_TOO_LARGE;
 		snprintf(f->too_large_field, sizeof(f->too_large_field), "%s", key);
 		return MHD_NO;
@@ -93,6 +94,7 @@ struct form *form_create(struct MHD_Connection *conn, uint64_t max_file_bytes,
 	if (!f)
 		return NULL;
 	f->max_file_bytes = max_file_bytes;
+	f->field_max_bytes = FORM_FIELD_MAX_BYTES;
 	if (sink)
 		f->sink = *sink;
 	f->parser = MHD_create_post_processor(conn, FORM_PARSE_BUFFER, take_field, f);
@@ -101,6 +103,11 @@ struct form *form_create(struct MHD_Connection *conn, uint64_t max_file_bytes,
 		return NULL;
 	}
 	return f;
+}
+
+void form_set_field_max(struct form *f, size_t max_bytes)
+{
+	f->field_max_bytes = max_bytes;
 }
 
 bool form_feed(struct form *f, const char *data, size_t len)

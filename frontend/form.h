@@ -30,6 +30,8 @@ struct form;
  */
 struct form *form_create(struct MHD_Connection *conn, uint64_t max_file_bytes,
 			 const struct form_sink *sink);
+/* Raises (or lowers) the longest text field taken from the default of 4 KB, before the first feed. */
+void form_set_field_max(struct form *f, size_t max_bytes);
 /* false once the form has failed; form_error() says how. */
 bool form_feed(struct form *f, const char *data, size_t len);
 /* Call after the last chunk: checks that the body ended where a form ends. */

@@ -60,7 +60,7 @@ static void read_finished(struct job_wait *w, const long long *ids, size_t n, bo
 	}
 }
 
-static bool id_in(long long id, const long long *ids, const bool *finished, size_t n)
+static bool id_finished(long long id, const long long *ids, const bool *finished, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (finished[i] && ids[i] == id)
@@ -75,7 +75,7 @@ static void do_resume_ready(struct job_wait *w, const long long *ids, const bool
 	int64_t now = clock_ms();
 	for (size_t i = w->count; i-- > 0;) {
 		struct waiter *x = &w->waiters[i];
-		if (!w->stopping && now < x->deadline_ms && !id_in(x->id, ids, finished, n))
+		if (!w->stopping && now < x->deadline_ms && !id_finished(x->id, ids, finished, n))
 			continue;
 		MHD_resume_connection(x->conn);
 		*x = w->waiters[--w->count];
@@ -147,10 +147,11 @@ bool job_wait_add(struct job_wait *w, struct MHD_Connection *conn, long long id,
 		MHD_suspend_connection(conn);
 		pthread_cond_signal(&w->wake);
 	}
+	bool stopping = w->stopping;
 	pthread_mutex_unlock(&w->lock);
 	if (!added)
 		log_warn("job_wait: %s; answering job %lld at once",
-			 w->stopping ? "stopping" : "too many requests waiting", id);
+			 stopping ? "stopping" : "too many requests waiting", id);
 	return added;
 }
 

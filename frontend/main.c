@@ -13,6 +13,7 @@
 #include "core/catalog.h"
 #include "core/images.h"
 #include "frontend/app.h"
+#include "frontend/job_wait.h"
 #include "frontend/router.h"
 #include "frontend/tpl.h"
 
@@ -69,6 +70,11 @@ int main(int argc, char **argv)
 		goto out_close_blobs;
 	}
 	images_sweep_orphans(app.images);
+	app.waits = job_wait_start(app.catalog, err, sizeof(err));
+	if (!app.waits) {
+		log_error("frontend: %s", err);
+		goto out_close_images;
+	}
 	struct server_params params = {
 		.bind = cfg.frontend_bind,
 		.port = cfg.frontend_port,
@@ -83,15 +89,19 @@ int main(int argc, char **argv)
 	struct server *server = server_start(&params, err, sizeof(err));
 	if (!server) {
 		log_error("frontend: %s", err);
-		goto out_close_images;
+		goto out_free_waits;
 	}
 	log_info("frontend listening on %s:%ld, images in %s, memcache at %s", cfg.frontend_bind,
 		 cfg.frontend_port, cfg.data_dir, cfg.memcache_url);
 
 	int sig = server_wait_for_signal();
 	log_info("frontend stopping on signal %d", sig);
+	/* Waiting requests answer now, so that the server's drain does not wait for them. */
+	job_wait_stop(app.waits);
 	server_stop(server, SHUTDOWN_GRACE_S);
 	exit_code = EXIT_SUCCESS;
+out_free_waits:
+	job_wait_free(app.waits);
 out_close_images:
 	images_close(app.images);
 out_close_blobs:

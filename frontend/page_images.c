@@ -13,6 +13,7 @@
 #include "frontend/app.h"
 #include "frontend/form.h"
 #include "frontend/page.h"
+#include "frontend/page_jobs.h"
 #include "frontend/reply.h"
 #include "frontend/request.h"
 #include "frontend/upload.h"
@@ -94,6 +95,8 @@ enum MHD_Result page_image(struct app *app, struct request *req)
 	cJSON *image = page_image_json(&row);
 	cJSON_AddItemToObject(data, "image", image);
 	page_add_thumbnails(app, image);
+	page_jobs_add_enhance(app, req, image,
+			      cJSON_GetStringValue(cJSON_GetObjectItem(image, "key_url")));
 	return reply_page(app, req, MHD_HTTP_OK, "image", data);
 }
 

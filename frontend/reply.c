@@ -118,3 +118,13 @@ enum MHD_Result reply_json(struct request *req, unsigned status, cJSON *json)
 	cJSON_Delete(json);
 	return ret;
 }
+
+enum MHD_Result reply_redirect(struct request *req, const char *location)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+	if (r) {
+		MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, location);
+		reply_page_headers(r);
+	}
+	return http_queue(req->conn, MHD_HTTP_SEE_OTHER, r);
+}

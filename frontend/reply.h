@@ -21,6 +21,8 @@ enum MHD_Result reply_outcome(struct app *app, struct request *req, const struct
 enum MHD_Result reply_page(struct app *app, struct request *req, unsigned status,
 			   const char *template_name, cJSON *data);
 enum MHD_Result reply_json(struct request *req, unsigned status, cJSON *json);
+/* 303 See Other to location (a path of ours), the answer to a page form that queued work. */
+enum MHD_Result reply_redirect(struct request *req, const char *location);
 /* Adds the headers every page carries. */
 void reply_page_headers(struct MHD_Response *r);
 

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/http.h"
 #include "frontend/problem.h"
 
 struct form;
@@ -25,6 +26,9 @@ struct request {
 	uint64_t body_bytes, body_limit;
 	struct problem problem; /* set when the body was refused; status 0 when fine */
 	bool answered;
+	struct http_body json; /* a JSON body, on routes that take one */
+	bool has_json;
+	bool resumed; /* its handler suspended it to wait, and a waiter resumed it */
 };
 
 bool request_is_post(const struct request *req);

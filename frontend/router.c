@@ -9,12 +9,14 @@
 #include "core/images.h"
 #include "frontend/api_cache.h"
 #include "frontend/api_images.h"
+#include "frontend/api_jobs.h"
 #include "frontend/app.h"
 #include "frontend/csrf.h"
 #include "frontend/form.h"
 #include "frontend/page_cache.h"
 #include "frontend/page_files.h"
 #include "frontend/page_images.h"
+#include "frontend/page_jobs.h"
 #include "frontend/reply.h"
 #include "frontend/request.h"
 #include "common/url.h"
@@ -25,12 +27,16 @@ enum body_kind {
 	BODY_IGNORED, /* a body, if any, is read and dropped */
 	BODY_FORM,    /* small text fields */
 	BODY_UPLOAD,  /* text fields and a "file" streamed to disk */
+	BODY_PARAMS,  /* a JSON object, small text fields, or nothing */
+	BODY_NUMBERS, /* as BODY_PARAMS, with room for calc's 10,000 numbers in one field */
 };
 
 enum {
 	/* What multipart framing and the text fields may add to the file itself. */
 	UPLOAD_FRAMING_BYTES = 64 * 1024,
 	FORM_MAX_BYTES = 64 * 1024,
+	/* 10,000 numbers of 17 characters with separators, percent-encoded, and room to spare. */
+	NUMBERS_MAX_BYTES = 1024 * 1024,
 };
 
 struct route {
@@ -57,6 +63,14 @@ static const struct route routes[] = {
 	{"/api/list_keys", false, "GET, HEAD, POST", BODY_IGNORED, true, api_list_keys},
 	{"/api/key/", true, "GET, HEAD, POST", BODY_IGNORED, true, api_key},
 	{"/api/stats", false, "GET, HEAD", BODY_IGNORED, true, api_stats},
+	{"/api/calc", false, "POST", BODY_NUMBERS, true, api_calc},
+	{"/api/enhance/", true, "POST", BODY_PARAMS, true, api_enhance},
+	{"/api/jobs", false, "GET, HEAD", BODY_IGNORED, true, api_jobs_list},
+	{"/api/jobs/", true, "GET, HEAD, POST", BODY_IGNORED, true, api_job},
+	{"/calc", false, "GET, HEAD, POST", BODY_NUMBERS, false, page_calc},
+	{"/jobs", false, "GET, HEAD", BODY_IGNORED, false, page_jobs},
+	{"/jobs/", true, "GET, HEAD, POST", BODY_FORM, false, page_job},
+	{"/enhance", false, "POST", BODY_FORM, false, page_enhance},
 };
 
 static const struct route *find_route(const char *url, const char **arg)
@@ -98,11 +112,26 @@ static void refuse_too_large(struct app *app, struct request *req)
 /* Sets up the form (and the upload) a POST carries, or records why not. */
 static void start_body(struct app *app, struct request *req)
 {
-	uint64_t limit = req->route->body == BODY_UPLOAD ? app->max_upload_bytes : FORM_MAX_BYTES;
+	enum body_kind kind = req->route->body;
+	uint64_t limit = kind == BODY_UPLOAD    ? app->max_upload_bytes
+			 : kind == BODY_NUMBERS ? NUMBERS_MAX_BYTES
+						: FORM_MAX_BYTES;
 	req->body_limit = limit + UPLOAD_FRAMING_BYTES;
 	if (http_announces_too_large(req->conn, req->body_limit)) {
 		refuse_too_large(app, req);
 		return;
+	}
+	if (kind == BODY_PARAMS || kind == BODY_NUMBERS) {
+		const char *type = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+							       MHD_HTTP_HEADER_CONTENT_TYPE);
+		/* A POST with no body at all takes every default. */
+		if (!type)
+			return;
+		if (strncasecmp(type, "application/json", 16) == 0) {
+			req->has_json = true;
+			http_body_begin(&req->json, req->conn, (size_t)limit);
+			return;
+		}
 	}
 	struct form_sink sink = {images_upload_write, NULL};
 	if (req->route->body == BODY_UPLOAD) {
@@ -119,6 +148,8 @@ static void start_body(struct app *app, struct request *req)
 		problem_set(&req->problem, 400,
 			    "send the form as multipart/form-data (or "
 			    "application/x-www-form-urlencoded without a file)");
+	else if (kind == BODY_NUMBERS)
+		form_set_field_max(req->form, NUMBERS_MAX_BYTES);
 }
 
 static void form_failed(struct app *app, struct request *req)
@@ -193,11 +224,15 @@ enum MHD_Result router_handle(void *cls, struct MHD_Connection *conn, const char
 		return first_call(app, conn, url, method, version, req_cls);
 	if (*upload_data_size) {
 		req->body_bytes += *upload_data_size;
+		if (req->has_json && !req->problem.status)
+			http_body_feed(&req->json, upload_data, upload_data_size);
 		bool fed = req->problem.status || !req->form ||
 			   form_feed(req->form, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		if (!fed)
 			form_failed(app, req);
+		else if (req->has_json && req->json.too_large && !req->problem.status)
+			problem_set(&req->problem, 413, "the body is larger than this path takes");
 		else if (req->body_bytes > req->body_limit)
 			problem_set(&req->problem, 413, "the body is larger than this path takes");
 		/*
@@ -230,6 +265,7 @@ void router_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		return;
 	form_destroy(req->form);
 	images_upload_abort(req->upload);
+	buf_free(&req->json.buf);
 	free(req);
 	*req_cls = NULL;
 }

@@ -65,7 +65,16 @@ static bool start(struct daemon *w, const char *threads, const char *hook_kind)
 	char threads_setting[64], hook[64];
 	snprintf(threads_setting, sizeof(threads_setting), "GALLERY_WORKER_THREADS=%s", threads);
 	snprintf(hook, sizeof(hook), "GALLERY_TEST_CRASH_KIND=%s", hook_kind ? hook_kind : "");
-	setting settings[] = {data_setting, threads_setting, hook, "GALLERY_JOB_LEASE_S=2", NULL};
+	/*
+	 * ASan's own SIGSEGV handler would turn an isolated child's crash into an
+	 * abort (signal 6); the crash test expects the signal the OS sends.
+	 */
+	static char asan[512];
+	const char *asan_now = getenv("ASAN_OPTIONS");
+	snprintf(asan, sizeof(asan), "ASAN_OPTIONS=%s%shandle_segv=0", asan_now ? asan_now : "",
+		 asan_now && *asan_now ? ":" : "");
+	setting settings[] = {data_setting, threads_setting, hook, "GALLERY_JOB_LEASE_S=2", asan,
+			      NULL};
 	bool ok = worker_start(w, settings);
 	return started_one(w, ok);
 }

@@ -3,7 +3,7 @@
  * build, on free loopback ports, against the suite's private MariaDB.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -55,11 +55,31 @@ export function sql(query) {
     '-N', '-B', need('GALLERY_DB_NAME'), '-e', query], { encoding: 'utf8' }).trim();
 }
 
-export async function startGallery() {
+/* bin/worker with env, once its log says it started. */
+async function startWorker(env) {
+  const logs = path.join(need('GALLERY_TEST_TMP'), 'logs');
+  const log = path.join(logs, 'browser-worker.log');
+  const out = openSync(log, 'a');
+  const child = spawn(path.join(need('GALLERY_TEST_BIN'), 'worker'), [], { env, stdio: ['ignore', out, out] });
+  const until = Date.now() + 15000;
+  while (!readFileSync(log, 'utf8').includes('worker started')) {
+    if (child.exitCode !== null) throw new Error(`the worker exited with ${child.exitCode}; see ${log}`);
+    if (Date.now() > until) throw new Error(`the worker did not start in 15 s; see ${log}`);
+    await new Promise(r => setTimeout(r, 50));
+  }
+  return { child };
+}
+
+/*
+ * options.worker also starts bin/worker on the same database and data folder;
+ * options.name keeps the data folder apart from other test files'.
+ */
+export async function startGallery(options = {}) {
   sql('DELETE FROM images; DELETE FROM cache_properties');
+  if (options.worker) sql('DELETE FROM jobs');
   const memcachePort = await freePort();
   const frontendPort = await freePort();
-  const dataDir = path.join(need('GALLERY_TEST_TMP'), 'browser-data');
+  const dataDir = path.join(need('GALLERY_TEST_TMP'), options.name ? `browser-data-${options.name}` : 'browser-data');
   mkdirSync(dataDir, { recursive: true });
   const env = {
     ...process.env,
@@ -77,11 +97,16 @@ export async function startGallery() {
   };
   const memcache = await startOne('memcache', env, memcachePort);
   const frontend = await startOne('frontend', env, frontendPort);
+  const worker = options.worker ? await startWorker({ ...env, GALLERY_WORKER_THREADS: '2' }) : null;
   return {
     url: frontend.url,
     memcacheUrl: memcache.url,
+    /* Pausing the worker holds new jobs queued, so that a page shows them waiting. */
+    pauseWorker: () => worker.child.kill('SIGSTOP'),
+    resumeWorker: () => worker.child.kill('SIGCONT'),
     async stop() {
-      for (const d of [frontend, memcache]) {
+      if (worker && worker.child.exitCode === null) worker.child.kill('SIGCONT');
+      for (const d of [worker, frontend, memcache].filter(Boolean)) {
         if (d.child.exitCode !== null) continue;
         const exited = new Promise(r => d.child.once('exit', r));
         d.child.kill('SIGTERM');
