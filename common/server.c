@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http.h"
 #include "log.h"
 
 enum {
@@ -87,8 +88,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 {
 	struct server *s = cls;
 	/* Both daemons either answer on the first call or set *req_cls there. */
-	if (!*req_cls)
+	if (!*req_cls) {
 		atomic_fetch_add(&s->in_flight, 1);
+		/* The head is whole now; refuse what would frame the body one way here and another upstream. */
+		struct http_framing f = http_framing_check(conn);
+		if (f.status)
+			return http_send_error_close(conn, f.status, f.why);
+	}
 	return s->handler(s->cls, conn, url, method, version, upload_data, upload_data_size,
 			  req_cls);
 }
