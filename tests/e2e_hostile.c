@@ -80,13 +80,15 @@ static struct hostile cases[CASES_MAX];
 static size_t ncases;
 
 static struct gallery g;
+/* The slow clients' heads take longer than the default head deadline: they test the silence timeout. */
 static const setting mc_extra[] = {
 	"GALLERY_MEMCACHE_MAX_BODY_MB=1",
 	"GALLERY_CONNECTION_TIMEOUT_S=3",
+	"GALLERY_HEADER_TIMEOUT_S=60",
 	NULL,
 };
 static const setting fe_extra[] = {"GALLERY_MAX_UPLOAD_MB=1", "GALLERY_CONNECTION_TIMEOUT_S=3",
-				   NULL};
+				   "GALLERY_HEADER_TIMEOUT_S=60", NULL};
 
 /* ---- building the cases ---- */
 
