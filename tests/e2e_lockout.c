@@ -37,7 +37,7 @@ enum {
 static struct gallery g;
 static const setting mc_extra[] = {
 	"GALLERY_PER_IP_CONNECTIONS=6", "GALLERY_HEADER_TIMEOUT_S=2", "GALLERY_CONNECTION_TIMEOUT_S=30",
-	"GALLERY_TRUSTED_PROXIES=127.0.0.2, 10.0.0.0/8", NULL,
+	"GALLERY_TRUSTED_PROXIES=127.0.0.2, 10.0.0.0/8", "GALLERY_MIN_BODY_KBPS=4", NULL,
 };
 static const setting fe_extra[] = {
 	"GALLERY_PER_IP_CONNECTIONS=6", "GALLERY_HEADER_TIMEOUT_S=2", "GALLERY_CONNECTION_TIMEOUT_S=30",
@@ -231,6 +231,32 @@ static void test_others_served_under_attack(void **state)
 	others_served_under_attack(g.mc.port);
 }
 
+/* ---- a body slower than GALLERY_MIN_BODY_KBPS is dropped once the grace has passed ---- */
+
+static void test_slow_body_dropped(void **state)
+{
+	(void)state;
+	int fd = tcp_connect(g.mc.port, NULL, ANSWER_WAIT_S);
+	assert_true(fd >= 0);
+	static const char head[] = "POST /put_into_memcache HTTP/1.1\r\nHost: x\r\n"
+				   "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+				   "{\"key\":\"slow\",\"value\":\"";
+	assert_int_equal(send(fd, head, sizeof(head) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(head) - 1));
+	long long start = now_ms(), closed_after = -1;
+	long long limit_ms = (HEADER_TIMEOUT_S + 4) * 1000LL * harness_slowdown();
+	while (now_ms() - start < limit_ms) {
+		sleep_ms(DRIBBLE_MS);
+		/* 16 bytes every 300 ms: about 53 bytes a second, far under the floor */
+		if (!dribble(fd) || send(fd, "AAAAAAAAAAAAAAA", 15, MSG_NOSIGNAL) != 15) {
+			closed_after = now_ms() - start;
+			break;
+		}
+	}
+	close(fd);
+	print_message("slow body closed after %lld ms\n", closed_after);
+	assert_true(closed_after >= (HEADER_TIMEOUT_S - 1) * 1000LL);
+}
+
 /* ---- X-Forwarded-For, and the limit, for trusted proxies only ---- */
 
 static void refused_with(const char *from, const char *forwarded_for)
@@ -288,6 +314,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dribblers_closed_at_deadline),
 		cmocka_unit_test(test_others_served_under_attack),
+		cmocka_unit_test(test_slow_body_dropped),
 		cmocka_unit_test(test_forwarded_for_from_trusted_proxies),
 	};
 	int failed = cmocka_run_group_tests_name("lockout", tests, start_daemons, stop_daemons);
