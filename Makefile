@@ -19,7 +19,7 @@ VIPS_CFLAGS := $(shell pkg-config --cflags vips 2>/dev/null)
 VIPS_LIBS := $(shell pkg-config --libs vips 2>/dev/null)
 
 COMMON = common/b64.o common/buf.o common/clock.o common/log.o common/config.o common/db.o \
-	common/http.o common/num.o common/server.o
+	common/http.o common/num.o common/server.o common/guard.o
 # Not in COMMON: the test harness has a url_encode of its own.
 URL = common/url.o
 # The domain, shared by the front end and (soon) the worker; no HTTP in it.
@@ -46,7 +46,8 @@ TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate
 	$(BIN)/tests/e2e_memcache $(BIN)/tests/e2e_cache_client $(BIN)/tests/e2e_start \
 	$(BIN)/tests/e2e_frontend $(BIN)/tests/e2e_hostile \
 	$(BIN)/tests/e2e_secure $(BIN)/tests/e2e_faults $(BIN)/tests/e2e_migrate \
-	$(BIN)/tests/e2e_jobs $(BIN)/tests/e2e_worker $(BIN)/tests/e2e_thumbs $(BIN)/tests/e2e_jobs_api
+	$(BIN)/tests/e2e_jobs $(BIN)/tests/e2e_worker $(BIN)/tests/e2e_thumbs $(BIN)/tests/e2e_jobs_api \
+	$(BIN)/tests/e2e_lockout
 
 .PHONY: all tests deps test-deps test check-layout asan tsan valgrind fuzz fuzz-targets \
 	bench-memcache bench-worker bench soak clean
@@ -119,6 +120,10 @@ $(BIN)/tests/e2e_frontend: $(call objs,tests/e2e_frontend.o $(TEST_LIB) $(COMMON
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 $(BIN)/tests/e2e_hostile: $(call objs,tests/e2e_hostile.o $(TEST_LIB) $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BIN)/tests/e2e_lockout: $(call objs,tests/e2e_lockout.o $(TEST_LIB) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 

@@ -34,6 +34,12 @@
 	  "seconds a connection may stay silent before it is closed")                           \
 	X(INT, per_ip_connections, "GALLERY_PER_IP_CONNECTIONS", "128", 0, 100000,               \
 	  "open connections allowed from one address; 0 means no limit")                       \
+	X(INT, header_timeout_s, "GALLERY_HEADER_TIMEOUT_S", "10", 1, 3600,                      \
+	  "seconds a request head may take, from the connection's opening or last answer")      \
+	X(INT, min_body_kbps, "GALLERY_MIN_BODY_KBPS", "8", 0, 1048576,                          \
+	  "KB/s a request body must average once GALLERY_HEADER_TIMEOUT_S has passed; 0: no floor") \
+	X(STR, trusted_proxies, "GALLERY_TRUSTED_PROXIES", "", 0, 0,                             \
+	  "comma-separated addresses or CIDRs of proxies whose X-Forwarded-For is believed")    \
 	X(INT, max_upload_mb, "GALLERY_MAX_UPLOAD_MB", "16", 1, 1024, "largest image upload, in MB") \
 	X(INT, stats_interval_s, "GALLERY_STATS_INTERVAL_S", "5", 1, 3600,                       \
 	  "seconds between cache_stats rows")                                                    \

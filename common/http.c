@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "log.h"
 
@@ -158,4 +159,86 @@ enum MHD_Result http_send_not_allowed(struct MHD_Connection *conn, const char *a
 	if (r)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
 	return http_queue(conn, MHD_HTTP_METHOD_NOT_ALLOWED, r);
+}
+
+/* What one walk over the request's headers found. */
+struct framing_walk {
+	unsigned lengths, encodings;
+	const char *length, *encoding;
+	bool lengths_differ, bad_name;
+};
+
+/* RFC 9110 section 5.6.2: the characters a field name may hold. */
+static bool is_token(const char *s)
+{
+	static const char extra[] = "!#$%&'*+-.^_`|~";
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			  (c > ' ' && c < 0x7f && strchr(extra, c));
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const char *name,
+				      const char *value)
+{
+	(void)kind;
+	struct framing_walk *w = cls;
+	if (!is_token(name)) {
+		w->bad_name = true;
+		return MHD_NO;
+	}
+	if (strcasecmp(name, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		if (w->lengths++ && strcmp(w->length, value ? value : "") != 0)
+			w->lengths_differ = true;
+		w->length = value ? value : "";
+	} else if (strcasecmp(name, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		w->encodings++;
+		w->encoding = value ? value : "";
+	}
+	return MHD_YES;
+}
+
+struct http_framing http_framing_check(struct MHD_Connection *conn)
+{
+	struct framing_walk w = {0};
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, framing_header, &w);
+	struct http_framing f = {0};
+	if (w.bad_name) {
+		f.status = MHD_HTTP_BAD_REQUEST;
+		f.why = "a header name holds whitespace or a character a name may not hold";
+	} else if (w.encodings && w.lengths) {
+		f.status = MHD_HTTP_BAD_REQUEST;
+		f.why = "a request may not carry both Content-Length and Transfer-Encoding";
+	} else if (w.lengths_differ) {
+		f.status = MHD_HTTP_BAD_REQUEST;
+		f.why = "the request carries differing Content-Length values";
+	} else if (w.encodings > 1) {
+		f.status = MHD_HTTP_BAD_REQUEST;
+		f.why = "the request carries Transfer-Encoding more than once";
+	} else if (w.encodings && strcasecmp(w.encoding, "chunked") != 0) {
+		/* libmicrohttpd trims the value; "chunked" alone is the one coding it decodes. */
+		f.status = MHD_HTTP_NOT_IMPLEMENTED;
+		f.why = "the only transfer coding taken is chunked";
+	} else {
+		f.body = w.encodings || (w.lengths && strcmp(w.length, "0") != 0);
+	}
+	return f;
+}
+
+enum MHD_Result http_send_error_close(struct MHD_Connection *conn, unsigned code, const char *why)
+{
+	struct buf body = BUF_INIT;
+	struct MHD_Response *r = NULL;
+	if (http_error_json(&body, code, why))
+		r = http_response_buf(&body, "application/json");
+	buf_free(&body);
+	if (r)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	return http_queue(conn, code, r);
 }

@@ -27,6 +27,23 @@ bool http_announces_too_large(struct MHD_Connection *conn, size_t limit);
 /* True for an HTTP/1.1 request without the Host header that HTTP/1.1 requires. */
 bool http_lacks_host(struct MHD_Connection *conn, const char *version);
 
+/* How a request's body is framed, by the rules of RFC 9112 section 6. */
+struct http_framing {
+	unsigned status;  /* 0: well framed; else 400 or 501, to answer with the connection closed */
+	const char *why;  /* the reason, when status is not 0 */
+	bool body;        /* a body follows the head */
+};
+
+/*
+ * Checks what libmicrohttpd 0.9.75 lets through: Content-Length together with
+ * Transfer-Encoding, differing Content-Length values, header names that are not
+ * tokens (whitespace before the colon), and transfer codings other than chunked.
+ * One walk over the headers; no allocation.
+ */
+struct http_framing http_framing_check(struct MHD_Connection *conn);
+/* Queues a JSON error that closes the connection after it is sent. */
+enum MHD_Result http_send_error_close(struct MHD_Connection *conn, unsigned code, const char *why);
+
 /* Builds {"success":"false","error":{"code":N,"message":"..."}}. */
 bool http_error_json(struct buf *out, unsigned code, const char *message);
 

@@ -16,6 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "guard.h"
+#include "http.h"
 #include "log.h"
 
 enum {
@@ -23,6 +26,10 @@ enum {
 	LOOPBACK_NET = 127,
 	/* After accept() fails for want of descriptors or memory, wait this long before trying again. */
 	ACCEPT_RETRY_MS = 50,
+	/* How often the accept thread closes connections past their deadlines. */
+	SWEEP_MS = 1000,
+	CLIENT_ADDRESS_MAX = 64,
+	KB = 1024,
 };
 
 static void stop_signals(sigset_t *set)
@@ -79,7 +86,57 @@ struct server {
 	void *cls;
 	/* Requests between their first call and their completion; idle keep-alive connections hold none. */
 	atomic_long in_flight;
+	struct guard *guard;
 };
+
+static int fd_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	return info ? info->connect_fd : -1;
+}
+
+/*
+ * Who sent the request, for logs: the peer, or when the peer is a trusted proxy,
+ * the nearest address in X-Forwarded-For that is not one (the ones before it
+ * are whatever the client chose to write).
+ */
+static void client_address(const struct server *s, struct MHD_Connection *conn, char *out,
+			   size_t size)
+{
+	snprintf(out, size, "?");
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *peer = info ? info->client_addr : NULL;
+	if (!peer)
+		return;
+	const void *raw = peer->sa_family == AF_INET6
+				  ? (const void *)&((const struct sockaddr_in6 *)peer)->sin6_addr
+				  : (const void *)&((const struct sockaddr_in *)peer)->sin_addr;
+	inet_ntop(peer->sa_family, raw, out, (socklen_t)size);
+	const char *xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
+	if (!xff || !guard_is_trusted(s->guard, peer))
+		return;
+	for (const char *end = xff + strlen(xff); end > xff;) {
+		const char *start = end;
+		while (start > xff && start[-1] != ',')
+			start--;
+		const char *a = start, *b = end;
+		while (a < b && (*a == ' ' || *a == '\t'))
+			a++;
+		while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+			b--;
+		char one[CLIENT_ADDRESS_MAX];
+		if (b > a && (size_t)(b - a) < sizeof(one)) {
+			memcpy(one, a, (size_t)(b - a));
+			one[b - a] = '\0';
+			snprintf(out, size, "%s", one);
+			if (!guard_is_trusted_text(s->guard, one))
+				return;
+		}
+		end = start > xff ? start - 1 : xff;
+	}
+}
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version, const char *upload_data,
@@ -87,10 +144,27 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 {
 	struct server *s = cls;
 	/* Both daemons either answer on the first call or set *req_cls there. */
-	if (!*req_cls)
+	int fd = fd_of(conn);
+	if (!*req_cls) {
 		atomic_fetch_add(&s->in_flight, 1);
-	return s->handler(s->cls, conn, url, method, version, upload_data, upload_data_size,
-			  req_cls);
+		/* The head is whole now; refuse what would frame the body one way here and another upstream. */
+		struct http_framing f = http_framing_check(conn);
+		guard_head_done(s->guard, fd, f.body && !f.status);
+		if (f.status) {
+			char who[CLIENT_ADDRESS_MAX];
+			client_address(s, conn, who, sizeof(who));
+			log_info("http: %u to %s: %s", f.status, who, f.why);
+			return http_send_error_close(conn, f.status, f.why);
+		}
+	} else if (*upload_data_size == 0) {
+		guard_body_done(s->guard, fd);
+	}
+	size_t offered = *upload_data_size;
+	enum MHD_Result ret = s->handler(s->cls, conn, url, method, version, upload_data,
+					 upload_data_size, req_cls);
+	if (offered > *upload_data_size)
+		guard_body_bytes(s->guard, fd, offered - *upload_data_size);
+	return ret;
 }
 
 static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
@@ -99,7 +173,18 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	struct server *s = cls;
 	if (s->completed)
 		s->completed(s->cls, conn, req_cls, toe);
+	guard_request_done(s->guard, fd_of(conn));
 	atomic_fetch_sub(&s->in_flight, 1);
+}
+
+/* libmicrohttpd announces a close before it closes the descriptor, which may then be reused. */
+static void connection_event(void *cls, struct MHD_Connection *conn, void **socket_cls,
+			     enum MHD_ConnectionNotificationCode code)
+{
+	(void)socket_cls;
+	struct server *s = cls;
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+		guard_forget(s->guard, fd_of(conn));
 }
 
 /* A non-blocking listening socket on address:port; -1 with a reason in err. */
@@ -155,8 +240,13 @@ static int accept_waiting(struct server *s)
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return errno;
+		if (!guard_admit(s->guard, fd, (struct sockaddr *)&addr)) {
+			close(fd);
+			continue;
+		}
 		/* It closes fd itself when it cannot take it. */
-		MHD_add_connection(s->daemon, fd, (struct sockaddr *)&addr, addrlen);
+		if (MHD_add_connection(s->daemon, fd, (struct sockaddr *)&addr, addrlen) != MHD_YES)
+			guard_forget(s->guard, fd);
 	}
 }
 
@@ -180,8 +270,17 @@ static void *accept_connections(void *arg)
 		{.fd = s->stop_pipe[0], .events = POLLIN},
 	};
 	bool starved = false; /* the last accept failed for want of descriptors or memory */
+	int64_t swept = clock_ms();
 	for (;;) {
-		if (poll(fds, 2, -1) < 0) {
+		int64_t now = clock_ms();
+		if (now - swept >= SWEEP_MS) {
+			guard_sweep(s->guard);
+			swept = now;
+		}
+		int ready = poll(fds, 2, SWEEP_MS);
+		if (ready == 0)
+			continue;
+		if (ready < 0) {
 			if (errno != EINTR) {
 				log_warn("http: poll on the listening socket: %s", strerror(errno));
 				pause_ms(ACCEPT_RETRY_MS);
@@ -219,9 +318,18 @@ struct server *server_start(const struct server_params *p, char *err, size_t err
 	s->cls = p->cls;
 	atomic_init(&s->in_flight, 0);
 	s->stop_pipe[0] = s->stop_pipe[1] = -1;
+	struct guard_params gp = {
+		.per_ip = p->per_ip_connections,
+		.header_timeout_s = p->header_timeout_s > 0 ? p->header_timeout_s : p->connection_timeout_s,
+		.min_body_bps = p->min_body_kbps * KB,
+		.trusted_proxies = p->trusted_proxies,
+	};
+	s->guard = guard_create(&gp, err, errlen);
+	if (!s->guard)
+		goto out_free;
 	s->listener = listen_on(p->bind, p->port, err, errlen);
 	if (s->listener < 0)
-		goto out_free;
+		goto out_guard;
 	if (pipe2(s->stop_pipe, O_CLOEXEC) != 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		goto out_close;
@@ -233,13 +341,14 @@ struct server *server_start(const struct server_params *p, char *err, size_t err
 		MHD_OPTION_EXTERNAL_LOGGER, log_mhd_error, NULL,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
 		MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+		MHD_OPTION_NOTIFY_CONNECTION, connection_event, s,
 		/*
 		 * Each worker waits on epoll, so a slow client costs a connection, not a
-		 * thread; the timeout and the per-address limit bound how many one
-		 * client can hold.
+		 * thread. The timeout measures silence only; the guard adds deadlines for
+		 * heads and bodies and the per-address limit, which it enforces itself so
+		 * that it can make room by closing a connection that sends no request.
 		 */
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)p->connection_timeout_s,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)p->per_ip_connections,
 		/* Options after the first MHD_OPTION_END are ignored. */
 		p->unescape ? MHD_OPTION_UNESCAPE_CALLBACK : MHD_OPTION_END, p->unescape, NULL,
 		MHD_OPTION_END);
@@ -260,6 +369,8 @@ out_close:
 		close(s->stop_pipe[1]);
 	}
 	close(s->listener);
+out_guard:
+	guard_free(s->guard);
 out_free:
 	free(s);
 	return NULL;
@@ -282,5 +393,6 @@ void server_stop(struct server *s, unsigned grace_s)
 		pause_ms(SERVER_DRAIN_POLL_MS);
 	}
 	MHD_stop_daemon(s->daemon);
+	guard_free(s->guard);
 	free(s);
 }

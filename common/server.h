@@ -12,6 +12,9 @@ struct server_params {
 	long threads; /* 0: one per core */
 	long connection_timeout_s; /* a connection silent this long is closed */
 	long per_ip_connections;   /* open connections from one address; 0: no limit */
+	long header_timeout_s;     /* a request head must be whole this long after the connection is ready */
+	long min_body_kbps;        /* KB/s a body must average once header_timeout_s passed; 0: none */
+	const char *trusted_proxies; /* comma-separated addresses or CIDRs whose X-Forwarded-For we believe */
 	MHD_AccessHandlerCallback handler;
 	MHD_RequestCompletedCallback completed;
 	void *cls; /* handed to both callbacks */

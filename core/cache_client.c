@@ -157,6 +157,12 @@ static bool set_common_options(const struct cache_client *cc, struct handle *h)
 	       curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, cc->timeout_ms) == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_PROXY, "") == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L) == CURLE_OK &&
+	       /*
+	        * memcache closes a connection that waits GALLERY_HEADER_TIMEOUT_S for
+	        * its next request; one idle for a second is not reused, so that a call
+	        * never lands on a connection being closed.
+	        */
+	       curl_easy_setopt(c, CURLOPT_MAXAGE_CONN, 1L) == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_BUFFERSIZE, RECEIVE_BUFFER_BYTES) == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_HTTPHEADER, cc->headers) == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect) == CURLE_OK &&
