@@ -8,6 +8,7 @@ struct blob_store;
 struct cache_client;
 struct catalog;
 struct config;
+struct guard;
 struct images;
 struct tpl_set;
 
@@ -18,6 +19,7 @@ struct app {
 	struct blob_store *blobs;
 	struct images *images;
 	struct tpl_set *templates;
+	struct guard *guard;
 	uint64_t max_upload_bytes;
 };
 

@@ -13,6 +13,7 @@
 #include "core/catalog.h"
 #include "core/images.h"
 #include "frontend/app.h"
+#include "frontend/guard.h"
 #include "frontend/router.h"
 #include "frontend/tpl.h"
 
@@ -48,10 +49,15 @@ int main(int argc, char **argv)
 		goto out_library;
 	}
 	tpl_set_strict(app.templates, cfg.template_strict);
+	app.guard = guard_create(cfg.public_url, cfg.allowed_hosts, err, sizeof(err));
+	if (!app.guard) {
+		log_error("frontend: %s", err);
+		goto out_free_templates;
+	}
 	app.catalog = catalog_open(&cfg, err, sizeof(err));
 	if (!app.catalog) {
 		log_error("frontend: %s", err);
-		goto out_free_templates;
+		goto out_free_guard;
 	}
 	app.cache = cache_client_open(cfg.memcache_url, cfg.memcache_token, cfg.memcache_timeout_ms);
 	if (!app.cache) {
@@ -100,6 +106,8 @@ out_close_cache:
 	cache_client_close(app.cache);
 out_close_catalog:
 	catalog_close(app.catalog);
+out_free_guard:
+	guard_destroy(app.guard);
 out_free_templates:
 	tpl_free(app.templates);
 out_library:

@@ -25,10 +25,18 @@ struct request {
 	uint64_t body_bytes, body_limit;
 	struct problem problem; /* set when the body was refused; status 0 when fine */
 	bool answered;
+	/*
+	 * Set (by whoever checks a session cookie) when the request is
+	 * authenticated by a cookie: a browser sends that to any site's forms, so
+	 * such an API write must then carry the CSRF token as a page form does.
+	 */
+	bool cookie_auth;
 };
 
 bool request_is_post(const struct request *req);
 bool request_is_api(const struct request *req);
+/* Page forms, and API requests authenticated by cookie, must carry the CSRF token. */
+bool request_needs_csrf(const struct request *req);
 /* The methods the request's route takes, for an Allow header ("" without a route). */
 const char *request_allow(const struct request *req);
 /* A query-string argument, or NULL. */
