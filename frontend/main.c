@@ -74,6 +74,7 @@ int main(int argc, char **argv)
 		log_error("frontend: %s", err);
 		goto out_close_blobs;
 	}
+	images_set_max_pixels(app.images, (uint64_t)cfg.max_pixels);
 	images_sweep_orphans(app.images);
 	struct server_params params = {
 		.bind = cfg.frontend_bind,

@@ -463,7 +463,11 @@ static void add_oversized_cases(void)
 	struct buf body = BUF_INIT;
 	assert_true(buf_puts(&body, "--bnd\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nbig\r\n"
 				    "--bnd\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n"
-				    "Content-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\n"));
+				    "Content-Type: image/png\r\n\r\n"));
+	/* A PNG saying 16 x 16, so that only its size is wrong. */
+	static const char png_head[] = "\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x00\x10"
+				       "\x00\x00\x00\x10\x08\x02\x00\x00\x00\x90\x91\x68\x36";
+	assert_true(buf_append(&body, png_head, sizeof(png_head) - 1));
 	size_t file_bytes = MAX_UPLOAD_MB * MB + 16 * KB;
 	char *filler = repeat('P', file_bytes);
 	assert_true(buf_append(&body, filler, file_bytes) && buf_puts(&body, "\r\n--bnd--\r\n"));
