@@ -449,8 +449,7 @@ static enum image_probe_state probe_take(struct image_probe *p, const unsigned c
 		return p->state;
 	size_t n = len < IMAGE_PROBE_HEAD_BYTES - p->head_len ? len
 							      : IMAGE_PROBE_HEAD_BYTES - p->head_len;
-	if (n)
-		memcpy(p->head + p->head_len, data, n);
+	memcpy(p->head + p->head_len, data, n);
 	p->head_len += n;
 	/* The head's bytes reach the JPEG walk when the type is learnt; the rest go straight on. */
 	size_t rest = 0;
@@ -474,5 +473,6 @@ enum image_probe_state image_probe_feed(struct image_probe *p, const unsigned ch
 
 enum image_probe_state image_probe_finish(struct image_probe *p)
 {
-	return probe_take(p, NULL, 0, true);
+	static const unsigned char nothing[1];
+	return probe_take(p, nothing, 0, true); /* no NULL + 0 on the way */
 }
