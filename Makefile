@@ -28,7 +28,7 @@ CORE = core/blob.o core/blob_disk.o core/cache_client.o core/cache_config.o core
 	core/outcome.o core/stripes.o core/jobs.o core/calc.o core/variants.o core/enhance_job.o
 MEMCACHE = memcache/cache.o memcache/slab.o memcache/cache_sql.o memcache/stats_timer.o memcache/api.o \
 	memcache/request.o core/cache_config.o
-FRONTEND = frontend/api_cache.o frontend/api_images.o frontend/csrf.o frontend/form.o \
+FRONTEND = frontend/api_cache.o frontend/api_images.o frontend/csrf.o frontend/form.o frontend/origin.o \
 	frontend/page.o frontend/page_cache.o frontend/page_files.o frontend/page_images.o \
 	frontend/problem.o frontend/reply.o frontend/request.o frontend/router.o frontend/tpl.o \
 	frontend/upload.o frontend/api_jobs.o frontend/job_requests.o frontend/job_wait.o \
@@ -47,7 +47,9 @@ TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate
 	$(BIN)/tests/e2e_frontend $(BIN)/tests/e2e_hostile \
 	$(BIN)/tests/e2e_secure $(BIN)/tests/e2e_faults $(BIN)/tests/e2e_migrate \
 	$(BIN)/tests/e2e_jobs $(BIN)/tests/e2e_worker $(BIN)/tests/e2e_thumbs $(BIN)/tests/e2e_jobs_api \
-	$(BIN)/tests/e2e_lockout
+	$(BIN)/tests/e2e_lockout $(BIN)/tests/e2e_doubt
+# Not a test: a helper program the tests start.
+TESTS += $(BIN)/tests/faultproxy
 
 .PHONY: all tests deps test-deps test check-layout asan tsan valgrind fuzz fuzz-targets \
 	bench-memcache bench-worker bench soak clean
@@ -152,6 +154,14 @@ $(BIN)/tests/e2e_thumbs: $(call objs,tests/e2e_thumbs.o $(TEST_LIB) $(COMMON))
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 $(BIN)/tests/e2e_jobs_api: $(call objs,tests/e2e_jobs_api.o $(TEST_LIB) $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BIN)/tests/faultproxy: $(call objs,tests/faultproxy.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^
+
+$(BIN)/tests/e2e_doubt: $(call objs,tests/e2e_doubt.o $(TEST_LIB) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/num.h"
 #include "common/config.h"
@@ -17,7 +19,12 @@ enum {
 	LIKE_PATTERN_MAX = 2 * KEY_MAX_BYTES + 3,
 	/* InnoDB may still pick an upload as a deadlock victim; it is simply run again. */
 	UPSERT_ATTEMPTS = 5,
+	/* How long an upload whose COMMIT lost its answer may spend learning whether it landed. */
+	DOUBT_RESOLVE_MS = 3000,
+	DOUBT_RETRY_MS = 100,
 };
+
+enum commit_fate { COMMIT_LANDED, COMMIT_LOST, COMMIT_UNKNOWN };
 
 struct catalog {
 	const struct config *cfg;
@@ -235,6 +242,40 @@ static enum db_status upsert_once(struct catalog *c, struct image_row *row,
 	return status;
 }
 
+/*
+ * Whether the transaction that gave row its version committed, judged from
+ * the row as it stands: our version and our file's hash mean it did; an older
+ * version, another hash at ours, or no row mean it did not. A newer version
+ * may have replaced ours or followed a loss, so it tells nothing.
+ */
+static enum commit_fate judge_row(const struct image_row *ours, const struct image_row *now,
+				  bool found)
+{
+	if (!found || now->version < ours->version)
+		return COMMIT_LOST;
+	if (now->version > ours->version)
+		return COMMIT_UNKNOWN;
+	if (strcmp(now->sha256, ours->sha256) == 0 && strcmp(now->location, ours->location) == 0)
+		return COMMIT_LANDED;
+	return COMMIT_LOST;
+}
+
+/* Reads the row again (on a new connection) until it tells, or the time is up. */
+static enum commit_fate learn_fate(struct catalog *c, const struct image_row *row)
+{
+	int64_t deadline = clock_ms() + DOUBT_RESOLVE_MS;
+	for (;;) {
+		struct image_row now;
+		bool found = false;
+		if (catalog_find(c, row->key, row->keylen, &now, &found) == DB_OK)
+			return judge_row(row, &now, found);
+		if (clock_ms() + DOUBT_RETRY_MS > deadline)
+			return COMMIT_UNKNOWN;
+		struct timespec pause = {0, DOUBT_RETRY_MS * 1000000L};
+		nanosleep(&pause, NULL);
+	}
+}
+
 enum db_status catalog_upsert(struct catalog *c, struct image_row *row,
 			      char old_location[BLOB_NAME_MAX], bool *in_doubt)
 {
@@ -244,7 +285,17 @@ enum db_status catalog_upsert(struct catalog *c, struct image_row *row,
 		*in_doubt = false;
 		status = upsert_once(c, row, old_location, in_doubt);
 	} while (status == DB_CONFLICT && ++attempts < UPSERT_ATTEMPTS);
-	return status;
+	if (!*in_doubt)
+		return status;
+	/* The COMMIT went out and its answer was lost: the row itself says what happened. */
+	enum commit_fate fate = learn_fate(c, row);
+	log_warn("catalog: the answer to the COMMIT of key '%.*s' version %llu was lost; it %s",
+		 (int)row->keylen, row->key, (unsigned long long)row->version,
+		 fate == COMMIT_LANDED ? "landed"
+		 : fate == COMMIT_LOST ? "did not land"
+				       : "cannot be learnt in time");
+	*in_doubt = fate == COMMIT_UNKNOWN;
+	return fate == COMMIT_LANDED ? DB_OK : DB_UNAVAILABLE;
 }
 
 enum db_status catalog_location_in_use(struct catalog *c, const char *location, bool *in_use)

@@ -58,8 +58,10 @@ enum db_status catalog_find_by_sha256(struct catalog *c, const char *sha256,
 /*
  * Inserts or replaces the row of row->key in one transaction. Sets row->version
  * to the new version and old_location to the file the row named before ("" for
- * a new key). On failure *in_doubt says whether the row may have been written
- * all the same (the connection was lost during COMMIT); otherwise nothing changed.
+ * a new key). When the connection is lost during COMMIT, the row is read again
+ * on a new connection (for up to a few seconds) to learn whether it landed:
+ * DB_OK if it did. On failure *in_doubt says whether the row may have been
+ * written all the same (that could not be learnt); otherwise nothing changed.
  */
 enum db_status catalog_upsert(struct catalog *c, struct image_row *row,
 			      char old_location[BLOB_NAME_MAX], bool *in_doubt);

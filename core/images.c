@@ -18,8 +18,6 @@
 #include "core/stripes.h"
 
 enum {
-	/* Enough of the file's head to find the dimensions of most images. */
-	HEAD_BYTES = 64 * 1024,
 	/* A reader that finds the row's file replaced under it looks again this often. */
 	READ_ATTEMPTS = 3,
 };
@@ -32,14 +30,13 @@ struct images {
 	struct invalidations *invalidations; /* those of cache */
 	struct orphans *orphans;
 	struct log_limit unanswered; /* warnings of database outages */
+	uint64_t max_pixels;         /* 0: no limit */
 };
 
 struct images_upload {
 	struct images *im;
 	struct blob_put *file;
-	unsigned char head[HEAD_BYTES];
-	size_t head_len;
-	enum image_type type;
+	struct image_probe probe; /* the type and size, learnt from the head as it arrives */
 	struct outcome outcome;
 };
 
@@ -75,6 +72,11 @@ void images_close(struct images *im)
 	invalidations_destroy(im->invalidations);
 	stripes_destroy(im->stripes);
 	free(im);
+}
+
+void images_set_max_pixels(struct images *im, uint64_t max_pixels)
+{
+	im->max_pixels = max_pixels;
 }
 
 void images_sweep_orphans(struct images *im)
@@ -213,6 +215,7 @@ struct images_upload *images_upload_begin(struct images *im, struct outcome *o)
 	}
 	char err[BLOB_ERR_MAX];
 	u->im = im;
+	image_probe_init(&u->probe);
 	enum blob_status st = blob_put_begin(im->blobs, &u->file, err, sizeof(err));
 	if (st != BLOB_OK) {
 		log_error("upload: %s", err);
@@ -223,27 +226,45 @@ struct images_upload *images_upload_begin(struct images *im, struct outcome *o)
 	return u;
 }
 
-static bool refuse_not_an_image(struct images_upload *u)
+/*
+ * Judges what the probe has learnt: a file of no image type (415), an image
+ * whose header gives no size (415: it would reach a decoder unmeasured), or a
+ * size over the pixel limit (413: a decompression bomb is small on the wire).
+ */
+static bool judge_probe(struct images_upload *u, enum image_probe_state state)
 {
-	return outcome_set(&u->outcome, OUTCOME_NOT_AN_IMAGE,
-			   "the file is not a JPEG, PNG, GIF or WebP image (judged by its bytes, "
-			   "not its name)");
+	const struct image_probe *p = &u->probe;
+	switch (state) {
+	case IMAGE_PROBE_MORE:
+		return true;
+	case IMAGE_PROBE_NOT_IMAGE:
+		return outcome_set(&u->outcome, OUTCOME_NOT_AN_IMAGE,
+				   "the file is not a JPEG, PNG, GIF or WebP image (judged by its "
+				   "bytes, not its name)");
+	case IMAGE_PROBE_NO_SIZE:
+		return outcome_set(&u->outcome, OUTCOME_NOT_AN_IMAGE,
+				   "the file starts like a %s image but its header does not give "
+				   "its width and height; save it again with an image editor",
+				   image_type_ext(p->type));
+	case IMAGE_PROBE_SIZED:
+		break;
+	}
+	uint64_t pixels = (uint64_t)p->width * p->height;
+	if (u->im->max_pixels && pixels > u->im->max_pixels)
+		return outcome_set(&u->outcome, OUTCOME_TOO_LARGE,
+				   "the image declares %u x %u pixels (%llu), more than the limit "
+				   "of %llu; make it smaller",
+				   p->width, p->height, (unsigned long long)pixels,
+				   (unsigned long long)u->im->max_pixels);
+	return true;
 }
 
 bool images_upload_write(void *upload, const char *data, size_t len)
 {
 	struct images_upload *u = upload;
-	if (u->head_len < HEAD_BYTES) {
-		size_t n = len < HEAD_BYTES - u->head_len ? len : HEAD_BYTES - u->head_len;
-		memcpy(u->head + u->head_len, data, n);
-		u->head_len += n;
-		/* Refuse a non-image at its first bytes rather than after the whole body. */
-		if (u->type == IMAGE_UNKNOWN && u->head_len >= IMAGE_SNIFF_BYTES) {
-			u->type = image_sniff(u->head, u->head_len);
-			if (u->type == IMAGE_UNKNOWN)
-				return refuse_not_an_image(u);
-		}
-	}
+	/* Refuse a non-image or a bomb at its first bytes rather than after the whole body. */
+	if (!judge_probe(u, image_probe_feed(&u->probe, (const unsigned char *)data, len)))
+		return false;
 	char err[BLOB_ERR_MAX];
 	enum blob_status st = blob_put_write(u->file, data, len, err, sizeof(err));
 	if (st == BLOB_OK)
@@ -270,10 +291,7 @@ static bool check_upload(struct images_upload *u, struct outcome *o)
 {
 	if (blob_put_size(u->file) == 0)
 		return outcome_set(o, OUTCOME_BAD_INPUT, "the file is empty; choose an image file");
-	if (u->type == IMAGE_UNKNOWN)
-		u->type = image_sniff(u->head, u->head_len);
-	if (u->type == IMAGE_UNKNOWN) {
-		refuse_not_an_image(u);
+	if (!judge_probe(u, image_probe_finish(&u->probe))) {
 		*o = u->outcome;
 		return false;
 	}
@@ -282,7 +300,7 @@ static bool check_upload(struct images_upload *u, struct outcome *o)
 
 /* Writes the file and the row under the hash's stripe lock; frees the upload's file. */
 static bool store(struct images_upload *u, struct image_row *row, char *old_location,
-		  struct outcome *o)
+		  bool *in_doubt, struct outcome *o)
 {
 	struct images *im = u->im;
 	char err[BLOB_ERR_MAX];
@@ -294,9 +312,10 @@ static bool store(struct images_upload *u, struct image_row *row, char *old_loca
 	}
 	pthread_mutex_t *lock = stripes_of(im->stripes, row->sha256);
 	pthread_mutex_lock(lock);
-	bool created = false, in_doubt = false, ask_catalog = false;
+	bool created = false, ask_catalog = false;
+	*in_doubt = false;
 	struct blob_ref ref;
-	st = blob_put_commit(u->file, BLOB_IMAGE, image_type_ext(u->type), &ref, &created, err,
+	st = blob_put_commit(u->file, BLOB_IMAGE, image_type_ext(u->probe.type), &ref, &created, err,
 			     sizeof(err));
 	bool ok = st == BLOB_OK;
 	if (ok)
@@ -304,15 +323,19 @@ static bool store(struct images_upload *u, struct image_row *row, char *old_loca
 	if (!ok) {
 		log_error("upload: %s", err);
 		cannot_store(o, st, "the file could not be saved");
-	} else if (catalog_upsert(im->catalog, row, old_location, &in_doubt) != DB_OK) {
+	} else if (catalog_upsert(im->catalog, row, old_location, in_doubt) != DB_OK) {
 		ok = unavailable(im, o);
+		if (*in_doubt)
+			outcome_set(o, OUTCOME_UNAVAILABLE,
+				    "the database went away while storing the upload; the upload "
+				    "may have been stored; read the key to see");
 		/*
 		 * Under the stripe lock no row can name a file this upload has just
 		 * made, so it goes at once: a database outage must not fill the disk
 		 * with files of refused uploads. When the COMMIT was lost in doubt,
 		 * or the file was an existing copy, only the catalog can tell.
 		 */
-		if (created && !in_doubt) {
+		if (created && !*in_doubt) {
 			if (blob_delete(im->blobs, &ref, err, sizeof(err)) != BLOB_OK)
 				log_warn("cannot remove unused image file %s: %s", row->location,
 					 err);
@@ -337,13 +360,22 @@ bool images_upload_commit(struct images_upload *u, const char *key, size_t keyle
 	memset(row, 0, sizeof(*row));
 	memcpy(row->key, key, keylen);
 	row->keylen = keylen;
-	snprintf(row->content_type, sizeof(row->content_type), "%s", image_type_mime(u->type));
+	snprintf(row->content_type, sizeof(row->content_type), "%s",
+		 image_type_mime(u->probe.type));
 	row->size_bytes = blob_put_size(u->file);
-	image_dimensions(u->head, u->head_len, u->type, &row->width, &row->height);
+	row->width = u->probe.width;
+	row->height = u->probe.height;
 	char old_location[BLOB_NAME_MAX] = "";
 	struct images *im = u->im;
-	bool ok = store(u, row, old_location, o);
+	bool in_doubt = false;
+	bool ok = store(u, row, old_location, &in_doubt, o);
 	free(u);
+	/*
+	 * A commit that may have landed may have replaced what memcache holds:
+	 * it must forget the key either way, or reads would serve the old bytes.
+	 */
+	if (!ok && in_doubt)
+		invalidations_send(im->invalidations, key, keylen, row->version);
 	if (!ok)
 		return false;
 	/* Only now may the cache forget: a read from here on finds the new row. */

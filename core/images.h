@@ -19,6 +19,8 @@ struct images_upload;
 struct images *images_open(struct catalog *catalog, struct cache_client *cache,
 			   struct blob_store *blobs, char *err, size_t errlen);
 void images_close(struct images *im);
+/* Uploads whose header declares more than max_pixels (width x height) are refused; 0: no limit. */
+void images_set_max_pixels(struct images *im, uint64_t max_pixels);
 /* Removes image files that no row names, left by a crash between file and row. */
 void images_sweep_orphans(struct images *im);
 

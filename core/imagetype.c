@@ -237,7 +237,7 @@ enum {
 	/* From the length field of a SOFn: length, precision, height, width, component count. */
 	JPEG_SOF_HEIGHT_OFFSET = 3,
 	JPEG_SOF_WIDTH_OFFSET = 5,
-	JPEG_SOF_READ_BYTES = 7,
+	JPEG_SOF_READ_BYTES = IMAGE_JPEG_SOF_BYTES,
 	JPEG_SOF_MIN_LENGTH = 8,
 };
 
@@ -253,52 +253,102 @@ static bool jpeg_is_sof(unsigned char m)
 	return m >= JPEG_SOF0 && m <= JPEG_SOF15 && m != JPEG_DHT && m != JPEG_JPG && m != JPEG_DAC;
 }
 
-/* Reads the marker at *pos and moves past it; false where no marker stands. */
-static bool jpeg_next_marker(const unsigned char *d, size_t len, size_t *pos, unsigned char *marker)
+void image_jpeg_walk_init(struct image_jpeg_walk *w)
 {
-	size_t i = *pos;
-	if (i >= len || d[i] != JPEG_MARKER_PREFIX)
-		return false;
-	/* Any number of FF fill bytes may pad the space before a marker. */
-	while (i < len && d[i] == JPEG_MARKER_PREFIX)
-		i++;
-	if (i >= len || d[i] == JPEG_STUFFED)
-		return false;
-	*marker = d[i];
-	*pos = i + 1;
-	return true;
+	memset(w, 0, sizeof(*w));
+	w->step = JPEG_AT_MARKER;
+	w->result = IMAGE_WALK_MORE;
 }
 
-/* p is the SOF segment from its length field, with avail bytes of data left. */
-static bool jpeg_read_sof(const unsigned char *p, size_t avail, uint32_t *w, uint32_t *h)
+static enum image_walk jpeg_walk_end(struct image_jpeg_walk *w, enum image_walk result)
 {
-	if (avail < JPEG_SOF_READ_BYTES || be16(p) < JPEG_SOF_MIN_LENGTH)
-		return false;
-	*h = be16(p + JPEG_SOF_HEIGHT_OFFSET);
-	*w = be16(p + JPEG_SOF_WIDTH_OFFSET);
-	return true;
+	w->result = result;
+	return result;
+}
+
+/* The byte after FF (and any fill bytes) names the marker: what follows it decides the next step. */
+static enum image_walk jpeg_walk_marker(struct image_jpeg_walk *w, unsigned char m)
+{
+	if (m == JPEG_MARKER_PREFIX)
+		return IMAGE_WALK_MORE; /* any number of FF fill bytes may pad the space before a marker */
+	if (m == JPEG_STUFFED)
+		return jpeg_walk_end(w, IMAGE_WALK_FAILED);
+	if (jpeg_is_standalone(m)) {
+		w->step = JPEG_AT_MARKER;
+		return IMAGE_WALK_MORE;
+	}
+	/* Image data or its end before any frame header: there is no size to find. */
+	if (m == JPEG_EOI || m == JPEG_SOS)
+		return jpeg_walk_end(w, IMAGE_WALK_FAILED);
+	w->step = jpeg_is_sof(m) ? JPEG_IN_SOF : JPEG_IN_LENGTH;
+	w->field_len = 0;
+	return IMAGE_WALK_MORE;
+}
+
+/* A length or frame header field is complete in w->field. */
+static enum image_walk jpeg_walk_field(struct image_jpeg_walk *w)
+{
+	uint32_t length = be16(w->field);
+	if (w->step == JPEG_IN_SOF) {
+		if (length < JPEG_SOF_MIN_LENGTH)
+			return jpeg_walk_end(w, IMAGE_WALK_FAILED);
+		w->height = be16(w->field + JPEG_SOF_HEIGHT_OFFSET);
+		w->width = be16(w->field + JPEG_SOF_WIDTH_OFFSET);
+		return jpeg_walk_end(w, IMAGE_WALK_FOUND);
+	}
+	if (length < JPEG_LENGTH_BYTES)
+		return jpeg_walk_end(w, IMAGE_WALK_FAILED);
+	w->skip = length - JPEG_LENGTH_BYTES;
+	w->step = w->skip ? JPEG_IN_SEGMENT : JPEG_AT_MARKER;
+	return IMAGE_WALK_MORE;
+}
+
+enum image_walk image_jpeg_walk_feed(struct image_jpeg_walk *w, const unsigned char *data,
+				     size_t len)
+{
+	size_t i = 0;
+	while (w->result == IMAGE_WALK_MORE && i < len) {
+		switch (w->step) {
+		case JPEG_AT_MARKER:
+			if (data[i++] != JPEG_MARKER_PREFIX)
+				return jpeg_walk_end(w, IMAGE_WALK_FAILED);
+			w->step = JPEG_IN_FILL;
+			break;
+		case JPEG_IN_FILL:
+			jpeg_walk_marker(w, data[i++]);
+			break;
+		case JPEG_IN_SEGMENT: {
+			/* The payload is passed over without a look, however long. */
+			size_t n = len - i < w->skip ? len - i : w->skip;
+			i += n;
+			w->skip -= (uint32_t)n;
+			if (!w->skip)
+				w->step = JPEG_AT_MARKER;
+			break;
+		}
+		case JPEG_IN_LENGTH:
+		case JPEG_IN_SOF: {
+			size_t need = w->step == JPEG_IN_SOF ? JPEG_SOF_READ_BYTES : JPEG_LENGTH_BYTES;
+			w->field[w->field_len++] = data[i++];
+			if (w->field_len == need)
+				jpeg_walk_field(w);
+			break;
+		}
+		}
+	}
+	return w->result;
 }
 
 static bool jpeg_dimensions(const unsigned char *d, size_t len, uint32_t *w, uint32_t *h)
 {
-	size_t pos = JPEG_SOI_BYTES;
-	unsigned char m;
-	while (jpeg_next_marker(d, len, &pos, &m)) {
-		if (jpeg_is_standalone(m))
-			continue;
-		/* Image data or its end before any frame header: there is no size to find. */
-		if (m == JPEG_EOI || m == JPEG_SOS)
-			return false;
-		if (jpeg_is_sof(m))
-			return jpeg_read_sof(d + pos, len - pos, w, h);
-		if (len - pos < JPEG_LENGTH_BYTES)
-			return false;
-		size_t seglen = be16(d + pos);
-		if (seglen < JPEG_LENGTH_BYTES)
-			return false;
-		pos += seglen; /* the next loop finds out whether it is still within len */
-	}
-	return false;
+	struct image_jpeg_walk walk;
+	image_jpeg_walk_init(&walk);
+	if (len < JPEG_SOI_BYTES ||
+	    image_jpeg_walk_feed(&walk, d + JPEG_SOI_BYTES, len - JPEG_SOI_BYTES) != IMAGE_WALK_FOUND)
+		return false;
+	*w = walk.width;
+	*h = walk.height;
+	return true;
 }
 
 bool image_dimensions(const unsigned char *data, size_t len, enum image_type t, unsigned *width,
@@ -330,4 +380,99 @@ bool image_dimensions(const unsigned char *data, size_t len, enum image_type t, 
 	*width = w;
 	*height = h;
 	return true;
+}
+
+/* ---- an upload's image, as its bytes arrive ---- */
+
+void image_probe_init(struct image_probe *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->type = IMAGE_UNKNOWN;
+	p->state = IMAGE_PROBE_MORE;
+	image_jpeg_walk_init(&p->jpeg);
+}
+
+static enum image_probe_state probe_end(struct image_probe *p, enum image_probe_state state)
+{
+	p->state = state;
+	return state;
+}
+
+static enum image_probe_state probe_sized(struct image_probe *p, uint32_t w, uint32_t h)
+{
+	if (w == 0 || h == 0)
+		return probe_end(p, IMAGE_PROBE_NO_SIZE);
+	p->width = w;
+	p->height = h;
+	return probe_end(p, IMAGE_PROBE_SIZED);
+}
+
+static enum image_probe_state probe_jpeg(struct image_probe *p, const unsigned char *data,
+					 size_t len, bool last)
+{
+	enum image_walk r = image_jpeg_walk_feed(&p->jpeg, data, len);
+	if (r == IMAGE_WALK_FOUND)
+		return probe_sized(p, p->jpeg.width, p->jpeg.height);
+	if (r == IMAGE_WALK_FAILED || last)
+		return probe_end(p, IMAGE_PROBE_NO_SIZE);
+	return IMAGE_PROBE_MORE;
+}
+
+/* The other types carry their size within the head: judged once it is full, or at the end. */
+static enum image_probe_state probe_head(struct image_probe *p, bool last)
+{
+	if (!last && p->head_len < IMAGE_PROBE_HEAD_BYTES)
+		return IMAGE_PROBE_MORE;
+	unsigned w, h;
+	if (!image_dimensions(p->head, p->head_len, p->type, &w, &h))
+		return probe_end(p, IMAGE_PROBE_NO_SIZE);
+	return probe_sized(p, w, h);
+}
+
+/* Sniffs the type once enough of the head is in (or the file ended), and starts the JPEG walk on it. */
+static bool probe_sniff(struct image_probe *p, bool last)
+{
+	if (p->head_len < IMAGE_SNIFF_BYTES && !last)
+		return false;
+	p->type = image_sniff(p->head, p->head_len);
+	if (p->type == IMAGE_UNKNOWN)
+		probe_end(p, IMAGE_PROBE_NOT_IMAGE);
+	else if (p->type == IMAGE_JPEG)
+		probe_jpeg(p, p->head + JPEG_SOI_BYTES, p->head_len - JPEG_SOI_BYTES, false);
+	return true;
+}
+
+static enum image_probe_state probe_take(struct image_probe *p, const unsigned char *data,
+					 size_t len, bool last)
+{
+	if (p->state != IMAGE_PROBE_MORE)
+		return p->state;
+	size_t n = len < IMAGE_PROBE_HEAD_BYTES - p->head_len ? len
+							      : IMAGE_PROBE_HEAD_BYTES - p->head_len;
+	memcpy(p->head + p->head_len, data, n);
+	p->head_len += n;
+	/* The head's bytes reach the JPEG walk when the type is learnt; the rest go straight on. */
+	size_t rest = 0;
+	if (p->type == IMAGE_UNKNOWN) {
+		if (!probe_sniff(p, last || n < len))
+			return IMAGE_PROBE_MORE;
+		rest = n;
+	}
+	if (p->state != IMAGE_PROBE_MORE)
+		return p->state;
+	if (p->type == IMAGE_JPEG)
+		return probe_jpeg(p, data + rest, len - rest, last);
+	return probe_head(p, last);
+}
+
+enum image_probe_state image_probe_feed(struct image_probe *p, const unsigned char *data,
+					size_t len)
+{
+	return probe_take(p, data, len, false);
+}
+
+enum image_probe_state image_probe_finish(struct image_probe *p)
+{
+	static const unsigned char nothing[1];
+	return probe_take(p, nothing, 0, true); /* no NULL + 0 on the way */
 }

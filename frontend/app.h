@@ -8,6 +8,7 @@ struct blob_store;
 struct cache_client;
 struct catalog;
 struct config;
+struct origin_policy;
 struct images;
 struct job_wait;
 struct tpl_set;
@@ -20,6 +21,7 @@ struct app {
 	struct images *images;
 	struct tpl_set *templates;
 	struct job_wait *waits;
+	struct origin_policy *origins;
 	uint64_t max_upload_bytes;
 };
 

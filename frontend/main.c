@@ -14,6 +14,7 @@
 #include "core/images.h"
 #include "frontend/app.h"
 #include "frontend/job_wait.h"
+#include "frontend/origin.h"
 #include "frontend/router.h"
 #include "frontend/tpl.h"
 
@@ -49,10 +50,15 @@ int main(int argc, char **argv)
 		goto out_library;
 	}
 	tpl_set_strict(app.templates, cfg.template_strict);
+	app.origins = origin_policy_create(cfg.public_url, cfg.allowed_hosts, err, sizeof(err));
+	if (!app.origins) {
+		log_error("frontend: %s", err);
+		goto out_free_templates;
+	}
 	app.catalog = catalog_open(&cfg, err, sizeof(err));
 	if (!app.catalog) {
 		log_error("frontend: %s", err);
-		goto out_free_templates;
+		goto out_free_origins;
 	}
 	app.cache = cache_client_open(cfg.memcache_url, cfg.memcache_token, cfg.memcache_timeout_ms);
 	if (!app.cache) {
@@ -69,6 +75,7 @@ int main(int argc, char **argv)
 		log_error("frontend: %s", err);
 		goto out_close_blobs;
 	}
+	images_set_max_pixels(app.images, (uint64_t)cfg.max_pixels);
 	images_sweep_orphans(app.images);
 	app.waits = job_wait_start(app.catalog, err, sizeof(err));
 	if (!app.waits) {
@@ -113,6 +120,8 @@ out_close_cache:
 	cache_client_close(app.cache);
 out_close_catalog:
 	catalog_close(app.catalog);
+out_free_origins:
+	origin_policy_destroy(app.origins);
 out_free_templates:
 	tpl_free(app.templates);
 out_library:

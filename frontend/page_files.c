@@ -27,6 +27,16 @@ enum { PATH_MAX_BYTES = 1024 };
 #define THUMB_IMMUTABLE "public, max-age=31536000, immutable"
 #define THUMB_FALLBACK "public, max-age=60"
 
+/*
+ * An image opened on its own must not run as a document of ours: no script,
+ * no plugin, no form, even when a browser takes the bytes for something else.
+ */
+static void raw_headers(struct MHD_Response *r)
+{
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Content-Security-Policy", "default-src 'none'; sandbox");
+}
+
 static enum MHD_Result raw_without_row(struct app *app, struct request *req, const char *key,
 				       size_t keylen)
 {
@@ -42,7 +52,7 @@ static enum MHD_Result raw_without_row(struct app *app, struct request *req, con
 	buf_free(&bytes);
 	if (r) {
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-		MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+		raw_headers(r);
 	}
 	return http_queue(req->conn, MHD_HTTP_OK, r);
 }
@@ -82,7 +92,7 @@ enum MHD_Result page_raw(struct app *app, struct request *req)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
 		/* Keys can be given new images, so browsers check back (cheaply, by ETag). */
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-		MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+		raw_headers(r);
 		if (request_arg(req, "download"))
 			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, "attachment");
 	}

@@ -29,10 +29,18 @@ struct request {
 	struct http_body json; /* a JSON body, on routes that take one */
 	bool has_json;
 	bool resumed; /* its handler suspended it to wait, and a waiter resumed it */
+	/*
+	 * Set (by whoever checks a session cookie) when the request is
+	 * authenticated by a cookie: a browser sends that to any site's forms, so
+	 * such an API write must then carry the CSRF token as a page form does.
+	 */
+	bool cookie_auth;
 };
 
 bool request_is_post(const struct request *req);
 bool request_is_api(const struct request *req);
+/* Page forms, and API requests authenticated by cookie, must carry the CSRF token. */
+bool request_needs_csrf(const struct request *req);
 /* The methods the request's route takes, for an Allow header ("" without a route). */
 const char *request_allow(const struct request *req);
 /* A query-string argument, or NULL. */

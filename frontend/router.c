@@ -13,6 +13,7 @@
 #include "frontend/app.h"
 #include "frontend/csrf.h"
 #include "frontend/form.h"
+#include "frontend/origin.h"
 #include "frontend/page_cache.h"
 #include "frontend/page_files.h"
 #include "frontend/page_images.h"
@@ -188,6 +189,11 @@ static enum MHD_Result first_call(struct app *app, struct MHD_Connection *conn, 
 		req->answered = true;
 		return reply_error(app, req, 400, "an HTTP/1.1 request needs a Host header");
 	}
+	/* Before any body is read: an upload's body streams into the blob store as it comes. */
+	if (!origin_check(app->origins, conn, method, &req->problem)) {
+		req->answered = true;
+		return reply_problem(app, req, &req->problem);
+	}
 	req->route = find_route(url, &req->path_arg);
 	if (req->route) {
 		req->api = req->route->api;
@@ -248,7 +254,7 @@ enum MHD_Result router_handle(void *cls, struct MHD_Connection *conn, const char
 	if (req->form && !req->problem.status && !form_finish(req->form))
 		form_failed(app, req);
 	/* Page forms come from our own pages; the API is for programs, which have no cookies. */
-	if (req->form && !req->problem.status && !req->route->api &&
+	if (req->form && !req->problem.status && request_needs_csrf(req) &&
 	    !csrf_form_ok(conn, form_field(req->form, CSRF_FIELD, NULL)))
 		problem_set(&req->problem, 403,
 			    "this form is out of date or came from another site; "

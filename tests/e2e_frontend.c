@@ -42,6 +42,8 @@ enum {
 	OVERFLOW_IMAGE_BYTES = 2 * KB,
 	COHERENCE_ROUNDS = 50,
 	COHERENCE_IMAGE_BYTES = 8 * KB,
+	/* Where a coherence round's number goes: past the PNG header, which must say the size. */
+	ROUND_OFFSET = 40,
 	READERS = 8,
 	/* Enough reads overlapping the uploads for the test to mean something. */
 	MIN_READS_DURING_UPLOADS = 4 * COHERENCE_ROUNDS,
@@ -77,8 +79,9 @@ struct image {
 	const char *mime, *filename;
 };
 
-/* Each kind's first bytes; PNG, GIF and WebP say 640 x 480. */
-static const char JPEG_HEAD[] = "\xFF\xD8\xFF\xE0\x00\x10JFIF\x00";
+/* Each kind's first bytes; each says 640 x 480. */
+static const char JPEG_HEAD[] = "\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+				"\xFF\xC0\x00\x11\x08\x01\xE0\x02\x80\x03"; /* APP0, then SOF0 */
 static const char PNG_HEAD[] =
     "\x89PNG\r\n\x1A\n"			    /* signature */
     "\x00\x00\x00\x0DIHDR"		    /* IHDR chunk */
@@ -268,6 +271,10 @@ static void expect_raw(const char *key, const struct image *im, char *etag, size
 	assert_int_equal(r.body.len, im->len);
 	assert_memory_equal(r.body.data, im->bytes, im->len);
 	assert_string_equal(header_of(&r, "Content-Type", value, sizeof(value)), im->mime);
+	/* Opened on its own, an image runs nothing: no script, no form, no plugin. */
+	assert_string_equal(header_of(&r, "Content-Security-Policy", value, sizeof(value)),
+			    "default-src 'none'; sandbox");
+	assert_string_equal(header_of(&r, "X-Content-Type-Options", value, sizeof(value)), "nosniff");
 	header_of(&r, "ETag", value, sizeof(value));
 	if (etag)
 		snprintf(etag, size, "%s", value);
@@ -714,6 +721,91 @@ static void test_text_named_jpg_is_415(void **state)
 	(void)state;
 	const char text[] = "These are the holiday notes, not a picture of the holiday.\n";
 	expect_upload_refused("notes", text, strlen(text), "x.jpg", 415, NOT_AN_IMAGE);
+}
+
+/* A JPEG whose frame header (saying width x height) follows app_bytes of APP1 segments. */
+static struct image make_jpeg_late_sof(size_t app_bytes, unsigned width, unsigned height)
+{
+	enum { SEGMENT_MAX = 65533, SOF_AND_TAIL = 64 };
+	struct image im = {NULL, 0, "image/jpeg", "late.jpg"};
+	size_t segments = (app_bytes + SEGMENT_MAX - 1) / SEGMENT_MAX;
+	im.bytes = malloc(2 + app_bytes + 4 * segments + SOF_AND_TAIL);
+	assert_non_null(im.bytes);
+	unsigned char *p = im.bytes;
+	*p++ = 0xFF, *p++ = 0xD8;
+	for (size_t left = app_bytes; left;) {
+		size_t n = left < SEGMENT_MAX ? left : SEGMENT_MAX;
+		*p++ = 0xFF, *p++ = 0xE1, *p++ = (unsigned char)((n + 2) >> 8), *p++ = (unsigned char)(n + 2);
+		for (size_t i = 0; i < n; i++)
+			*p++ = (unsigned char)next_random();
+		left -= n;
+	}
+	const unsigned char sof[] = {0xFF, 0xC0, 0x00, 0x11, 0x08, (unsigned char)(height >> 8),
+				     (unsigned char)height, (unsigned char)(width >> 8),
+				     (unsigned char)width, 0x03};
+	memcpy(p, sof, sizeof(sof));
+	p += sizeof(sof);
+	while ((size_t)(p - im.bytes) < 2 + app_bytes + 4 * segments + SOF_AND_TAIL)
+		*p++ = (unsigned char)next_random();
+	im.len = (size_t)(p - im.bytes);
+	return im;
+}
+
+/* A PNG header saying width x height, then random bytes: the shape of a decompression bomb. */
+static struct image make_png_of_size(uint32_t width, uint32_t height, size_t random_len)
+{
+	struct image im = make_image_of(PNG, random_len);
+	for (int i = 0; i < 4; i++) {
+		im.bytes[16 + i] = (unsigned char)(width >> (24 - 8 * i));
+		im.bytes[20 + i] = (unsigned char)(height >> (24 - 8 * i));
+	}
+	return im;
+}
+
+/*
+ * Files that declare more pixels than GALLERY_MAX_PIXELS (100 million) are
+ * refused from their header, however small they are; files whose header gives
+ * no size are not images we can measure.
+ */
+static void test_decompression_bombs_are_refused(void **state)
+{
+	(void)state;
+	struct image png = make_png_of_size(30000, 30000, 109 * KB);
+	expect_upload_refused("bomb png", png.bytes, png.len, "bomb.png", 413, "30000 x 30000");
+	image_free(&png);
+	static const char gif[] = "GIF89a\xFF\xFF\xFF\xFF\x80\x00\x00\x00\x00\x00\xFF\xFF\xFF"
+				  ",\x00\x00\x00\x00\xFF\xFF\xFF\xFF\x00\x02\x00;";
+	expect_upload_refused("bomb gif", gif, sizeof(gif) - 1, "bomb.gif", 413, "65535 x 65535");
+	/* Past the first 64 KB of a JPEG, where its frame header may lie behind metadata. */
+	struct image jpeg = make_jpeg_late_sof(300 * KB, 20000, 20000);
+	expect_upload_refused("bomb jpeg", jpeg.bytes, jpeg.len, "bomb.jpg", 413, "pixels");
+	image_free(&jpeg);
+	expect_upload_refused("six bytes", "GIF89a", 6, "tiny.gif", 415, "width and height");
+	struct image zero = make_png_of_size(0, 480, 4 * KB);
+	expect_upload_refused("zero wide", zero.bytes, zero.len, "zero.png", 415, "width and height");
+	image_free(&zero);
+	/* The header bytes alone: a JPEG that ends before its frame header. */
+	struct image cut = make_jpeg_late_sof(70 * KB, 640, 480);
+	expect_upload_refused("cut jpeg", cut.bytes, 2 + 70 * KB, "cut.jpg", 415, "width and height");
+	image_free(&cut);
+}
+
+/* At the limit, and a JPEG whose size lies far behind its metadata, are stored with their size. */
+static void test_images_within_the_pixel_limit_are_stored_with_their_size(void **state)
+{
+	(void)state;
+	struct image png = make_png_of_size(10000, 10000, 4 * KB);
+	upload_ok("at the limit", &png);
+	expect_content("at the limit", &png);
+	image_free(&png);
+	struct image jpeg = make_jpeg_late_sof(200 * KB, 640, 480);
+	upload_ok("late frame header", &jpeg);
+	expect_content("late frame header", &jpeg);
+	image_free(&jpeg);
+	assert_int_equal(sql_scalar("SELECT width * 100000 + height FROM images "
+				    "WHERE image_key = 'late frame header'"),
+			 640LL * 100000 + 480);
+	assert_int_equal(sql_scalar("SELECT width FROM images WHERE image_key = 'at the limit'"), 10000);
 }
 
 static void test_unclosed_multipart_is_400(void **state)
@@ -1369,8 +1461,8 @@ static long round_in(const struct buf *body)
 		return -1;
 	struct buf bytes = BUF_INIT;
 	long round = -1;
-	if (b64_decode(body->data + head, body->len - head - tail, &bytes) && bytes.len >= 12) {
-		const unsigned char *b = (const unsigned char *)bytes.data + 8;
+	if (b64_decode(body->data + head, body->len - head - tail, &bytes) && bytes.len >= ROUND_OFFSET + 4) {
+		const unsigned char *b = (const unsigned char *)bytes.data + ROUND_OFFSET;
 		round = (long)b[0] << 24 | (long)b[1] << 16 | (long)b[2] << 8 | (long)b[3];
 	}
 	buf_free(&bytes);
@@ -1456,7 +1548,7 @@ static struct image round_image(uint32_t round)
 {
 	struct image im = make_image_of(PNG, COHERENCE_IMAGE_BYTES);
 	unsigned char be[4] = {round >> 24, round >> 16, round >> 8, round};
-	memcpy(im.bytes + 8, be, sizeof(be));
+	memcpy(im.bytes + ROUND_OFFSET, be, sizeof(be));
 	return im;
 }
 
@@ -1601,6 +1693,8 @@ int main(void)
 	    cmocka_unit_test(test_upload_over_limit_is_refused_before_the_body),
 	    cmocka_unit_test(test_upload_just_over_limit_is_413),
 	    cmocka_unit_test(test_text_named_jpg_is_415),
+	    cmocka_unit_test(test_decompression_bombs_are_refused),
+	    cmocka_unit_test(test_images_within_the_pixel_limit_are_stored_with_their_size),
 	    cmocka_unit_test(test_unclosed_multipart_is_400),
 	    cmocka_unit_test(test_json_body_is_400),
 	    cmocka_unit_test(test_unknown_key_is_404),

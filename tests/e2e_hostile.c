@@ -90,8 +90,10 @@ static const setting mc_extra[] = {
 	"GALLERY_HEADER_TIMEOUT_S=60",
 	NULL,
 };
+/* Many raw cases name the host "x"; the Host cases add names the front end must refuse. */
 static const setting fe_extra[] = {"GALLERY_MAX_UPLOAD_MB=1", "GALLERY_CONNECTION_TIMEOUT_S=3",
-				   "GALLERY_HEADER_TIMEOUT_S=60", NULL};
+				   "GALLERY_HEADER_TIMEOUT_S=60", "GALLERY_ALLOWED_HOSTS=x, Gallery.Example",
+				   NULL};
 
 /* ---- building the cases ---- */
 
@@ -468,7 +470,11 @@ static void add_oversized_cases(void)
 	struct buf body = BUF_INIT;
 	assert_true(buf_puts(&body, "--bnd\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nbig\r\n"
 				    "--bnd\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n"
-				    "Content-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\n"));
+				    "Content-Type: image/png\r\n\r\n"));
+	/* A PNG saying 16 x 16, so that only its size is wrong. */
+	static const char png_head[] = "\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x00\x10"
+				       "\x00\x00\x00\x10\x08\x02\x00\x00\x00\x90\x91\x68\x36";
+	assert_true(buf_append(&body, png_head, sizeof(png_head) - 1));
 	size_t file_bytes = MAX_UPLOAD_MB * MB + 16 * KB;
 	char *filler = repeat('P', file_bytes);
 	assert_true(buf_append(&body, filler, file_bytes) && buf_puts(&body, "\r\n--bnd--\r\n"));
@@ -829,6 +835,133 @@ static void add_page_form_cases(void)
 	const char *no_file[] = {"csrf_token", CSRF_VALUE, "key", "k"};
 	add_upload(400, "/upload_image", headers, no_file, 4);
 	add_csrf_cases();
+}
+
+/* A multipart upload of binary file bytes (a real image, which would be stored if let through). */
+static void add_file_upload(long status, const char *path, const char *extra_headers, const char *key,
+			    const void *file, size_t file_len)
+{
+	struct buf body = BUF_INIT, headers = BUF_INIT;
+	assert_true(buf_printf(&body, "--HostileBoundary\r\nContent-Disposition: form-data; name=\"key\""
+				      "\r\n\r\n%s\r\n--HostileBoundary\r\nContent-Disposition: form-data; "
+				      "name=\"file\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n",
+			       key));
+	assert_true(buf_append(&body, file, file_len) && buf_puts(&body, "\r\n--HostileBoundary--\r\n"));
+	assert_true(buf_printf(&headers, "Content-Type: multipart/form-data; boundary=HostileBoundary\r\n%s",
+			       extra_headers));
+	add_request(FRONTEND, status, "POST", path, headers.data, body.data, body.len);
+	buf_free(&body);
+	buf_free(&headers);
+}
+
+static const char CROSS_PNG[] = "\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x00\x08\x00\x00\x00\x08"
+				"\x08\x02\x00\x00\x00\x4b\x6d\x29\xde cross-site bytes";
+
+/*
+ * Writes from another site: an Origin not ours, or Sec-Fetch-Site: cross-site,
+ * is 403 before the body is read, on the API as on pages; the same writes from
+ * our own origin, or from programs that send neither header, reach the handler.
+ */
+static void add_cross_site_cases(void)
+{
+	static const char *const foreign[] = {
+		"Origin: http://evil.example\r\n",
+		"Origin: null\r\n",
+		"Origin: https://127.0.0.1\r\n",
+		"Origin: http://127.0.0.1:8080\r\n",
+		"Origin: http://127.0.0.1.evil.example\r\n",
+		"Origin: http://localhost:5001\r\n",
+		"Origin: http://evil.example\r\nSec-Fetch-Site: cross-site\r\n",
+		"Sec-Fetch-Site: cross-site\r\n",
+		"Origin: http://127.0.0.1\r\nSec-Fetch-Site: cross-site\r\n",
+		"Origin: \r\n",
+		"Origin: http://x@127.0.0.1\r\n",
+	};
+	char headers[1024], key[64];
+	for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
+		/* Images that would be stored (and so counted) if the guard let them through. */
+		snprintf(key, sizeof(key), "cross site %zu", i);
+		add_file_upload(403, "/api/upload", foreign[i], key, CROSS_PNG, sizeof(CROSS_PNG) - 1);
+		add_file_upload(403, "/api/upload", foreign[i], "kept", CROSS_PNG, sizeof(CROSS_PNG) - 1);
+		snprintf(headers, sizeof(headers), "%s%s%s", HTML_ACCEPT_LINE, CSRF_COOKIE, foreign[i]);
+		const char *parts[] = {"csrf_token", CSRF_VALUE, "key", key, "file", "plain text"};
+		add_upload(403, "/upload_image", headers, parts, 6);
+		snprintf(headers, sizeof(headers),
+			 "%s%s%sContent-Type: application/x-www-form-urlencoded\r\n", HTML_ACCEPT_LINE,
+			 CSRF_COOKIE, foreign[i]);
+		static const char form[] = "csrf_token=" CSRF_VALUE "&capacity=7&policy=RR";
+		add_request(FRONTEND, 403, "POST", "/cache_properties", headers, form, sizeof(form) - 1);
+		snprintf(headers, sizeof(headers), "%sContent-Type: application/x-www-form-urlencoded\r\n",
+			 foreign[i]);
+		add_request(FRONTEND, 403, "POST", "/api/upload", headers, "key=k&file=hello", 16);
+		add_request(FRONTEND, 403, i % 2 ? "PUT" : "DELETE", "/api/key/kept", foreign[i], NULL, 0);
+		add_request(FRONTEND, 403, "POST", "/api/list_keys", foreign[i], "", 0);
+	}
+	/* Reads from anywhere are reads. */
+	add_get(FRONTEND, 200, "/api/list_keys", "Origin: http://evil.example\r\n");
+	add_get(FRONTEND, 200, "/keys_list", "Origin: http://evil.example\r\nSec-Fetch-Site: cross-site\r\n");
+	/* Our own origin, a same-site or user-typed fetch, or no header: the handler judges (415). */
+	static const char *const ours[] = {
+		"",
+		"Origin: http://127.0.0.1\r\n",
+		"Origin: HTTP://127.0.0.1:80\r\n",
+		"Origin: http://localhost:5000\r\n",
+		"Sec-Fetch-Site: same-origin\r\n",
+		"Sec-Fetch-Site: same-site\r\n",
+		"Sec-Fetch-Site: none\r\n",
+		"Origin: http://127.0.0.1\r\nSec-Fetch-Site: same-origin\r\n",
+	};
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
+		const char *parts[] = {"key", "k", "file", "plain text"};
+		add_upload(415, "/api/upload", ours[i], parts, 4);
+	}
+	/* A page form from our own origin still needs its token. */
+	const char *no_token[] = {"key", "k", "file", "plain text"};
+	snprintf(headers, sizeof(headers), "%sOrigin: http://127.0.0.1\r\n", HTML_ACCEPT_LINE);
+	add_upload(403, "/upload_image", headers, no_token, 4);
+}
+
+/* A raw request to the front end with the given Host line (NULL: none). */
+static void add_host_request(long status, const char *method, const char *path, const char *host,
+			     const char *headers)
+{
+	struct buf r = BUF_INIT;
+	assert_true(buf_printf(&r, "%s %s HTTP/1.1\r\n", method, path));
+	if (host)
+		assert_true(buf_printf(&r, "Host: %s\r\n", host));
+	assert_true(buf_printf(&r, "Connection: close\r\n%sContent-Length: 0\r\n\r\n", headers));
+	add_raw(FRONTEND, status, route_shape(FRONTEND, path, headers), r.data, r.len);
+	buf_free(&r);
+}
+
+/* Host names the front end does not answer for get 421, whatever the path (DNS rebinding). */
+static void add_host_cases(void)
+{
+	static const char *const refused[] = {
+		"evil.example", "evil.example:5000", "127.0.0.1.nip.io", "localhost.evil.example",
+		"127.0.0.2", "[::2]", "0.0.0.0", "localhost:abc", "localhost:99999", "local host",
+		"127.0.0.1:80:80", "[::1", "", "xx", "gallery.example.evil", ":80", "127.0.0.1/x",
+		"user@localhost",
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		const char *accept = i % 2 ? HTML_ACCEPT_LINE : "";
+		add_host_request(421, "GET", "/", refused[i], accept);
+		add_host_request(421, "GET", "/api/list_keys", refused[i], "");
+		add_host_request(421, "POST", "/api/upload", refused[i], "");
+		add_host_request(421, "GET", "/raw/kept", refused[i], accept);
+		add_host_request(421, "GET", "/healthz", refused[i], "");
+	}
+	/* Ours with any port and in any case; the ones GALLERY_ALLOWED_HOSTS adds. */
+	static const char *const allowed[] = {
+		"127.0.0.1", "127.0.0.1:1", "localhost", "LOCALHOST:65535", "[::1]", "[::1]:5000",
+		"x", "x:8080", "gallery.example", "GALLERY.EXAMPLE:443", "localhost:",
+	};
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
+		add_host_request(200, "GET", "/healthz", allowed[i], "");
+		add_host_request(200, "GET", "/api/list_keys", allowed[i], "");
+	}
+	/* HTTP/1.0 may leave Host out: there is then no name to rebind. */
+	add_raw(FRONTEND, 200, SHAPE_ANY, "GET /healthz HTTP/1.0\r\n\r\n", 25);
 }
 
 /* ---- sending, and reading the answer ---- */
@@ -1281,6 +1414,8 @@ static void test_hostile_corpus(void **state)
 	add_protocol_cases();
 	add_framing_cases();
 	add_page_form_cases();
+	add_cross_site_cases();
+	add_host_cases();
 	size_t distinct = distinct_cases();
 
 	size_t tried = 0;

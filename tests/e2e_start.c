@@ -62,8 +62,9 @@ static int copy_tree(void **state)
 	memcache_port = harness_free_port();
 	snprintf(base, sizeof(base), "http://127.0.0.1:%d", frontend_port);
 	for (int i = 0; i < IMAGES; i++) {
-		memcpy(images[i], "GIF89a", 6);
-		for (int j = 6; j < IMAGE_BYTES; j++)
+		/* A GIF header saying 320 x 240, then random bytes. */
+		memcpy(images[i], "GIF89a\x40\x01\xf0\x00", 10);
+		for (int j = 10; j < IMAGE_BYTES; j++)
 			images[i][j] = (unsigned char)(rand() & 0xff);
 	}
 	int status = system(cmd.data);

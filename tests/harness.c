@@ -206,6 +206,28 @@ bool worker_start(struct daemon *d, const setting *settings)
 	return false;
 }
 
+bool faultproxy_start(struct daemon *d, int target_port, const char *control)
+{
+	memset(d, 0, sizeof(*d));
+	d->name = "faultproxy";
+	d->port = harness_free_port();
+	snprintf(d->url, sizeof(d->url), "127.0.0.1:%d", d->port);
+	snprintf(d->log_path, sizeof(d->log_path), "%s/logs/faultproxy-%d-%d.log",
+		 harness_env("GALLERY_TEST_TMP"), (int)getpid(), d->port);
+	char program[512], target[64], control_setting[GALLERY_PATH_MAX + 32];
+	static char port_setting[64];
+	snprintf(program, sizeof(program), "%s/tests/faultproxy", harness_env("GALLERY_TEST_BIN"));
+	snprintf(target, sizeof(target), "FAULTPROXY_TARGET=%d", target_port);
+	snprintf(control_setting, sizeof(control_setting), "FAULTPROXY_CONTROL=%s", control);
+	snprintf(port_setting, sizeof(port_setting), "FAULTPROXY_PORT=%d", d->port);
+	const setting settings[] = {target, control_setting, NULL};
+	d->pid = spawn(program, settings, port_setting, d->log_path);
+	if (d->pid > 0 && daemon_wait_log(d, "faultproxy: listening", HEALTHY_WAIT_MS))
+		return true;
+	fprintf(stderr, "harness: the fault proxy did not start; see %s\n", d->log_path);
+	return false;
+}
+
 bool smtp_start(struct daemon *d, int port, const char *maildir)
 {
 	memset(d, 0, sizeof(*d));

@@ -62,6 +62,12 @@ bool worker_start(struct daemon *d, const setting *settings);
  * message it receives as a file in maildir/new, and waits until it accepts.
  */
 bool smtp_start(struct daemon *d, int port, const char *maildir);
+/*
+ * Starts bin/tests/faultproxy on a free loopback port, forwarding to
+ * 127.0.0.1:target_port and doing what the file control says at each COMMIT
+ * (tests/faultproxy.c), and waits until it listens.
+ */
+bool faultproxy_start(struct daemon *d, int target_port, const char *control);
 /* Waits up to timeout_ms (times harness_slowdown) until the daemon's log holds text. */
 bool daemon_wait_log(const struct daemon *d, const char *text, long timeout_ms);
 /* How many files (sockets included) the daemon has open; -1 when it cannot be read. */
