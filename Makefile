@@ -32,6 +32,7 @@ FRONTEND = frontend/api_cache.o frontend/api_images.o frontend/csrf.o frontend/f
 	frontend/page.o frontend/page_cache.o frontend/page_files.o frontend/page_images.o \
 	frontend/problem.o frontend/reply.o frontend/request.o frontend/router.o frontend/tpl.o \
 	frontend/upload.o
+FRONTEND += frontend/heavy.o
 IMAGING = worker/imaging.o worker/thumbnail.o worker/enhance.o common/buf.o
 WORKER = worker/pool.o worker/kinds.o worker/isolate.o worker/job_log.o worker/job_calc.o \
 	worker/job_mail.o worker/job_test.o

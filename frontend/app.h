@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#include "frontend/heavy.h"
+
 struct blob_store;
 struct cache_client;
 struct catalog;
@@ -19,6 +21,7 @@ struct app {
 	struct images *images;
 	struct tpl_set *templates;
 	uint64_t max_upload_bytes;
+	struct heavy heavy; /* list_keys streams, filtered key pages */
 };
 
 #endif
