@@ -6,6 +6,8 @@
 -- seldom wait on one row; the totals are the sums. Kept by the triggers below in
 -- the transaction of every change to images, whoever makes it (uploads, scripts,
 -- rows inserted by hand), so they are exact as soon as that change commits.
+-- Sizes are cast to signed: a slot's sum may be below zero, and unsigned
+-- arithmetic there is an error, not a wrap.
 CREATE TABLE IF NOT EXISTS image_totals (
     slot        TINYINT UNSIGNED NOT NULL,
     image_count BIGINT NOT NULL DEFAULT 0,   -- a slot may go negative; the sum may not
@@ -15,9 +17,9 @@ CREATE TABLE IF NOT EXISTS image_totals (
 
 CREATE TRIGGER IF NOT EXISTS images_totals_insert AFTER INSERT ON images FOR EACH ROW
     INSERT INTO image_totals (slot, image_count, total_bytes)
-    VALUES (CONNECTION_ID() % 16, 1, NEW.size_bytes)
+    VALUES (CONNECTION_ID() % 16, 1, CAST(NEW.size_bytes AS SIGNED))
     ON DUPLICATE KEY UPDATE image_count = image_count + 1,
-                            total_bytes = total_bytes + NEW.size_bytes;
+                            total_bytes = total_bytes + CAST(NEW.size_bytes AS SIGNED);
 
 CREATE TRIGGER IF NOT EXISTS images_totals_update AFTER UPDATE ON images FOR EACH ROW
     INSERT INTO image_totals (slot, image_count, total_bytes)
