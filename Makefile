@@ -46,6 +46,7 @@ TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate
 	$(BIN)/tests/e2e_frontend $(BIN)/tests/e2e_hostile \
 	$(BIN)/tests/e2e_secure $(BIN)/tests/e2e_faults $(BIN)/tests/e2e_migrate \
 	$(BIN)/tests/e2e_jobs $(BIN)/tests/e2e_worker
+TESTS += $(BIN)/tests/e2e_keys
 
 .PHONY: all tests deps test-deps test check-layout asan tsan valgrind fuzz fuzz-targets \
 	bench-memcache bench-worker bench soak clean
@@ -114,6 +115,10 @@ $(BIN)/tests/e2e_start: $(call objs,tests/e2e_start.o $(TEST_LIB) $(COMMON))
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 $(BIN)/tests/e2e_frontend: $(call objs,tests/e2e_frontend.o $(TEST_LIB) $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BIN)/tests/e2e_keys: $(call objs,tests/e2e_keys.o $(TEST_LIB) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
