@@ -238,6 +238,7 @@ bench-worker: deps
 bench: deps
 	$(MAKE) all
 	bench/frontend.sh $(BIN)
+	bench/keys.sh $(BIN)
 
 # Ten minutes of mixed load with memcache killed and MariaDB restarted midway.
 soak: deps
