@@ -184,6 +184,7 @@ enum MHD_Result page_keys(struct app *app, struct request *req)
 		return reply_page(app, req, MHD_HTTP_SERVICE_UNAVAILABLE, "keys", data);
 	}
 	cJSON_AddNumberToObject(data, "total", (double)total);
+	cJSON_AddBoolToObject(data, "counted", true);
 	cJSON_AddBoolToObject(data, "has_keys", rows.n > 0);
 	char q[PAGE_KEY_URL_MAX];
 	url_encode(filter, strlen(filter), q, sizeof(q));
