@@ -470,8 +470,13 @@ enum db_status db_cursor_next(struct db_cursor *cur, char ***cols, unsigned long
 		return DB_OK;
 	}
 	if (rc == 1) {
-		enum db_status status = fail(cur->db, mysql_stmt_errno(cur->stmt),
-					     mysql_stmt_error(cur->stmt));
+		/* A row read that fails on the network leaves its error on the connection. */
+		bool on_stmt = mysql_stmt_errno(cur->stmt) != 0;
+		enum db_status status = fail(cur->db,
+					     on_stmt ? mysql_stmt_errno(cur->stmt)
+						     : mysql_errno(cur->db->conn),
+					     on_stmt ? mysql_stmt_error(cur->stmt)
+						     : mysql_error(cur->db->conn));
 		log_debug("db: %s", cur->db->error);
 		return status == DB_OK ? DB_FAILED : status;
 	}
