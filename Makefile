@@ -32,7 +32,7 @@ FRONTEND = frontend/api_cache.o frontend/api_images.o frontend/csrf.o frontend/f
 	frontend/page.o frontend/page_cache.o frontend/page_files.o frontend/page_images.o \
 	frontend/problem.o frontend/reply.o frontend/request.o frontend/router.o frontend/tpl.o \
 	frontend/upload.o frontend/api_jobs.o frontend/job_requests.o frontend/job_wait.o \
-	frontend/page_jobs.o
+	frontend/page_jobs.o frontend/heavy.o
 IMAGING = worker/imaging.o worker/thumbnail.o worker/enhance.o common/buf.o
 WORKER = worker/pool.o worker/kinds.o worker/isolate.o worker/job_log.o worker/job_calc.o \
 	worker/job_mail.o worker/job_test.o worker/image_job.o worker/job_thumbnail.o \
@@ -50,6 +50,7 @@ TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate
 	$(BIN)/tests/e2e_lockout $(BIN)/tests/e2e_doubt
 # Not a test: a helper program the tests start.
 TESTS += $(BIN)/tests/faultproxy
+TESTS += $(BIN)/tests/e2e_keys
 
 .PHONY: all tests deps test-deps test check-layout asan tsan valgrind fuzz fuzz-targets \
 	bench-memcache bench-worker bench soak clean
@@ -118,6 +119,10 @@ $(BIN)/tests/e2e_start: $(call objs,tests/e2e_start.o $(TEST_LIB) $(COMMON))
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 $(BIN)/tests/e2e_frontend: $(call objs,tests/e2e_frontend.o $(TEST_LIB) $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BIN)/tests/e2e_keys: $(call objs,tests/e2e_keys.o $(TEST_LIB) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
@@ -261,6 +266,7 @@ bench-worker: deps
 bench: deps
 	$(MAKE) all
 	bench/frontend.sh $(BIN)
+	bench/keys.sh $(BIN)
 
 # Ten minutes of mixed load with memcache killed and MariaDB restarted midway.
 soak: deps

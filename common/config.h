@@ -44,6 +44,8 @@
 	X(INT, stats_interval_s, "GALLERY_STATS_INTERVAL_S", "5", 1, 3600,                       \
 	  "seconds between cache_stats rows")                                                    \
 	X(INT, threads, "GALLERY_THREADS", "0", 0, 256, "HTTP threads; 0 means one per core")        \
+	X(INT, heavy_requests, "GALLERY_HEAVY_REQUESTS", "2", 0, 256,                            \
+	  "whole-list requests (list_keys, filtered key pages) served at once; more get 503; 0: no bound") \
 	X(STR, template_dir, "GALLERY_TEMPLATE_DIR", "./templates", 0, 0, "HTML templates")      \
 	X(INT, template_strict, "GALLERY_TEMPLATE_STRICT", "0", 0, 1,                             \
 	  "1: a page naming a value its data lacks answers 500 instead of leaving it empty")   \

@@ -6,6 +6,7 @@
 #include <mysqld_error.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <uthash.h>
 
@@ -16,6 +17,8 @@ enum {
 	DB_CONNECT_TIMEOUT_S = 2,
 	DB_IO_TIMEOUT_S = 10,
 	DB_MAX_PARAMS = 16,
+	/* A cursor's column buffer: its declared width, up to this. */
+	DB_CURSOR_COLUMN_MAX = 64 * 1024,
 };
 
 struct stmt_entry {
@@ -336,6 +339,180 @@ void db_rollback(struct db *db)
 	db->in_transaction = false;
 	if (db->conn && (mysql_rollback(db->conn) || mysql_autocommit(db->conn, 1)))
 		fail(db, mysql_errno(db->conn), mysql_error(db->conn));
+}
+
+struct db_cursor {
+	struct db *db;
+	MYSQL_STMT *stmt;
+	unsigned ncols;
+	MYSQL_BIND *binds;
+	char **bufs, **cols;
+	unsigned long *lens;
+	my_bool *nulls;
+	bool finished; /* the server sent the last row */
+};
+
+static void cursor_free(struct db_cursor *cur)
+{
+	if (cur->bufs)
+		for (unsigned i = 0; i < cur->ncols; i++)
+			free(cur->bufs[i]);
+	free(cur->bufs);
+	free(cur->cols);
+	free(cur->lens);
+	free(cur->nulls);
+	free(cur->binds);
+	free(cur);
+}
+
+/* Output buffers from the columns' declared widths: no row is stored to measure them. */
+static enum db_status cursor_bind(struct db_cursor *cur, MYSQL_RES *meta)
+{
+	struct db *db = cur->db;
+	cur->ncols = mysql_num_fields(meta);
+	MYSQL_FIELD *fields = mysql_fetch_fields(meta);
+	cur->binds = calloc(cur->ncols, sizeof(*cur->binds));
+	cur->bufs = calloc(cur->ncols, sizeof(*cur->bufs));
+	cur->cols = calloc(cur->ncols, sizeof(*cur->cols));
+	cur->lens = calloc(cur->ncols, sizeof(*cur->lens));
+	cur->nulls = calloc(cur->ncols, sizeof(*cur->nulls));
+	if (!cur->binds || !cur->bufs || !cur->cols || !cur->lens || !cur->nulls)
+		return fail(db, 0, "out of memory");
+	for (unsigned i = 0; i < cur->ncols; i++) {
+		size_t size = fields[i].length + 32;
+		if (size > DB_CURSOR_COLUMN_MAX)
+			size = DB_CURSOR_COLUMN_MAX;
+		cur->bufs[i] = malloc(size);
+		if (!cur->bufs[i])
+			return fail(db, 0, "out of memory");
+		cur->binds[i].buffer_type = MYSQL_TYPE_STRING;
+		cur->binds[i].buffer = cur->bufs[i];
+		cur->binds[i].buffer_length = size - 1;
+		cur->binds[i].length = &cur->lens[i];
+		cur->binds[i].is_null = &cur->nulls[i];
+	}
+	if (mysql_stmt_bind_result(cur->stmt, cur->binds))
+		return fail(db, mysql_stmt_errno(cur->stmt), mysql_stmt_error(cur->stmt));
+	return DB_OK;
+}
+
+static enum db_status cursor_start(struct db_cursor *cur, const char *sql,
+				   const struct db_param *params, size_t nparams)
+{
+	struct db *db = cur->db;
+	cur->stmt = mysql_stmt_init(db->conn);
+	if (!cur->stmt)
+		return fail(db, mysql_errno(db->conn), "out of memory");
+	if (mysql_stmt_prepare(cur->stmt, sql, strlen(sql)))
+		return fail(db, mysql_stmt_errno(cur->stmt), mysql_stmt_error(cur->stmt));
+	if (nparams > DB_MAX_PARAMS || nparams != mysql_stmt_param_count(cur->stmt)) {
+		snprintf(db->error, sizeof(db->error), "statement takes %lu parameters, not %zu",
+			 mysql_stmt_param_count(cur->stmt), nparams);
+		return DB_FAILED;
+	}
+	MYSQL_BIND binds[DB_MAX_PARAMS];
+	bind_params(binds, params, nparams);
+	if (nparams && mysql_stmt_bind_param(cur->stmt, binds))
+		return fail(db, mysql_stmt_errno(cur->stmt), mysql_stmt_error(cur->stmt));
+	if (mysql_stmt_execute(cur->stmt))
+		return fail(db, mysql_stmt_errno(cur->stmt), mysql_stmt_error(cur->stmt));
+	MYSQL_RES *meta = mysql_stmt_result_metadata(cur->stmt);
+	if (!meta) {
+		cur->finished = true;
+		return DB_OK;
+	}
+	enum db_status status = cursor_bind(cur, meta);
+	mysql_free_result(meta);
+	return status;
+}
+
+enum db_status db_cursor_open(struct db *db, const char *sql, const struct db_param *params,
+			      size_t nparams, struct db_cursor **out)
+{
+	*out = NULL;
+	if (!db->conn && !connect_db(db))
+		return DB_UNAVAILABLE;
+	struct db_cursor *cur = calloc(1, sizeof(*cur));
+	if (!cur)
+		return fail(db, 0, "out of memory");
+	cur->db = db;
+	enum db_status status = cursor_start(cur, sql, params, nparams);
+	/* An idle connection the server dropped gets one fresh attempt, as in db_exec. */
+	if (status == DB_UNAVAILABLE) {
+		if (cur->stmt)
+			mysql_stmt_close(cur->stmt);
+		cursor_free(cur);
+		cur = calloc(1, sizeof(*cur));
+		if (!cur)
+			return fail(db, 0, "out of memory");
+		cur->db = db;
+		status = connect_db(db) ? cursor_start(cur, sql, params, nparams) : DB_UNAVAILABLE;
+	}
+	if (status != DB_OK) {
+		log_debug("db: %s", db->error);
+		cur->finished = true;
+		db_cursor_close(cur);
+		return status;
+	}
+	*out = cur;
+	return DB_OK;
+}
+
+enum db_status db_cursor_next(struct db_cursor *cur, char ***cols, unsigned long **lens,
+			      unsigned *ncols)
+{
+	*ncols = 0;
+	if (cur->finished)
+		return DB_OK;
+	int rc = mysql_stmt_fetch(cur->stmt);
+	if (rc == MYSQL_NO_DATA) {
+		cur->finished = true;
+		return DB_OK;
+	}
+	if (rc == 1) {
+		/* A row read that fails on the network leaves its error on the connection. */
+		bool on_stmt = mysql_stmt_errno(cur->stmt) != 0;
+		enum db_status status = fail(cur->db,
+					     on_stmt ? mysql_stmt_errno(cur->stmt)
+						     : mysql_errno(cur->db->conn),
+					     on_stmt ? mysql_stmt_error(cur->stmt)
+						     : mysql_error(cur->db->conn));
+		log_debug("db: %s", cur->db->error);
+		return status == DB_OK ? DB_FAILED : status;
+	}
+	if (rc == MYSQL_DATA_TRUNCATED) {
+		snprintf(cur->db->error, sizeof(cur->db->error), "a column wider than %d bytes",
+			 DB_CURSOR_COLUMN_MAX);
+		return DB_FAILED;
+	}
+	for (unsigned i = 0; i < cur->ncols; i++) {
+		cur->cols[i] = cur->nulls[i] ? NULL : cur->bufs[i];
+		if (cur->cols[i])
+			cur->cols[i][cur->lens[i]] = '\0';
+	}
+	*cols = cur->cols;
+	*lens = cur->lens;
+	*ncols = cur->ncols;
+	return DB_OK;
+}
+
+void db_cursor_close(struct db_cursor *cur)
+{
+	if (!cur)
+		return;
+	struct db *db = cur->db;
+	/* Closes the socket under the client library first, so that closing reads no more rows. */
+	if (!cur->finished && db->conn) {
+		my_socket fd = mysql_get_socket(db->conn);
+		if (fd >= 0)
+			shutdown(fd, SHUT_RDWR);
+	}
+	/* A statement whose connection failed is still ours to free. */
+	if (cur->stmt)
+		mysql_stmt_close(cur->stmt);
+	if (!cur->finished)
+		disconnect(db);
+	cursor_free(cur);
 }
 
 unsigned long long db_affected_rows(const struct db *db)

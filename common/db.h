@@ -58,6 +58,26 @@ void db_rollback(struct db *db);
  */
 unsigned long long db_affected_rows(const struct db *db);
 
+/*
+ * A result read one row at a time, so that a result of any size costs the
+ * memory of one row. The statement runs when the cursor opens; the server
+ * keeps one snapshot for it. db serves nothing else until db_cursor_close.
+ */
+struct db_cursor;
+enum db_status db_cursor_open(struct db *db, const char *sql, const struct db_param *params,
+			      size_t nparams, struct db_cursor **out);
+/*
+ * The next row: DB_OK with cols, lens and ncols as for db_row_fn (valid until
+ * the next call), or DB_OK with *ncols == 0 after the last row.
+ */
+enum db_status db_cursor_next(struct db_cursor *cur, char ***cols, unsigned long **lens,
+			      unsigned *ncols);
+/*
+ * Whether every row was read; a cursor closed before that drops its connection
+ * (the next statement on db opens another) rather than read the rest.
+ */
+void db_cursor_close(struct db_cursor *cur);
+
 /* The last error in words, for the log. */
 const char *db_error(const struct db *db);
 

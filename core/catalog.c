@@ -22,6 +22,8 @@ enum {
 	/* How long an upload whose COMMIT lost its answer may spend learning whether it landed. */
 	DOUBT_RESOLVE_MS = 3000,
 	DOUBT_RETRY_MS = 100,
+	/* Idle connections kept for streams; the front end bounds how many run at once. */
+	STREAM_DBS_IDLE = 4,
 };
 
 enum commit_fate { COMMIT_LANDED, COMMIT_LOST, COMMIT_UNKNOWN };
@@ -29,6 +31,9 @@ enum commit_fate { COMMIT_LANDED, COMMIT_LOST, COMMIT_UNKNOWN };
 struct catalog {
 	const struct config *cfg;
 	pthread_key_t db_key; /* each thread's connection, closed when the thread exits */
+	pthread_mutex_t idle_lock;
+	struct db *idle[STREAM_DBS_IDLE]; /* connections of finished streams */
+	unsigned nidle;
 };
 
 static void close_thread_db(void *db)
@@ -49,6 +54,12 @@ struct catalog *catalog_open(const struct config *cfg, char *err, size_t errlen)
 		free(c);
 		return NULL;
 	}
+	if (pthread_mutex_init(&c->idle_lock, NULL) != 0) {
+		snprintf(err, errlen, "cannot set up database connections");
+		pthread_key_delete(c->db_key);
+		free(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -63,6 +74,9 @@ void catalog_close(struct catalog *c)
 		db_close(db);
 	}
 	pthread_key_delete(c->db_key);
+	for (unsigned i = 0; i < c->nidle; i++)
+		db_close(c->idle[i]);
+	pthread_mutex_destroy(&c->idle_lock);
 	free(c);
 }
 
@@ -98,8 +112,9 @@ static enum db_status exec(struct catalog *c, const char *sql, const struct db_p
 #define IMAGE_COLUMNS                                                                         \
 	"image_key, location, content_type, size_bytes, sha256, COALESCE(width, 0), "        \
 	"COALESCE(height, 0), version, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%fZ'), " \
-	"DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%s.%fZ')"
-enum { IMAGE_COLUMN_COUNT = 10 };
+	"DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%s.%fZ'), "                               \
+	"CAST(ROUND(UNIX_TIMESTAMP(updated_at) * 1000) AS UNSIGNED)"
+enum { IMAGE_COLUMN_COUNT = 11 };
 
 static void copy_text(char *dst, size_t size, const char *src)
 {
@@ -143,7 +158,7 @@ static bool parse_image_row(char **cols, const unsigned long *lens, unsigned nco
 	row->height = (unsigned)height;
 	copy_time(row->created_at, cols[8]);
 	copy_time(row->updated_at, cols[9]);
-	return true;
+	return column_u64(cols[10], lens[10], &row->updated_ms);
 }
 
 struct one_row {
@@ -309,25 +324,6 @@ enum db_status catalog_location_in_use(struct catalog *c, const char *location, 
 	return status;
 }
 
-struct row_walk {
-	catalog_row_fn fn;
-	void *ctx;
-};
-
-static bool on_each_row(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
-{
-	struct row_walk *walk = ctx;
-	struct image_row row;
-	return parse_image_row(cols, lens, ncols, &row) && walk->fn(walk->ctx, &row);
-}
-
-enum db_status catalog_all(struct catalog *c, catalog_row_fn fn, void *ctx)
-{
-	struct row_walk walk = {fn, ctx};
-	return exec(c, "SELECT " IMAGE_COLUMNS " FROM images ORDER BY updated_at DESC, image_key", NULL,
-		    0, on_each_row, &walk);
-}
-
 /* A LIKE pattern that matches filter as plain text anywhere in the key. */
 static void like_pattern(const char *filter, char *out, size_t size)
 {
@@ -342,25 +338,84 @@ static void like_pattern(const char *filter, char *out, size_t size)
 	out[n] = '\0';
 }
 
-enum db_status catalog_page(struct catalog *c, const char *filter, uint64_t offset, unsigned limit,
-			    catalog_row_fn fn, void *ctx, uint64_t *total)
+#define PAGE_FILTER "WHERE image_key COLLATE utf8mb4_general_ci LIKE ? "
+/*
+ * The index images_by_recent is in listing order; naming it keeps the planner
+ * from sorting the whole table when its estimate of a range is off.
+ */
+#define PAGE_FROM "FROM images FORCE INDEX (images_by_recent) " PAGE_FILTER
+#define PAGE_AFTER                                                                           \
+	"AND (updated_at < FROM_UNIXTIME(? / 1000) OR "                                     \
+	"(updated_at = FROM_UNIXTIME(? / 1000) AND image_key > ?)) "
+#define PAGE_BEFORE                                                                          \
+	"AND (updated_at > FROM_UNIXTIME(? / 1000) OR "                                     \
+	"(updated_at = FROM_UNIXTIME(? / 1000) AND image_key < ?)) "
+#define PAGE_FORWARD "ORDER BY updated_at DESC, image_key LIMIT ?"
+#define PAGE_BACKWARD "ORDER BY updated_at, image_key DESC LIMIT ?"
+
+struct page_walk {
+	struct image_row *rows;
+	unsigned limit, n;
+	bool more;
+};
+
+/* One row past the limit is read to learn whether there is more. */
+static bool on_page_row(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
+{
+	struct page_walk *walk = ctx;
+	if (walk->n == walk->limit) {
+		walk->more = true;
+		return false;
+	}
+	if (parse_image_row(cols, lens, ncols, &walk->rows[walk->n]))
+		walk->n++;
+	return true;
+}
+
+enum db_status catalog_page(struct catalog *c, const char *filter, const struct catalog_cursor *from,
+			    bool backward, unsigned limit, catalog_row_fn fn, void *ctx, bool *more)
+{
+	*more = false;
+	char pattern[LIKE_PATTERN_MAX];
+	like_pattern(filter, pattern, sizeof(pattern));
+	struct page_walk walk = {calloc(limit ? limit : 1, sizeof(struct image_row)), limit, 0, false};
+	if (!walk.rows)
+		return DB_FAILED;
+	enum db_status status;
+	if (!from) {
+		struct db_param params[] = {DB_STR(pattern), DB_INT((long long)limit + 1)};
+		status = exec(c, "SELECT " IMAGE_COLUMNS " " PAGE_FROM PAGE_FORWARD, params, 2,
+			      on_page_row, &walk);
+	} else {
+		long long ms = from->updated_ms > LLONG_MAX ? LLONG_MAX : (long long)from->updated_ms;
+		struct db_param params[] = {DB_STR(pattern), DB_INT(ms), DB_INT(ms),
+					    DB_STRN(from->key, from->keylen),
+					    DB_INT((long long)limit + 1)};
+		status = backward ? exec(c, "SELECT " IMAGE_COLUMNS " " PAGE_FROM PAGE_BEFORE
+					 PAGE_BACKWARD, params, 5, on_page_row, &walk)
+				  : exec(c, "SELECT " IMAGE_COLUMNS " " PAGE_FROM PAGE_AFTER
+					 PAGE_FORWARD, params, 5, on_page_row, &walk);
+	}
+	if (status == DB_OK) {
+		*more = walk.more;
+		for (unsigned i = 0; i < walk.n; i++) {
+			const struct image_row *row = &walk.rows[backward ? walk.n - 1 - i : i];
+			if (!fn(ctx, row))
+				break;
+		}
+	}
+	free(walk.rows);
+	return status;
+}
+
+enum db_status catalog_count_matching(struct catalog *c, const char *filter, uint64_t *count)
 {
 	char pattern[LIKE_PATTERN_MAX];
 	like_pattern(filter, pattern, sizeof(pattern));
-	struct db_param count_params[] = {DB_STR(pattern)};
-	*total = 0;
-	enum db_status status = exec(c, "SELECT COUNT(*) FROM images WHERE image_key "
-				     "COLLATE utf8mb4_general_ci LIKE ?",
-				     count_params, 1, on_first_number, total);
-	if (status != DB_OK)
-		return status;
-	struct db_param params[] = {DB_STR(pattern), DB_INT((long long)limit),
-				    DB_INT((long long)offset)};
-	struct row_walk walk = {fn, ctx};
-	return exec(c, "SELECT " IMAGE_COLUMNS " FROM images WHERE image_key "
-		    "COLLATE utf8mb4_general_ci LIKE ? "
-		    "ORDER BY updated_at DESC, image_key LIMIT ? OFFSET ?",
-		    params, 3, on_each_row, &walk);
+	struct db_param params[] = {DB_STR(pattern)};
+	*count = 0;
+	return exec(c, "SELECT COUNT(*) FROM images " PAGE_FILTER, params, 1, on_first_number,
+		    count);
 }
 
 struct totals {
@@ -380,8 +435,104 @@ enum db_status catalog_totals(struct catalog *c, uint64_t *count, uint64_t *byte
 {
 	struct totals t = {count, bytes};
 	*count = *bytes = 0;
-	return exec(c, "SELECT COUNT(*), COALESCE(SUM(size_bytes), 0) FROM images", NULL, 0, on_totals,
-		    &t);
+	/* Slots may be negative one by one; only their sums mean something. */
+	return exec(c, "SELECT CAST(COALESCE(SUM(image_count), 0) AS UNSIGNED), "
+		    "CAST(COALESCE(SUM(total_bytes), 0) AS UNSIGNED) FROM image_totals",
+		    NULL, 0, on_totals, &t);
+}
+
+struct catalog_keys {
+	struct catalog *catalog;
+	struct db *db;
+	struct db_cursor *cursor;
+};
+
+static struct db *take_stream_db(struct catalog *c)
+{
+	struct db *db = NULL;
+	pthread_mutex_lock(&c->idle_lock);
+	if (c->nidle)
+		db = c->idle[--c->nidle];
+	pthread_mutex_unlock(&c->idle_lock);
+	return db ? db : db_open(c->cfg);
+}
+
+static void give_back_stream_db(struct catalog *c, struct db *db)
+{
+	pthread_mutex_lock(&c->idle_lock);
+	if (c->nidle < STREAM_DBS_IDLE) {
+		c->idle[c->nidle++] = db;
+		db = NULL;
+	}
+	pthread_mutex_unlock(&c->idle_lock);
+	db_close(db);
+}
+
+enum db_status catalog_keys_open(struct catalog *c, const char *after, size_t afterlen,
+				 uint64_t limit, struct catalog_keys **out)
+{
+	*out = NULL;
+	struct catalog_keys *k = calloc(1, sizeof(*k));
+	if (!k)
+		return DB_FAILED;
+	k->catalog = c;
+	k->db = take_stream_db(c);
+	if (!k->db) {
+		free(k);
+		return DB_FAILED;
+	}
+	enum db_status status;
+	if (!after && !limit) {
+		status = db_cursor_open(k->db, "SELECT image_key FROM images FORCE INDEX "
+					"(images_by_recent) ORDER BY updated_at DESC, image_key",
+					NULL, 0, &k->cursor);
+	} else {
+		struct db_param params[] = {
+			DB_STRN(after ? after : "", after ? afterlen : 0),
+			DB_INT(limit && limit < LLONG_MAX ? (long long)limit : LLONG_MAX),
+		};
+		status = db_cursor_open(k->db, "SELECT image_key FROM images WHERE image_key > ? "
+					"ORDER BY image_key LIMIT ?",
+					params, 2, &k->cursor);
+	}
+	if (status != DB_OK) {
+		log_warn("catalog: cannot list keys: %s", db_error(k->db));
+		catalog_keys_close(k);
+		return status;
+	}
+	*out = k;
+	return DB_OK;
+}
+
+enum db_status catalog_keys_next(struct catalog_keys *k, const char **key, size_t *keylen)
+{
+	char **cols;
+	unsigned long *lens;
+	unsigned ncols;
+	*key = NULL;
+	*keylen = 0;
+	enum db_status status = db_cursor_next(k->cursor, &cols, &lens, &ncols);
+	if (status != DB_OK || ncols == 0)
+		return status;
+	if (!cols[0])
+		return DB_FAILED;
+	*key = cols[0];
+	*keylen = lens[0];
+	return DB_OK;
+}
+
+const char *catalog_keys_error(const struct catalog_keys *k)
+{
+	return db_error(k->db);
+}
+
+void catalog_keys_close(struct catalog_keys *k)
+{
+	if (!k)
+		return;
+	db_cursor_close(k->cursor);
+	give_back_stream_db(k->catalog, k->db);
+	free(k);
 }
 
 #define STATS_FIELD_ONE(name) +1

@@ -24,6 +24,14 @@ struct image_row {
 	uint64_t version;
 	char created_at[CATALOG_TIME_MAX]; /* "YYYY-MM-DDTHH:MM:SS.mmmZ", UTC */
 	char updated_at[CATALOG_TIME_MAX];
+	uint64_t updated_ms; /* updated_at in milliseconds since 1970: half of a page cursor */
+};
+
+/* A place in the listing order (newest first, then key): the row it names is excluded. */
+struct catalog_cursor {
+	uint64_t updated_ms;
+	char key[KEY_MAX_BYTES + 1];
+	size_t keylen;
 };
 
 /* One cache_stats row: its time and its counts. */
@@ -66,12 +74,38 @@ enum db_status catalog_find_by_sha256(struct catalog *c, const char *sha256,
 enum db_status catalog_upsert(struct catalog *c, struct image_row *row,
 			      char old_location[BLOB_NAME_MAX], bool *in_doubt);
 enum db_status catalog_location_in_use(struct catalog *c, const char *location, bool *in_use);
-/* Every key, newest first. */
-enum db_status catalog_all(struct catalog *c, catalog_row_fn fn, void *ctx);
-/* One page of rows, newest first, whose key contains filter (any case; "" for all). */
-enum db_status catalog_page(struct catalog *c, const char *filter, uint64_t offset, unsigned limit,
-			    catalog_row_fn fn, void *ctx, uint64_t *total);
+/*
+ * Up to limit rows, newest first, whose key contains filter (any case; "" for
+ * all): those after `from` (NULL: from the start) or, when backward, the last
+ * limit rows before it; either way in listing order. An index in that order
+ * makes a page cost its rows, however deep. *more says whether rows lie past
+ * the page in the direction read.
+ */
+enum db_status catalog_page(struct catalog *c, const char *filter, const struct catalog_cursor *from,
+			    bool backward, unsigned limit, catalog_row_fn fn, void *ctx, bool *more);
+/* How many keys contain filter (a scan: for filtered listings only). */
+enum db_status catalog_count_matching(struct catalog *c, const char *filter, uint64_t *count);
+/* The number and bytes of all images, from the totals the database keeps (no scan). */
 enum db_status catalog_totals(struct catalog *c, uint64_t *count, uint64_t *bytes);
+
+/*
+ * Keys read from the database one at a time, on a connection of the stream's
+ * own (so any thread may serve it, and the thread's connection stays free), in
+ * one snapshot: a stream of any length costs the memory of one row.
+ */
+struct catalog_keys;
+/*
+ * after == NULL and limit == 0: every key, newest first, then by key
+ * (the listing order). Otherwise the keys after `after` ("" or NULL: from the first) in
+ * byte order, which uploads do not reorder, up to limit of them (0: no limit).
+ */
+enum db_status catalog_keys_open(struct catalog *c, const char *after, size_t afterlen,
+				 uint64_t limit, struct catalog_keys **out);
+/* The next key (valid until the next call), or *key == NULL after the last. */
+enum db_status catalog_keys_next(struct catalog_keys *k, const char **key, size_t *keylen);
+/* The stream's last error in words. */
+const char *catalog_keys_error(const struct catalog_keys *k);
+void catalog_keys_close(struct catalog_keys *k);
 
 /* The cache_stats rows of the last `minutes`, oldest first. */
 enum db_status catalog_stats_since(struct catalog *c, unsigned minutes,

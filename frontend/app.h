@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#include "frontend/heavy.h"
+
 struct blob_store;
 struct cache_client;
 struct catalog;
@@ -23,6 +25,7 @@ struct app {
 	struct job_wait *waits;
 	struct origin_policy *origins;
 	uint64_t max_upload_bytes;
+	struct heavy heavy; /* list_keys streams, filtered key pages */
 };
 
 #endif

@@ -44,6 +44,7 @@ int main(int argc, char **argv)
 	db_library_init();
 
 	struct app app = {.cfg = &cfg, .max_upload_bytes = (uint64_t)cfg.max_upload_mb << 20};
+	app.heavy.max = (unsigned)cfg.heavy_requests;
 	app.templates = tpl_load_dir(cfg.template_dir, err, sizeof(err));
 	if (!app.templates) {
 		log_error("frontend: templates: %s", err);

@@ -12,6 +12,7 @@
 #include "core/key.h"
 #include "frontend/app.h"
 #include "frontend/form.h"
+#include "frontend/heavy.h"
 #include "frontend/page.h"
 #include "frontend/page_jobs.h"
 #include "frontend/reply.h"
@@ -37,8 +38,8 @@ enum MHD_Result page_home(struct app *app, struct request *req)
 	page_add_properties(app, data);
 	page_add_cache_totals(app, data);
 	cJSON *recent = cJSON_AddArrayToObject(data, "recent");
-	uint64_t total;
-	catalog_page(app->catalog, "", 0, RECENT_IMAGES, page_add_image, recent, &total);
+	bool more;
+	catalog_page(app->catalog, "", NULL, false, RECENT_IMAGES, page_add_image, recent, &more);
 	page_add_thumbnails(app, recent);
 	cJSON_AddBoolToObject(data, "has_recent", cJSON_GetArraySize(recent) > 0);
 	return reply_page(app, req, MHD_HTTP_OK, "home", data);
@@ -100,20 +101,47 @@ enum MHD_Result page_image(struct app *app, struct request *req)
 	return reply_page(app, req, MHD_HTTP_OK, "image", data);
 }
 
-static void add_pager(cJSON *data, long page, uint64_t total, const char *filter)
+/* A page cursor as links carry it: the row's time in ms, ':', the key. */
+static bool parse_cursor(const char *text, struct catalog_cursor *cur)
 {
-	long pages = (long)((total + KEYS_PER_PAGE - 1) / KEYS_PER_PAGE);
-	char q[PAGE_KEY_URL_MAX];
-	url_encode(filter, strlen(filter), q, sizeof(q));
-	cJSON_AddStringToObject(data, "q_url", q);
-	cJSON_AddNumberToObject(data, "page", (double)page);
-	cJSON_AddNumberToObject(data, "pages", (double)(pages ? pages : 1));
-	if (page > 1)
-		cJSON_AddNumberToObject(data, "prev_page", (double)(page - 1));
-	if (page < pages)
-		cJSON_AddNumberToObject(data, "next_page", (double)(page + 1));
+	const char *colon = strchr(text, ':');
+	size_t keylen = colon ? strlen(colon + 1) : 0;
+	if (!colon || keylen > KEY_MAX_BYTES ||
+	    !num_parse_u64(text, (size_t)(colon - text), UINT64_MAX / 2, &cur->updated_ms))
+		return false;
+	memcpy(cur->key, colon + 1, keylen + 1);
+	cur->keylen = keylen;
+	return true;
 }
 
+static void add_cursor(cJSON *data, const char *name, const struct image_row *row)
+{
+	char text[32 + KEY_MAX_BYTES + 1], url[3 * sizeof(text)];
+	snprintf(text, sizeof(text), "%llu:%s", (unsigned long long)row->updated_ms, row->key);
+	url_encode(text, strlen(text), url, sizeof(url));
+	cJSON_AddStringToObject(data, name, url);
+}
+
+struct key_rows {
+	cJSON *keys;
+	struct image_row first, last;
+	unsigned n;
+};
+
+static bool on_key_row(void *ctx, const struct image_row *row)
+{
+	struct key_rows *rows = ctx;
+	if (!rows->n++)
+		rows->first = *row;
+	rows->last = *row;
+	return page_add_image(rows->keys, row);
+}
+
+/*
+ * Pages by keyset: a link names the row it continues from (after: older rows,
+ * before: newer ones), so a deep page costs what the first one does and
+ * uploads between two clicks neither repeat nor skip a row.
+ */
 enum MHD_Result page_keys(struct app *app, struct request *req)
 {
 	cJSON *data = page_data("All keys", "keys");
@@ -125,23 +153,54 @@ enum MHD_Result page_keys(struct app *app, struct request *req)
 		page_message(data, false, "The filter is longer than a key can be (255 bytes).");
 		return reply_page(app, req, MHD_HTTP_BAD_REQUEST, "keys", data);
 	}
+	/* Page numbers are from older links; they are checked, and the first page shown. */
 	long page = 1;
 	const char *page_text = request_arg(req, "page");
 	if (page_text && !num_parse_whole(page_text, strlen(page_text), 1, PAGE_MAX, &page)) {
 		page_message(data, false, "The page must be a whole number from 1 to 1000000.");
 		return reply_page(app, req, MHD_HTTP_BAD_REQUEST, "keys", data);
 	}
-	cJSON *keys = cJSON_AddArrayToObject(data, "keys");
-	uint64_t total = 0;
-	if (catalog_page(app->catalog, filter, (uint64_t)(page - 1) * KEYS_PER_PAGE, KEYS_PER_PAGE,
-			 page_add_image, keys, &total) != DB_OK) {
+	const char *after = request_arg(req, "after"), *before = request_arg(req, "before");
+	struct catalog_cursor cur;
+	const char *cursor_text = after ? after : before;
+	if (cursor_text && !parse_cursor(cursor_text, &cur)) {
+		page_message(data, false, "That link to a page of keys is damaged; start from the first page.");
+		return reply_page(app, req, MHD_HTTP_BAD_REQUEST, "keys", data);
+	}
+	bool backward = !after && before;
+	bool heavy = *filter;
+	/* A filter's count reads every key: such pages share the bound of whole lists. */
+	if (heavy && !heavy_enter(&app->heavy)) {
+		page_message(data, false, "Too many lists are being read; try again in a moment.");
+		return reply_page(app, req, MHD_HTTP_SERVICE_UNAVAILABLE, "keys", data);
+	}
+	struct key_rows rows = {.keys = cJSON_AddArrayToObject(data, "keys")};
+	uint64_t total = 0, bytes = 0;
+	bool more = false;
+	enum db_status status =
+		catalog_page(app->catalog, filter, cursor_text ? &cur : NULL, backward, KEYS_PER_PAGE,
+			     on_key_row, &rows, &more);
+	if (status == DB_OK)
+		status = *filter ? catalog_count_matching(app->catalog, filter, &total)
+				 : catalog_totals(app->catalog, &total, &bytes);
+	if (heavy)
+		heavy_leave(&app->heavy);
+	if (status != DB_OK) {
 		page_message(data, false, "The database does not answer; try again in a moment.");
 		return reply_page(app, req, MHD_HTTP_SERVICE_UNAVAILABLE, "keys", data);
 	}
-	page_add_thumbnails(app, keys);
+	page_add_thumbnails(app, rows.keys);
 	cJSON_AddNumberToObject(data, "total", (double)total);
-	cJSON_AddBoolToObject(data, "has_keys", cJSON_GetArraySize(keys) > 0);
-	add_pager(data, page, total, filter);
+	cJSON_AddBoolToObject(data, "counted", true);
+	cJSON_AddBoolToObject(data, "has_keys", rows.n > 0);
+	char q[PAGE_KEY_URL_MAX];
+	url_encode(filter, strlen(filter), q, sizeof(q));
+	cJSON_AddStringToObject(data, "q_url", q);
+	/* Newer rows exist before this page when it was reached from one, or read back to. */
+	if (rows.n && (backward ? more : cursor_text != NULL))
+		add_cursor(data, "newer", &rows.first);
+	if (rows.n && (backward || more))
+		add_cursor(data, "older", &rows.last);
 	return reply_page(app, req, MHD_HTTP_OK, "keys", data);
 }
 

@@ -53,6 +53,9 @@ enum MHD_Result reply_problem(struct app *app, struct request *req, const struct
 		r = http_response_buf(&body, "application/json");
 	buf_free(&body);
 	add_allow(req, r, p->status);
+	/* Busy or the database away: both pass within a second or so. */
+	if (r && p->status == MHD_HTTP_SERVICE_UNAVAILABLE)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
 	return http_queue(req->conn, p->status, r);
 }
 
