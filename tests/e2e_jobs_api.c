@@ -347,7 +347,9 @@ static void test_retry_runs_a_dead_job_again(void **state)
 	reply_free(&r);
 }
 
-static const char JPEG_HEAD[] = "\xFF\xD8\xFF\xE0\x00\x10JFIF\x00";
+/* APP0, then SOF0 (640 x 480): an upload must say its size. */
+static const char JPEG_HEAD[] = "\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+				"\xFF\xC0\x00\x11\x08\x01\xE0\x02\x80\x03";
 
 static void upload_image(const char *key)
 {

@@ -354,6 +354,11 @@ static void read_keys_page(const char *path, struct buf *keys, char *rel_next, c
 		p += strlen("<a href=\"/image?key=");
 		const char *end = strchr(p, '"');
 		assert_non_null(end);
+		/* Each row links its key twice, from the thumbnail and from the key's text. */
+		if (strncmp(end, "\"><img", 6) == 0) {
+			p = end;
+			continue;
+		}
 		buf_append(keys, p, (size_t)(end - p));
 		buf_append(keys, "\n", 1);
 		p = end;

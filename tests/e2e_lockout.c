@@ -56,7 +56,7 @@ static int dribbler(int port, const char *from)
 {
 	int fd = tcp_connect(port, from, ANSWER_WAIT_S);
 	assert_true(fd >= 0);
-	static const char head[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+	static const char head[] = "GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ";
 	assert_int_equal(send(fd, head, sizeof(head) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(head) - 1));
 	return fd;
 }
@@ -78,7 +78,7 @@ static long one_request(int port, long long *ms)
 	long status = 0;
 	int fd = tcp_connect(port, NULL, ANSWER_WAIT_S);
 	if (fd >= 0) {
-		static const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+		static const char req[] = "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
 		char answer[64] = "";
 		if (send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof(req) - 1) &&
 		    recv(fd, answer, sizeof(answer) - 1, MSG_WAITALL) > 0)
@@ -156,7 +156,7 @@ static void *run_attack(void *arg)
 	int fds[PER_IP];
 	for (int i = 0; i < PER_IP; i++)
 		fds[i] = tcp_connect(a->port, NULL, ANSWER_WAIT_S);
-	static const char head[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+	static const char head[] = "GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ";
 	for (int i = 0; i < PER_IP; i++)
 		if (fds[i] >= 0)
 			send(fds[i], head, sizeof(head) - 1, MSG_NOSIGNAL);
@@ -238,7 +238,7 @@ static void test_slow_body_dropped(void **state)
 	(void)state;
 	int fd = tcp_connect(g.mc.port, NULL, ANSWER_WAIT_S);
 	assert_true(fd >= 0);
-	static const char head[] = "POST /put_into_memcache HTTP/1.1\r\nHost: x\r\n"
+	static const char head[] = "POST /put_into_memcache HTTP/1.1\r\nHost: localhost\r\n"
 				   "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
 				   "{\"key\":\"slow\",\"value\":\"";
 	assert_int_equal(send(fd, head, sizeof(head) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(head) - 1));
@@ -265,7 +265,7 @@ static void refused_with(const char *from, const char *forwarded_for)
 	assert_true(fd >= 0);
 	char req[512];
 	int len = snprintf(req, sizeof(req),
-			   "POST /clear_cache HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: %s\r\n"
+			   "POST /clear_cache HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-For: %s\r\n"
 			   "Transfer-Encoding: xchunked\r\n\r\n",
 			   forwarded_for);
 	assert_int_equal(send(fd, req, (size_t)len, MSG_NOSIGNAL), len);
