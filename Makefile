@@ -12,7 +12,7 @@ PKGS = libmicrohttpd libcurl mysqlclient libcjson libsodium
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(DEBUG) $(SAN) -MMD -MP -I. $(PKG_CFLAGS)
-LDLIBS = $(PKG_LIBS) -lb64 -lnettle -lpthread -lm
+LDLIBS = $(PKG_LIBS) -lb64 -lnettle -lzxcvbn -lpthread -lm
 # libvips only where images are decoded: the worker's image operations, their
 # tests and their benchmark.
 VIPS_CFLAGS := $(shell pkg-config --cflags vips 2>/dev/null)
@@ -25,7 +25,8 @@ URL = common/url.o
 # The domain, shared by the front end and (soon) the worker; no HTTP in it.
 CORE = core/blob.o core/blob_disk.o core/cache_client.o core/cache_config.o core/catalog.o \
 	core/images.o core/imagetype.o core/invalidations.o core/key.o core/orphans.o \
-	core/outcome.o core/stripes.o core/jobs.o core/calc.o
+	core/outcome.o core/stripes.o core/jobs.o core/calc.o \
+	core/password.o core/token.o core/users.o core/sessions.o
 MEMCACHE = memcache/cache.o memcache/cache_sql.o memcache/stats_timer.o memcache/api.o \
 	memcache/request.o core/cache_config.o
 FRONTEND = frontend/api_cache.o frontend/api_images.o frontend/csrf.o frontend/form.o \
