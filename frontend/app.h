@@ -9,6 +9,7 @@ struct cache_client;
 struct catalog;
 struct config;
 struct images;
+struct password_hasher;
 struct tpl_set;
 
 struct app {
@@ -19,6 +20,8 @@ struct app {
 	struct images *images;
 	struct tpl_set *templates;
 	uint64_t max_upload_bytes;
+	struct password_hasher *hasher; /* bounds the argon2 hashes running at once */
+	unsigned char csrf_key[32];     /* signs the CSRF tokens of logged-in requests */
 };
 
 #endif

@@ -12,6 +12,8 @@
 #include "core/cache_client.h"
 #include "core/catalog.h"
 #include "core/images.h"
+#include "core/password.h"
+#include "frontend/auth.h"
 #include "frontend/app.h"
 #include "frontend/router.h"
 #include "frontend/tpl.h"
@@ -69,6 +71,16 @@ int main(int argc, char **argv)
 		goto out_close_blobs;
 	}
 	images_sweep_orphans(app.images);
+	if (!auth_load_key(cfg.data_dir, app.csrf_key, err, sizeof(err))) {
+		log_error("frontend: %s", err);
+		goto out_close_images;
+	}
+	/* As many argon2 hashes at once as cores: a flood of logins queues, reads go on. */
+	app.hasher = password_hasher_open((unsigned)sysconf(_SC_NPROCESSORS_ONLN));
+	if (!app.hasher) {
+		log_error("frontend: cannot set up password hashing");
+		goto out_close_images;
+	}
 	struct server_params params = {
 		.bind = cfg.frontend_bind,
 		.port = cfg.frontend_port,
@@ -93,6 +105,7 @@ int main(int argc, char **argv)
 	server_stop(server, SHUTDOWN_GRACE_S);
 	exit_code = EXIT_SUCCESS;
 out_close_images:
+	password_hasher_close(app.hasher);
 	images_close(app.images);
 out_close_blobs:
 	blob_close(app.blobs);

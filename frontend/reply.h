@@ -21,6 +21,10 @@ enum MHD_Result reply_outcome(struct app *app, struct request *req, const struct
 enum MHD_Result reply_page(struct app *app, struct request *req, unsigned status,
 			   const char *template_name, cJSON *data);
 enum MHD_Result reply_json(struct request *req, unsigned status, cJSON *json);
+/* reply_json with reply_extra_headers. */
+enum MHD_Result reply_json_with(struct app *app, struct request *req, unsigned status, cJSON *json);
+/* Adds what the request asks for besides the body: session cookie, no-store, Retry-After. */
+void reply_extra_headers(struct app *app, struct request *req, struct MHD_Response *r);
 /* Adds the headers every page carries. */
 void reply_page_headers(struct MHD_Response *r);
 

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/sessions.h"
 #include "frontend/problem.h"
 
 struct form;
@@ -25,6 +26,14 @@ struct request {
 	uint64_t body_bytes, body_limit;
 	struct problem problem; /* set when the body was refused; status 0 when fine */
 	bool answered;
+	bool auth_done;             /* auth_resolve ran */
+	bool logged_in;             /* user names who sent it */
+	bool by_cookie;             /* through the session cookie (so CSRF applies), not a bearer token */
+	struct session_user user;
+	/* What the answer carries besides its body (reply_extra_headers). */
+	char set_session[TOKEN_CHARS + 1]; /* a new session cookie; "" for none */
+	bool clear_session, no_store, no_referrer;
+	unsigned retry_after_s;
 };
 
 bool request_is_post(const struct request *req);

@@ -7,9 +7,11 @@
 
 #include "common/http.h"
 #include "core/images.h"
+#include "frontend/api_account.h"
 #include "frontend/api_cache.h"
 #include "frontend/api_images.h"
 #include "frontend/app.h"
+#include "frontend/auth.h"
 #include "frontend/csrf.h"
 #include "frontend/form.h"
 #include "frontend/page_cache.h"
@@ -56,6 +58,17 @@ static const struct route routes[] = {
 	{"/api/list_keys", false, "GET, HEAD, POST", BODY_IGNORED, true, api_list_keys},
 	{"/api/key/", true, "GET, HEAD, POST", BODY_IGNORED, true, api_key},
 	{"/api/stats", false, "GET, HEAD", BODY_IGNORED, true, api_stats},
+	{"/signup", false, "GET, HEAD, POST", BODY_FORM, false, account_signup},
+	{"/login", false, "GET, HEAD, POST", BODY_FORM, false, account_login},
+	{"/logout", false, "POST", BODY_FORM, false, account_logout},
+	{"/verify", false, "GET, HEAD, POST", BODY_FORM, false, account_verify},
+	{"/resend_verification", false, "POST", BODY_FORM, false, account_resend},
+	{"/api/signup", false, "POST", BODY_FORM, true, account_signup},
+	{"/api/login", false, "POST", BODY_FORM, true, account_login},
+	{"/api/logout", false, "POST", BODY_IGNORED, true, account_logout},
+	{"/api/verify", false, "POST", BODY_FORM, true, account_verify},
+	{"/api/resend_verification", false, "POST", BODY_FORM, true, account_resend},
+	{"/api/me", false, "GET, HEAD", BODY_IGNORED, true, account_me},
 };
 
 static const struct route *find_route(const char *url, const char **arg)
@@ -211,12 +224,24 @@ enum MHD_Result router_handle(void *cls, struct MHD_Connection *conn, const char
 		return MHD_YES;
 	if (req->form && !req->problem.status && !form_finish(req->form))
 		form_failed(app, req);
-	/* Page forms come from our own pages; the API is for programs, which have no cookies. */
-	if (req->form && !req->problem.status && !req->route->api &&
-	    !csrf_form_ok(conn, form_field(req->form, CSRF_FIELD, NULL)))
+	/* Who sent it: a request with no session cookie and no bearer token costs nothing here. */
+	if (!req->problem.status && !auth_resolve(app, req)) {
+		req->answered = true;
+		return reply_problem(app, req, &req->problem);
+	}
+	if (!req->problem.status && request_is_post(req) && req->by_cookie) {
+		/* A browser's session rides along on every request: writes need its CSRF token too. */
+		if (!auth_csrf_ok(app, req, req->form ? form_field(req->form, CSRF_FIELD, NULL) : NULL))
+			problem_set(&req->problem, 403,
+				    "this form is out of date or came from another site (its CSRF "
+				    "token does not match your session); reload and send it again");
+	} else if (req->form && !req->problem.status && !req->route->api &&
+		   !csrf_form_ok(conn, form_field(req->form, CSRF_FIELD, NULL))) {
+		/* Page forms come from our own pages; the API is for programs, which have no cookies. */
 		problem_set(&req->problem, 403,
 			    "this form is out of date or came from another site; "
 			    "check it and send it again");
+	}
 	return answer(app, req);
 }
 
