@@ -45,7 +45,8 @@ TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate
 	$(BIN)/tests/e2e_memcache $(BIN)/tests/e2e_cache_client $(BIN)/tests/e2e_start \
 	$(BIN)/tests/e2e_frontend $(BIN)/tests/e2e_hostile \
 	$(BIN)/tests/e2e_secure $(BIN)/tests/e2e_faults $(BIN)/tests/e2e_migrate \
-	$(BIN)/tests/e2e_jobs $(BIN)/tests/e2e_worker
+	$(BIN)/tests/e2e_jobs $(BIN)/tests/e2e_worker \
+	$(BIN)/tests/e2e_accounts
 
 .PHONY: all tests deps test-deps test check-layout asan tsan valgrind fuzz fuzz-targets \
 	bench-memcache bench-worker bench soak clean
@@ -138,6 +139,10 @@ $(BIN)/tests/e2e_jobs: $(call objs,tests/e2e_jobs.o $(TEST_LIB) core/jobs.o $(CO
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 $(BIN)/tests/e2e_worker: $(call objs,tests/e2e_worker.o $(TEST_LIB) core/jobs.o $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BIN)/tests/e2e_accounts: $(call objs,tests/e2e_accounts.o $(TEST_LIB) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
