@@ -160,18 +160,26 @@ enum db_status catalog_find(struct catalog *c, const char *key, size_t keylen,
 	return status;
 }
 
-static bool on_first_text(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
-{
-	(void)lens;
-	if (ncols >= 1 && cols[0])
-		copy_text(ctx, BLOB_NAME_MAX, cols[0]);
-	return false;
-}
-
 static bool on_first_number(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
 {
 	if (ncols >= 1 && !column_u64(cols[0], lens[0], ctx))
 		log_warn("catalog: a count that is no number: '%s'", cols[0]);
+	return false;
+}
+
+struct current_owner {
+	char *location;
+	long long owner_id;
+};
+
+static bool on_location_owner(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
+{
+	(void)lens;
+	struct current_owner *c = ctx;
+	if (ncols >= 2 && cols[0]) {
+		copy_text(c->location, BLOB_NAME_MAX, cols[0]);
+		c->owner_id = cols[1] ? atoll(cols[1]) : 0;
+	}
 	return false;
 }
 
@@ -188,21 +196,30 @@ static enum db_status upsert_once(struct catalog *c, struct image_row *row,
 		DB_INT((long long)row->size_bytes), DB_STR(row->sha256),
 		row->width ? DB_INT(row->width) : (struct db_param){.type = DB_PARAM_NULL},
 		row->height ? DB_INT(row->height) : (struct db_param){.type = DB_PARAM_NULL},
+		row->owner_id ? DB_INT(row->owner_id) : (struct db_param){.type = DB_PARAM_NULL},
 	};
+	struct current_owner current = {old_location, 0};
+	row->owner_refused = false;
 	enum db_status status = db_begin(db);
 	if (status != DB_OK)
 		return status;
 	/* The lock orders concurrent uploads of one key, so each learns the file it replaced. */
-	status = db_exec(db, "SELECT location FROM images WHERE image_key = ? FOR UPDATE", key, 1,
-			 on_first_text, old_location);
+	status = db_exec(db, "SELECT location, owner_id FROM images WHERE image_key = ? FOR UPDATE",
+			 key, 1, on_location_owner, &current);
+	/* An owned key is its owner's alone; an ownerless one anybody's (and an uploader's after). */
+	if (status == DB_OK && current.owner_id && current.owner_id != row->owner_id) {
+		row->owner_refused = true;
+		status = DB_FAILED;
+	}
 	if (status == DB_OK)
 		status = db_exec(db,
 				 "INSERT INTO images (image_key, location, content_type, size_bytes, "
-				 "sha256, width, height) VALUES (?, ?, ?, ?, ?, ?, ?) "
+				 "sha256, width, height, owner_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
 				 "ON DUPLICATE KEY UPDATE location = VALUES(location), "
 				 "content_type = VALUES(content_type), size_bytes = VALUES(size_bytes), "
 				 "sha256 = VALUES(sha256), width = VALUES(width), "
-				 "height = VALUES(height), version = version + 1",
+				 "height = VALUES(height), owner_id = COALESCE(owner_id, VALUES(owner_id)), "
+				 "version = version + 1",
 				 values, sizeof(values) / sizeof(values[0]), NULL, NULL);
 	if (status == DB_OK)
 		status = db_exec(db, "SELECT version FROM images WHERE image_key = ?", key, 1,

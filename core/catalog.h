@@ -24,6 +24,8 @@ struct image_row {
 	uint64_t version;
 	char created_at[CATALOG_TIME_MAX]; /* "YYYY-MM-DDTHH:MM:SS.mmmZ", UTC */
 	char updated_at[CATALOG_TIME_MAX];
+	long long owner_id; /* catalog_upsert: the uploader (0: nobody) */
+	bool owner_refused; /* catalog_upsert: the key belongs to someone else; nothing changed */
 };
 
 /* One cache_stats row: its time and its counts. */

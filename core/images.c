@@ -41,6 +41,7 @@ struct images_upload {
 	size_t head_len;
 	enum image_type type;
 	struct outcome outcome;
+	long long owner_id; /* 0: an anonymous upload */
 };
 
 struct images *images_open(struct catalog *catalog, struct cache_client *cache,
@@ -305,7 +306,11 @@ static bool store(struct images_upload *u, struct image_row *row, char *old_loca
 		log_error("upload: %s", err);
 		cannot_store(o, st, "the file could not be saved");
 	} else if (catalog_upsert(im->catalog, row, old_location, &in_doubt) != DB_OK) {
-		ok = unavailable(im, o);
+		ok = row->owner_refused
+			     ? outcome_set(o, OUTCOME_FORBIDDEN,
+					   "the key '%s' belongs to another user; choose another key",
+					   row->key)
+			     : unavailable(im, o);
 		/*
 		 * Under the stripe lock no row can name a file this upload has just
 		 * made, so it goes at once: a database outage must not fill the disk
@@ -327,6 +332,11 @@ static bool store(struct images_upload *u, struct image_row *row, char *old_loca
 	return ok;
 }
 
+void images_upload_set_owner(struct images_upload *u, long long owner_id)
+{
+	u->owner_id = owner_id;
+}
+
 bool images_upload_commit(struct images_upload *u, const char *key, size_t keylen,
 			  struct image_row *row, struct outcome *o)
 {
@@ -337,6 +347,7 @@ bool images_upload_commit(struct images_upload *u, const char *key, size_t keyle
 	memset(row, 0, sizeof(*row));
 	memcpy(row->key, key, keylen);
 	row->keylen = keylen;
+	row->owner_id = u->owner_id;
 	snprintf(row->content_type, sizeof(row->content_type), "%s", image_type_mime(u->type));
 	row->size_bytes = blob_put_size(u->file);
 	image_dimensions(u->head, u->head_len, u->type, &row->width, &row->height);

@@ -41,6 +41,8 @@ struct images_upload *images_upload_begin(struct images *im, struct outcome *o);
 bool images_upload_write(void *upload, const char *data, size_t len);
 /* Why the last write refused. */
 const struct outcome *images_upload_outcome(const struct images_upload *u);
+/* The account the upload is for (0: anonymous); an owned key refuses other uploaders. */
+void images_upload_set_owner(struct images_upload *u, long long owner_id);
 /*
  * Checks the file, stores it, commits the row, makes memcache forget the old
  * value, and frees u. row gets what was stored.

@@ -13,6 +13,7 @@
 #include "common/config.h"
 #include "core/catalog.h"
 #include "core/sessions.h"
+#include "core/users.h"
 #include "frontend/app.h"
 #include "frontend/request.h"
 
@@ -134,6 +135,19 @@ void auth_clear_cookie(const struct app *app, struct MHD_Response *r)
 	snprintf(cookie, sizeof(cookie), AUTH_COOKIE "=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0%s",
 		 secure(app) ? "; Secure" : "");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+}
+
+bool auth_admin_ok(struct app *app, const struct request *req, struct problem *p)
+{
+	if (req->logged_in && req->user.admin)
+		return true;
+	struct db *db = catalog_db(app->catalog);
+	bool exists = true;
+	if (!db || users_admin_exists(db, &exists) != USERS_OK)
+		return problem_set(p, 503, "the database does not answer; try again in a moment");
+	if (!exists)
+		return true;
+	return problem_set(p, 403, "only the gallery's admin may do this; log in as the admin at /login");
 }
 
 void auth_address(struct MHD_Connection *conn, char out[AUTH_ADDRESS_MAX])

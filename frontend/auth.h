@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "core/token.h"
+#include "frontend/problem.h"
 
 #define AUTH_COOKIE "gallery_session"
 #define AUTH_CSRF_HEADER "X-CSRF-Token"
@@ -31,6 +32,12 @@ void auth_csrf_token(const struct app *app, const struct request *req, char out[
 bool auth_csrf_ok(const struct app *app, const struct request *req, const char *field);
 void auth_set_cookie(const struct app *app, struct MHD_Response *r, const char *token);
 void auth_clear_cookie(const struct app *app, struct MHD_Response *r);
+/*
+ * Whether the request may take an admin action: anyone while no account is
+ * the admin (as the ECE1779 app has no accounts), only the admin after. False
+ * with the reason (403, or 503 when the database does not answer) in p.
+ */
+bool auth_admin_ok(struct app *app, const struct request *req, struct problem *p);
 /* The client's address as text, for login throttling. */
 void auth_address(struct MHD_Connection *conn, char out[AUTH_ADDRESS_MAX]);
 

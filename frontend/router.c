@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/config.h"
 #include "common/http.h"
 #include "core/images.h"
 #include "frontend/api_account.h"
@@ -229,6 +230,9 @@ enum MHD_Result router_handle(void *cls, struct MHD_Connection *conn, const char
 		req->answered = true;
 		return reply_problem(app, req, &req->problem);
 	}
+	if (!req->problem.status && !req->logged_in && req->route->body == BODY_UPLOAD &&
+	    !app->cfg->anonymous_uploads)
+		problem_set(&req->problem, 401, "log in to upload: this gallery takes no anonymous uploads");
 	if (!req->problem.status && request_is_post(req) && req->by_cookie) {
 		/* A browser's session rides along on every request: writes need its CSRF token too. */
 		if (!auth_csrf_ok(app, req, req->form ? form_field(req->form, CSRF_FIELD, NULL) : NULL))

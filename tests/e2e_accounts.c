@@ -58,7 +58,10 @@ static int teardown(void **state)
 	(void)state;
 	daemon_stop(&worker, SIGTERM);
 	daemon_stop(&smtp, SIGTERM);
-	return gallery_stop(&g) ? 0 : -1;
+	/* The programs after this one expect a gallery with no admin, as before accounts. */
+	bool clean = sql_exec("DELETE FROM users") && sql_exec("DELETE FROM login_failures") &&
+		     sql_empty_gallery();
+	return gallery_stop(&g) && clean ? 0 : -1;
 }
 
 static bool post(const char *path, const char *body, const char *cookie, struct reply *r)
@@ -554,6 +557,86 @@ static void expired_and_idle_sessions_end(void **state)
 	assert_int_equal(post_status("/logout", body, other), 303);
 }
 
+static const unsigned char PNG[] = {
+	0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48,
+	0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00,
+	0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78,
+	0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0, 0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99,
+	0x3d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
+
+/* POST /api/upload of PNG under key, with an extra header (a bearer token) or none. */
+static long upload_as(const char *key, const char *header)
+{
+	struct buf body = BUF_INIT;
+	buf_printf(&body, "--XyZ\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\n%s\r\n"
+			  "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; "
+			  "filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n",
+		   key);
+	buf_append(&body, PNG, sizeof(PNG));
+	buf_puts(&body, "\r\n--XyZ--\r\n");
+	char url[256];
+	snprintf(url, sizeof(url), "%s/api/upload", g.fe.url);
+	const char *headers[] = {"Content-Type: multipart/form-data; boundary=XyZ", header, NULL};
+	struct reply r;
+	long s = http_request("POST", url, headers, body.data, body.len, &r) ? r.status : -1;
+	if (s > 0)
+		reply_free(&r);
+	buf_free(&body);
+	return s;
+}
+
+static void owned_keys_refuse_other_uploaders(void **state)
+{
+	(void)state;
+	sign_up_verified("bob", "bob@example.org");
+	char ada[COOKIE_MAX], bob[COOKIE_MAX], ada_h[COOKIE_MAX + 32], bob_h[COOKIE_MAX + 32];
+	assert_int_equal(api_login("ada.l", PASSWORD, ada), 200);
+	assert_int_equal(api_login("bob", PASSWORD, bob), 200);
+	snprintf(ada_h, sizeof(ada_h), "Authorization: Bearer %s", ada);
+	snprintf(bob_h, sizeof(bob_h), "Authorization: Bearer %s", bob);
+	assert_int_equal(upload_as("ada-key", ada_h), 200);
+	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM images i JOIN users u ON u.id = i.owner_id "
+				    "WHERE i.image_key = 'ada-key' AND u.username = 'ada.l'"),
+			 1);
+	long long version = sql_scalar("SELECT version FROM images WHERE image_key = 'ada-key'");
+	assert_int_equal(upload_as("ada-key", bob_h), 403);
+	assert_int_equal(upload_as("ada-key", NULL), 403);
+	assert_int_equal(sql_scalar("SELECT version FROM images WHERE image_key = 'ada-key'"), version);
+	assert_int_equal(upload_as("ada-key", ada_h), 200);
+	/* An ownerless key anybody may replace; a user who does takes it. */
+	assert_int_equal(upload_as("free-key", NULL), 200);
+	assert_int_equal(upload_as("free-key", NULL), 200);
+	assert_int_equal(upload_as("free-key", bob_h), 200);
+	assert_int_equal(upload_as("free-key", ada_h), 403);
+}
+
+static void second_user_is_no_admin(void **state)
+{
+	(void)state;
+	assert_int_equal(sql_scalar("SELECT is_admin FROM users WHERE username = 'bob'"), 0);
+	char bob[COOKIE_MAX], ada[COOKIE_MAX], csrf[40], body[128];
+	assert_int_equal(page_login("bob", PASSWORD, bob), 303);
+	page_csrf(bob, csrf);
+	snprintf(body, sizeof(body), "capacity=20&policy=LRU&action=save&csrf_token=%s", csrf);
+	struct reply r;
+	assert_true(post("/cache_properties", body, bob, &r));
+	assert_int_equal(r.status, 403);
+	assert_non_null(strstr(r.body.data, "href=\"/login\""));
+	reply_free(&r);
+	assert_int_equal(post_status("/cache_properties",
+				     "capacity=20&policy=LRU&action=save&" CSRF_PAIR,
+				     "gallery_csrf=" HARNESS_CSRF_TOKEN),
+			 403);
+	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM cache_properties WHERE max_capacity = 20"),
+			 0);
+	assert_int_equal(page_login("ada.l", PASSWORD, ada), 303);
+	page_csrf(ada, csrf);
+	snprintf(body, sizeof(body), "capacity=20&policy=LRU&action=save&csrf_token=%s", csrf);
+	assert_int_equal(post_status("/cache_properties", body, ada), 200);
+	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM cache_properties WHERE max_capacity = 20"),
+			 1);
+}
+
 /* The ECE1779 API with no account: unchanged. */
 static void anonymous_api_upload_still_works(void **state)
 {
@@ -588,6 +671,8 @@ int main(void)
 	    cmocka_unit_test(bad_verification_tokens),
 	    cmocka_unit_test(expired_and_idle_sessions_end),
 	    cmocka_unit_test(anonymous_api_upload_still_works),
+	    cmocka_unit_test(owned_keys_refuse_other_uploaders),
+	    cmocka_unit_test(second_user_is_no_admin),
 	};
 	int failed = cmocka_run_group_tests_name("accounts", tests, setup, teardown);
 	curl_global_cleanup();
