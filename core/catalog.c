@@ -268,6 +268,28 @@ static bool on_each_row(void *ctx, char **cols, const unsigned long *lens, unsig
 	return parse_image_row(cols, lens, ncols, &row) && walk->fn(walk->ctx, &row);
 }
 
+enum db_status catalog_delete_owned(struct catalog *c, long long owner_id, catalog_row_fn fn,
+				    void *ctx)
+{
+	struct db *db = thread_db(c);
+	if (!db)
+		return DB_FAILED;
+	struct row_walk walk = {fn, ctx};
+	struct db_param p[] = {DB_INT(owner_id)};
+	enum db_status status = db_begin(db);
+	if (status != DB_OK)
+		return status;
+	status = db_exec(db, "SELECT " IMAGE_COLUMNS " FROM images WHERE owner_id = ? FOR UPDATE", p,
+			 1, on_each_row, &walk);
+	if (status == DB_OK)
+		status = db_exec(db, "DELETE FROM images WHERE owner_id = ?", p, 1, NULL, NULL);
+	if (status == DB_OK)
+		status = db_commit(db);
+	if (status != DB_OK)
+		db_rollback(db);
+	return status;
+}
+
 enum db_status catalog_all(struct catalog *c, catalog_row_fn fn, void *ctx)
 {
 	struct row_walk walk = {fn, ctx};

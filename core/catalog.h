@@ -63,6 +63,12 @@ enum db_status catalog_find(struct catalog *c, const char *key, size_t keylen,
 enum db_status catalog_upsert(struct catalog *c, struct image_row *row,
 			      char old_location[BLOB_NAME_MAX], bool *in_doubt);
 enum db_status catalog_location_in_use(struct catalog *c, const char *location, bool *in_use);
+/*
+ * Deletes every row owner_id owns, in one transaction; fn sees each row first
+ * (once committed, these are the rows that went).
+ */
+enum db_status catalog_delete_owned(struct catalog *c, long long owner_id, catalog_row_fn fn,
+				    void *ctx);
 /* Every key, newest first. */
 enum db_status catalog_all(struct catalog *c, catalog_row_fn fn, void *ctx);
 /* One page of rows, newest first, whose key contains filter (any case; "" for all). */

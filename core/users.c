@@ -236,6 +236,21 @@ enum users_outcome users_token_use(struct db *db, enum users_token_purpose purpo
 	return o;
 }
 
+enum users_outcome users_token_peek(struct db *db, enum users_token_purpose purpose,
+				    const unsigned char hash[TOKEN_HASH_BYTES], long long *user_id)
+{
+	*user_id = 0;
+	struct db_param p[] = {DB_STRN((const char *)hash, TOKEN_HASH_BYTES),
+			       DB_STR(purpose_name(purpose))};
+	enum db_status s = db_exec(db,
+				   "SELECT user_id FROM email_tokens WHERE token_hash = ? AND "
+				   "purpose = ? AND used_at IS NULL AND expires_at > NOW(3)",
+				   p, 2, on_id, user_id);
+	if (s != DB_OK)
+		return outcome_of(s);
+	return *user_id ? USERS_OK : USERS_NOT_FOUND;
+}
+
 enum users_outcome users_admin_exists(struct db *db, bool *exists_out)
 {
 	long long id = 0;

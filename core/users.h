@@ -62,6 +62,9 @@ enum users_outcome users_set_password(struct db *db, long long id, const char *h
  */
 enum users_outcome users_token_use(struct db *db, enum users_token_purpose purpose,
 				   const unsigned char hash[TOKEN_HASH_BYTES], long long *user_id);
+/* The user of a live mailed token, without using it up. */
+enum users_outcome users_token_peek(struct db *db, enum users_token_purpose purpose,
+				    const unsigned char hash[TOKEN_HASH_BYTES], long long *user_id);
 enum users_outcome users_admin_exists(struct db *db, bool *exists);
 /* The user and every session and token of theirs (images are the caller's). */
 enum users_outcome users_delete(struct db *db, long long id);

@@ -23,6 +23,7 @@
 enum {
 	DAY_S = 86400,
 	VERIFY_TTL_S = DAY_S,
+	RESET_TTL_S = 3600,
 	LOGIN_MAX_PER_USER = 5,
 	LOGIN_MAX_PER_ADDRESS = 20,
 	LINK_MAX = 512,
@@ -415,4 +416,112 @@ enum MHD_Result account_me(struct app *app, struct request *req)
 	cJSON_AddStringToObject(u, "joined", req->user.joined);
 	req->no_store = true;
 	return reply_json_with(app, req, 200, ok);
+}
+
+static const char FORGOT_DONE[] =
+	"If an account has that email, a link to choose a new password is on its way.";
+
+static void enqueue_reset(struct app *app, struct db *db, const struct user *u)
+{
+	char token[TOKEN_CHARS + 1], link[LINK_MAX], text[2048], html[2048];
+	unsigned char hash[TOKEN_HASH_BYTES];
+	token_new(token);
+	token_hash(token, TOKEN_CHARS, hash);
+	snprintf(link, sizeof(link), "%s/reset_password?token=%s", app->cfg->public_url, token);
+	snprintf(text, sizeof(text),
+		 "Hello %s,\r\n\r\nopen this link to choose a new password (it works once, for "
+		 "one hour):\r\n\r\n%s\r\n\r\nIf you did not ask for it, ignore this message; "
+		 "your password stays as it is.\r\n",
+		 u->username, link);
+	snprintf(html, sizeof(html),
+		 "<p>Hello %s,</p><p>open this link to choose a new password (it works once, "
+		 "for one hour):</p><p><a href=\"%s\">%s</a></p><p>If you did not ask for it, "
+		 "ignore this message.</p>",
+		 u->username, link, link);
+	if (db_begin(db) != DB_OK)
+		return;
+	if (users_token_create_in(db, u->id, USERS_TOKEN_RESET, hash, RESET_TTL_S) == USERS_OK &&
+	    enqueue_mail(app, db, true, u->email, "Choose a new password for Cloud Image Gallery",
+			 text, html, link) == JOBS_OK)
+		db_commit(db);
+	else
+		db_rollback(db);
+}
+
+enum MHD_Result account_forgot(struct app *app, struct request *req)
+{
+	cJSON *data = request_is_api(req) ? NULL : page_data("Forgot your password?", "login");
+	if (req->problem.status)
+		return answer(app, req, req->problem.status, req->problem.message, "forgot", data);
+	if (!request_is_post(req))
+		return answer(app, req, 200, "", "forgot", data);
+	size_t elen;
+	const char *email = field(req, "email", &elen);
+	char err[PROBLEM_MESSAGE_MAX];
+	if (!users_email_valid(email, elen, err, sizeof(err)))
+		return answer(app, req, 400, err, "forgot", data);
+	struct db *db = db_of(app);
+	struct user u;
+	enum users_outcome o = db ? users_by_email(db, email, &u) : USERS_UNAVAILABLE;
+	if (o == USERS_OK)
+		enqueue_reset(app, db, &u);
+	else if (o != USERS_NOT_FOUND)
+		return answer(app, req, 503, DB_DOWN, "forgot", data);
+	/* The same words whether or not the address has an account. */
+	return answer(app, req, 200, FORGOT_DONE, "forgot", data);
+}
+
+enum MHD_Result account_reset(struct app *app, struct request *req)
+{
+	cJSON *data = request_is_api(req) ? NULL : page_data("Choose a new password", "login");
+	/* The token is in the address: it must not leave in a Referer header. */
+	req->no_referrer = true;
+	if (req->problem.status)
+		return answer(app, req, req->problem.status, req->problem.message, "reset", data);
+	unsigned char hash[TOKEN_HASH_BYTES];
+	char shown[TOKEN_CHARS + 1];
+	static const char BAD_LINK[] = "this link to choose a new password has expired, was used "
+				       "already or is incomplete; ask for a new one";
+	if (!token_field(req, hash, shown))
+		return answer(app, req, 400, BAD_LINK, "reset", data);
+	if (data)
+		cJSON_AddStringToObject(data, "token", shown);
+	struct db *db = db_of(app);
+	long long user_id;
+	enum users_outcome o = db ? users_token_peek(db, USERS_TOKEN_RESET, hash, &user_id)
+				  : USERS_UNAVAILABLE;
+	if (o == USERS_NOT_FOUND) {
+		cJSON_DeleteItemFromObject(data, "token");
+		return answer(app, req, 400, BAD_LINK, "reset", data);
+	}
+	if (o != USERS_OK)
+		return answer(app, req, 503, DB_DOWN, "reset", data);
+	if (!request_is_post(req))
+		return answer(app, req, 200, "", "reset", data);
+	struct user u;
+	size_t plen;
+	const char *pw = field(req, "password", &plen);
+	char err[PROBLEM_MESSAGE_MAX], pw_hash[PASSWORD_HASH_MAX];
+	if (users_by_id(db, user_id, &u) != USERS_OK)
+		return answer(app, req, 503, DB_DOWN, "reset", data);
+	if (!password_acceptable(pw, plen, u.username, u.email, err, sizeof(err)))
+		return answer(app, req, 400, err, "reset", data);
+	if (!password_hash(app->hasher, pw, plen, pw_hash))
+		return answer(app, req, 500, "cannot hash the password", "reset", data);
+	long long used_by;
+	o = users_token_use(db, USERS_TOKEN_RESET, hash, &used_by);
+	if (o == USERS_NOT_FOUND || (o == USERS_OK && used_by != user_id)) {
+		cJSON_DeleteItemFromObject(data, "token");
+		return answer(app, req, 400, BAD_LINK, "reset", data);
+	}
+	if (o != USERS_OK || users_set_password(db, user_id, pw_hash) != USERS_OK ||
+	    sessions_delete_user(db, user_id, NULL) != DB_OK)
+		return answer(app, req, 503, DB_DOWN, "reset", data);
+	users_failures_clear(db, user_id);
+	log_info("accounts: %s chose a new password; every session ended", u.username);
+	cJSON_DeleteItemFromObject(data, "token");
+	if (data)
+		cJSON_AddBoolToObject(data, "done", true);
+	return answer(app, req, 200, "Your new password is set and every session ended. Log in with it.",
+		      "reset", data);
 }

@@ -14,5 +14,7 @@ enum MHD_Result account_resend(struct app *app, struct request *req);
 enum MHD_Result account_login(struct app *app, struct request *req);
 enum MHD_Result account_logout(struct app *app, struct request *req);
 enum MHD_Result account_me(struct app *app, struct request *req);
+enum MHD_Result account_forgot(struct app *app, struct request *req);
+enum MHD_Result account_reset(struct app *app, struct request *req);
 
 #endif

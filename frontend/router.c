@@ -15,6 +15,7 @@
 #include "frontend/auth.h"
 #include "frontend/csrf.h"
 #include "frontend/form.h"
+#include "frontend/page_account.h"
 #include "frontend/page_cache.h"
 #include "frontend/page_files.h"
 #include "frontend/page_images.h"
@@ -70,6 +71,11 @@ static const struct route routes[] = {
 	{"/api/verify", false, "POST", BODY_FORM, true, account_verify},
 	{"/api/resend_verification", false, "POST", BODY_FORM, true, account_resend},
 	{"/api/me", false, "GET, HEAD", BODY_IGNORED, true, account_me},
+	{"/account", false, "GET, HEAD, POST", BODY_FORM, false, page_account},
+	{"/forgot_password", false, "GET, HEAD, POST", BODY_FORM, false, account_forgot},
+	{"/reset_password", false, "GET, HEAD, POST", BODY_FORM, false, account_reset},
+	{"/api/forgot_password", false, "POST", BODY_FORM, true, account_forgot},
+	{"/api/reset_password", false, "POST", BODY_FORM, true, account_reset},
 };
 
 static const struct route *find_route(const char *url, const char **arg)

@@ -637,6 +637,172 @@ static void second_user_is_no_admin(void **state)
 			 1);
 }
 
+/* POST /account with action and fields, as the page's forms send it; the page into r. */
+static bool account_post(const char *cookie, const char *fields, struct reply *r)
+{
+	char csrf[40], body[512];
+	page_csrf(cookie, csrf);
+	snprintf(body, sizeof(body), "%s&csrf_token=%s", fields, csrf);
+	return post("/account", body, cookie, r);
+}
+
+static void bearer_header(const char *token, char out[COOKIE_MAX + 32])
+{
+	snprintf(out, COOKIE_MAX + 32, "Authorization: Bearer %s", token);
+}
+
+static void cookie_header(const char *cookie, char out[COOKIE_MAX + 32])
+{
+	snprintf(out, COOKIE_MAX + 32, "Cookie: %s", cookie);
+}
+
+static void api_tokens_are_made_used_and_revoked(void **state)
+{
+	(void)state;
+	char cookie[COOKIE_MAX], h[COOKIE_MAX + 32];
+	assert_int_equal(page_login("ada.l", PASSWORD, cookie), 303);
+	struct reply r;
+	assert_true(account_post(cookie, "action=token_create&name=ci+script", &r));
+	assert_int_equal(r.status, 200);
+	char v[64];
+	assert_non_null(reply_header(&r, "Cache-Control", v, sizeof(v)));
+	assert_string_equal(v, "no-store");
+	const char *t = strstr(r.body.data, "id=\"new-token-value\">");
+	assert_non_null(t);
+	char token[COOKIE_MAX];
+	t += strlen("id=\"new-token-value\">");
+	snprintf(token, sizeof(token), "%.*s", (int)strcspn(t, "<"), t);
+	assert_int_equal(strlen(token), 46);
+	reply_free(&r);
+	bearer_header(token, h);
+	assert_int_equal(me_status(h, NULL), 200);
+	assert_int_equal(upload_as("token-key", h), 200);
+	/* Listed by name, never shown again. */
+	cookie_header(cookie, h);
+	assert_true(get("/account", h, &r));
+	assert_non_null(strstr(r.body.data, "ci script"));
+	assert_null(strstr(r.body.data, token));
+	const char *id = strstr(r.body.data, "name=\"id\" value=\"");
+	assert_non_null(id);
+	char fields[160];
+	snprintf(fields, sizeof(fields), "action=token_revoke&id=%.64s", id + strlen("name=\"id\" value=\""));
+	reply_free(&r);
+	assert_true(account_post(cookie, fields, &r));
+	assert_int_equal(r.status, 200);
+	reply_free(&r);
+	bearer_header(token, h);
+	assert_int_equal(me_status(h, NULL), 401);
+	assert_int_equal(upload_as("token-key", h), 401);
+	/* Another user's token id revokes nothing. */
+	assert_true(account_post(cookie, "action=token_revoke&id=00", &r));
+	assert_int_equal(r.status, 404);
+	reply_free(&r);
+}
+
+static void password_change_and_reset_end_other_sessions(void **state)
+{
+	(void)state;
+	sign_up_verified("carol", "carol@example.org");
+	char a[COOKIE_MAX], b[COOKIE_MAX], ha[COOKIE_MAX + 32], hb[COOKIE_MAX + 32];
+	assert_int_equal(page_login("carol", PASSWORD, a), 303);
+	assert_int_equal(api_login("carol", PASSWORD, b), 200);
+	cookie_header(a, ha);
+	bearer_header(b, hb);
+	struct reply r;
+	assert_true(account_post(a, "action=password&current_password=wrong+one+entirely&"
+				    "new_password=another+long+secret+phrase", &r));
+	assert_int_equal(r.status, 403);
+	reply_free(&r);
+	assert_true(account_post(a, "action=password&current_password=correct+horse+battery+staple&"
+				    "new_password=carol", &r));
+	assert_int_equal(r.status, 400);
+	reply_free(&r);
+	assert_int_equal(me_status(hb, NULL), 200);
+	assert_true(account_post(a, "action=password&current_password=correct+horse+battery+staple&"
+				    "new_password=another+long+secret+phrase", &r));
+	assert_int_equal(r.status, 200);
+	reply_free(&r);
+	assert_int_equal(me_status(ha, NULL), 200);
+	assert_int_equal(me_status(hb, NULL), 401);
+	assert_int_equal(api_login("carol", PASSWORD, b), 401);
+	/* Forgot: the same answer for a known and an unknown address; the known one gets a link. */
+	struct reply known, unknown;
+	assert_true(post("/api/forgot_password", "email=carol@example.org", NULL, &known));
+	assert_true(post("/api/forgot_password", "email=nobody.here@example.org", NULL, &unknown));
+	assert_int_equal(known.status, 200);
+	assert_int_equal(unknown.status, 200);
+	assert_string_equal(known.body.data, unknown.body.data);
+	reply_free(&known);
+	reply_free(&unknown);
+	char link[LINK_MAX];
+	assert_true(mail_link("carol@example.org", "reset_password", link));
+	assert_true(get(strstr(link, "/reset_password"), NULL, &r));
+	assert_int_equal(r.status, 200);
+	char v[64];
+	assert_non_null(reply_header(&r, "Referrer-Policy", v, sizeof(v)));
+	assert_non_null(strstr(r.body.data, "id=\"reset-form\""));
+	reply_free(&r);
+	char body[256];
+	snprintf(body, sizeof(body), "%s&password=password123", strstr(link, "token="));
+	assert_int_equal(post_status("/api/reset_password", body, NULL), 400);
+	snprintf(body, sizeof(body), "%s&password=a+third+secret+phrase+here", strstr(link, "token="));
+	assert_int_equal(post_status("/api/reset_password", body, NULL), 200);
+	assert_int_equal(me_status(ha, NULL), 401);
+	assert_int_equal(post_status("/api/reset_password", body, NULL), 400);
+	assert_int_equal(api_login("carol", "a+third+secret+phrase+here", b), 200);
+	/* Bad reset tokens. */
+	assert_int_equal(post_status("/api/reset_password", "token=AAAA&password=a+third+secret+phrase+here", NULL), 400);
+	assert_int_equal(post_status("/api/reset_password",
+				     "token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&password=a+third+secret+phrase+here",
+				     NULL),
+			 400);
+}
+
+static void log_out_everywhere_and_delete_the_account(void **state)
+{
+	(void)state;
+	const char *pw = "a+third+secret+phrase+here";
+	char a[COOKIE_MAX], b[COOKIE_MAX], ha[COOKIE_MAX + 32], hb[COOKIE_MAX + 32];
+	assert_int_equal(page_login("carol", pw, a), 303);
+	assert_int_equal(api_login("carol", pw, b), 200);
+	cookie_header(a, ha);
+	bearer_header(b, hb);
+	struct reply r;
+	assert_true(account_post(a, "action=logout_all", &r));
+	assert_int_equal(r.status, 200);
+	char v[128];
+	assert_non_null(reply_header(&r, "Set-Cookie", v, sizeof(v)));
+	assert_non_null(strstr(v, "Max-Age=0"));
+	reply_free(&r);
+	assert_int_equal(me_status(ha, NULL), 401);
+	assert_int_equal(me_status(hb, NULL), 401);
+	/* Delete: the images and sessions go with the account. */
+	assert_int_equal(page_login("carol", pw, a), 303);
+	assert_int_equal(api_login("carol", pw, b), 200);
+	bearer_header(b, hb);
+	assert_int_equal(upload_as("carol-1", hb), 200);
+	assert_int_equal(upload_as("carol-2", hb), 200);
+	assert_true(account_post(a, "action=delete&current_password=wrong+one+entirely", &r));
+	assert_int_equal(r.status, 403);
+	reply_free(&r);
+	char fields[128];
+	snprintf(fields, sizeof(fields), "action=delete&current_password=%s", pw);
+	assert_true(account_post(a, fields, &r));
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body.data, "2 images are deleted"));
+	reply_free(&r);
+	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM users WHERE username = 'carol'"), 0);
+	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM images WHERE image_key LIKE 'carol-%'"), 0);
+	assert_int_equal(me_status(hb, NULL), 401);
+	assert_true(http_get(g.fe.url, "/api/key/carol-1", &r));
+	assert_int_equal(r.status, 404);
+	reply_free(&r);
+	/* Without a session the page sends the person to log in. */
+	assert_true(get("/account", NULL, &r));
+	assert_int_equal(r.status, 303);
+	reply_free(&r);
+}
+
 /* The ECE1779 API with no account: unchanged. */
 static void anonymous_api_upload_still_works(void **state)
 {
@@ -673,6 +839,9 @@ int main(void)
 	    cmocka_unit_test(anonymous_api_upload_still_works),
 	    cmocka_unit_test(owned_keys_refuse_other_uploaders),
 	    cmocka_unit_test(second_user_is_no_admin),
+	    cmocka_unit_test(api_tokens_are_made_used_and_revoked),
+	    cmocka_unit_test(password_change_and_reset_end_other_sessions),
+	    cmocka_unit_test(log_out_everywhere_and_delete_the_account),
 	};
 	int failed = cmocka_run_group_tests_name("accounts", tests, setup, teardown);
 	curl_global_cleanup();
