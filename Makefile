@@ -29,7 +29,7 @@ CORE = core/blob.o core/blob_disk.o core/cache_client.o core/cache_config.o core
 	core/password.o core/token.o core/users.o core/sessions.o
 MEMCACHE = memcache/cache.o memcache/cache_sql.o memcache/stats_timer.o memcache/api.o \
 	memcache/request.o core/cache_config.o
-FRONTEND = frontend/api_account.o frontend/auth.o frontend/page_account.o frontend/api_cache.o frontend/api_images.o frontend/csrf.o frontend/form.o \
+FRONTEND = frontend/api_account.o frontend/auth.o frontend/page_account.o frontend/page_profile.o frontend/api_cache.o frontend/api_images.o frontend/csrf.o frontend/form.o \
 	frontend/page.o frontend/page_cache.o frontend/page_files.o frontend/page_images.o \
 	frontend/problem.o frontend/reply.o frontend/request.o frontend/router.o frontend/tpl.o \
 	frontend/upload.o

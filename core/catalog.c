@@ -89,8 +89,9 @@ static enum db_status exec(struct catalog *c, const char *sql, const struct db_p
 #define IMAGE_COLUMNS                                                                         \
 	"image_key, location, content_type, size_bytes, sha256, COALESCE(width, 0), "        \
 	"COALESCE(height, 0), version, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%fZ'), " \
-	"DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%s.%fZ')"
-enum { IMAGE_COLUMN_COUNT = 10 };
+	"DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%s.%fZ'), "                                 \
+	"(SELECT username FROM users WHERE users.id = images.owner_id)"
+enum { IMAGE_COLUMN_COUNT = 11 };
 
 static void copy_text(char *dst, size_t size, const char *src)
 {
@@ -134,6 +135,7 @@ static bool parse_image_row(char **cols, const unsigned long *lens, unsigned nco
 	row->height = (unsigned)height;
 	copy_time(row->created_at, cols[8]);
 	copy_time(row->updated_at, cols[9]);
+	copy_text(row->owner, sizeof(row->owner), cols[10]);
 	return true;
 }
 
@@ -288,6 +290,35 @@ enum db_status catalog_delete_owned(struct catalog *c, long long owner_id, catal
 	if (status != DB_OK)
 		db_rollback(db);
 	return status;
+}
+
+struct counted_walk {
+	catalog_row_fn fn;
+	void *ctx;
+	unsigned limit, seen;
+};
+
+static bool on_counted_row(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
+{
+	struct counted_walk *w = ctx;
+	/* The row past the limit only says that more follow. */
+	if (++w->seen > w->limit)
+		return false;
+	struct image_row row;
+	return parse_image_row(cols, lens, ncols, &row) && w->fn(w->ctx, &row);
+}
+
+enum db_status catalog_owned_page(struct catalog *c, long long owner_id, uint64_t offset,
+				  unsigned limit, catalog_row_fn fn, void *ctx, bool *more)
+{
+	struct counted_walk w = {fn, ctx, limit, 0};
+	struct db_param p[] = {DB_INT(owner_id), DB_INT((long long)limit + 1),
+			       DB_INT((long long)offset)};
+	enum db_status s = exec(c, "SELECT " IMAGE_COLUMNS " FROM images WHERE owner_id = ? "
+			      "ORDER BY created_at DESC, image_key LIMIT ? OFFSET ?",
+			      p, 3, on_counted_row, &w);
+	*more = w.seen > limit;
+	return s;
 }
 
 enum db_status catalog_all(struct catalog *c, catalog_row_fn fn, void *ctx)

@@ -11,7 +11,7 @@
 #include "core/blob.h"
 #include "core/key.h"
 
-enum { CATALOG_TIME_MAX = 32, CATALOG_TYPE_MAX = 32 };
+enum { CATALOG_TIME_MAX = 32, CATALOG_TYPE_MAX = 32, CATALOG_OWNER_MAX = 33 };
 
 struct image_row {
 	char key[KEY_MAX_BYTES + 1];
@@ -24,6 +24,7 @@ struct image_row {
 	uint64_t version;
 	char created_at[CATALOG_TIME_MAX]; /* "YYYY-MM-DDTHH:MM:SS.mmmZ", UTC */
 	char updated_at[CATALOG_TIME_MAX];
+	char owner[CATALOG_OWNER_MAX]; /* the owner's username; "" for an anonymous upload */
 	long long owner_id; /* catalog_upsert: the uploader (0: nobody) */
 	bool owner_refused; /* catalog_upsert: the key belongs to someone else; nothing changed */
 };
@@ -69,6 +70,9 @@ enum db_status catalog_location_in_use(struct catalog *c, const char *location, 
  */
 enum db_status catalog_delete_owned(struct catalog *c, long long owner_id, catalog_row_fn fn,
 				    void *ctx);
+/* One page of owner_id's images, newest first; *more says whether any follow. */
+enum db_status catalog_owned_page(struct catalog *c, long long owner_id, uint64_t offset,
+				  unsigned limit, catalog_row_fn fn, void *ctx, bool *more);
 /* Every key, newest first. */
 enum db_status catalog_all(struct catalog *c, catalog_row_fn fn, void *ctx);
 /* One page of rows, newest first, whose key contains filter (any case; "" for all). */

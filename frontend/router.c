@@ -19,6 +19,7 @@
 #include "frontend/page_cache.h"
 #include "frontend/page_files.h"
 #include "frontend/page_images.h"
+#include "frontend/page_profile.h"
 #include "frontend/reply.h"
 #include "frontend/request.h"
 #include "common/url.h"
@@ -75,6 +76,8 @@ static const struct route routes[] = {
 	{"/forgot_password", false, "GET, HEAD, POST", BODY_FORM, false, account_forgot},
 	{"/reset_password", false, "GET, HEAD, POST", BODY_FORM, false, account_reset},
 	{"/api/forgot_password", false, "POST", BODY_FORM, true, account_forgot},
+	{"/u/", true, "GET, HEAD", BODY_IGNORED, false, page_profile},
+	{"/api/users/", true, "GET, HEAD", BODY_IGNORED, true, page_profile},
 	{"/api/reset_password", false, "POST", BODY_FORM, true, account_reset},
 };
 

@@ -803,6 +803,44 @@ static void log_out_everywhere_and_delete_the_account(void **state)
 	reply_free(&r);
 }
 
+static void profiles_list_a_users_images(void **state)
+{
+	(void)state;
+	struct reply r;
+	assert_true(http_get(g.fe.url, "/api/users/ada.l", &r));
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body.data, "\"user\":{\"username\":\"ada.l\",\"joined\":\""));
+	assert_non_null(strstr(r.body.data, "\"images\":2}"));
+	/* Newest first. */
+	const char *newer = strstr(r.body.data, "\"key\":\"token-key\"");
+	const char *older = strstr(r.body.data, "\"key\":\"ada-key\"");
+	assert_true(newer && older && newer < older);
+	assert_non_null(strstr(r.body.data, "\"page\":1,\"more\":false"));
+	reply_free(&r);
+	assert_true(get("/u/ada.l", NULL, &r));
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body.data, "id=\"profile-count\">2<"));
+	assert_non_null(strstr(r.body.data, "token-key"));
+	reply_free(&r);
+	static const char *const missing[] = {"/u/nobody.here", "/u/ADA.L", "/u/", "/u/a%20b",
+					      "/u/%3Cscript%3E", "/api/users/nobody.here"};
+	for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++) {
+		assert_true(get(missing[i], NULL, &r));
+		assert_int_equal(r.status, 404);
+		reply_free(&r);
+	}
+	assert_true(http_get(g.fe.url, "/api/users/ada.l?page=0", &r));
+	assert_int_equal(r.status, 400);
+	reply_free(&r);
+	/* The image page and the home grid name the owner, with a link. */
+	assert_true(get("/image?key=ada-key", NULL, &r));
+	assert_non_null(strstr(r.body.data, "<a href=\"/u/ada.l\" id=\"owner\">ada.l</a>"));
+	reply_free(&r);
+	assert_true(get("/", NULL, &r));
+	assert_non_null(strstr(r.body.data, "by <a href=\"/u/ada.l\">ada.l</a>"));
+	reply_free(&r);
+}
+
 /* The ECE1779 API with no account: unchanged. */
 static void anonymous_api_upload_still_works(void **state)
 {
@@ -840,6 +878,7 @@ int main(void)
 	    cmocka_unit_test(owned_keys_refuse_other_uploaders),
 	    cmocka_unit_test(second_user_is_no_admin),
 	    cmocka_unit_test(api_tokens_are_made_used_and_revoked),
+	    cmocka_unit_test(profiles_list_a_users_images),
 	    cmocka_unit_test(password_change_and_reset_end_other_sessions),
 	    cmocka_unit_test(log_out_everywhere_and_delete_the_account),
 	};
