@@ -83,6 +83,12 @@ bool auth_resolve(struct app *app, struct request *req)
 						 &req->user, &found)
 			      : DB_FAILED;
 	if (s != DB_OK) {
+		/*
+		 * The session stays as it is. A read goes on as an anonymous one (an
+		 * image from the cache needs no database); a write cannot be checked.
+		 */
+		if (!request_is_post(req))
+			return true;
 		problem_set(&req->problem, 503,
 			    "the database does not answer, so your login cannot be checked; "
 			    "try again in a moment");

@@ -841,6 +841,32 @@ static void profiles_list_a_users_images(void **state)
 	reply_free(&r);
 }
 
+/* MariaDB down: logins and cookie writes answer 503; afterwards every session still works. */
+static void database_outage_logs_nobody_out(void **state)
+{
+	(void)state;
+	char cookie[COOKIE_MAX], token[COOKIE_MAX], ch[COOKIE_MAX + 32], bh[COOKIE_MAX + 32];
+	assert_int_equal(page_login("ada.l", PASSWORD, cookie), 303);
+	assert_int_equal(api_login("ada.l", PASSWORD, token), 200);
+	cookie_header(cookie, ch);
+	bearer_header(token, bh);
+	assert_true(db_server_stop());
+	assert_int_equal(api_login("ada.l", PASSWORD, token), 503);
+	assert_int_equal(post_status("/api/signup", "username=outage&email=outage@example.org&"
+				     "password=correct+horse+battery+staple", NULL),
+			 503);
+	assert_int_equal(upload_as("outage-key", bh), 503);
+	struct reply r;
+	assert_true(get("/", ch, &r));
+	assert_true(r.status == 200 || r.status == 503);
+	reply_free(&r);
+	assert_true(db_server_start());
+	for (int w = 0; me_status(ch, NULL) != 200 && w < 20000; w += POLL_MS)
+		sleep_ms(POLL_MS);
+	assert_int_equal(me_status(ch, NULL), 200);
+	assert_int_equal(me_status(bh, NULL), 200);
+}
+
 /* The ECE1779 API with no account: unchanged. */
 static void anonymous_api_upload_still_works(void **state)
 {
@@ -879,6 +905,7 @@ int main(void)
 	    cmocka_unit_test(second_user_is_no_admin),
 	    cmocka_unit_test(api_tokens_are_made_used_and_revoked),
 	    cmocka_unit_test(profiles_list_a_users_images),
+	    cmocka_unit_test(database_outage_logs_nobody_out),
 	    cmocka_unit_test(password_change_and_reset_end_other_sessions),
 	    cmocka_unit_test(log_out_everywhere_and_delete_the_account),
 	};
