@@ -60,7 +60,7 @@ static int teardown(void **state)
 	daemon_stop(&smtp, SIGTERM);
 	/* The programs after this one expect a gallery with no admin, as before accounts. */
 	bool clean = sql_exec("DELETE FROM users") && sql_exec("DELETE FROM login_failures") &&
-		     sql_empty_gallery();
+		     sql_exec("DELETE FROM jobs") && sql_empty_gallery();
 	return gallery_stop(&g) && clean ? 0 : -1;
 }
 
@@ -384,28 +384,42 @@ static double median(double *t, size_t n)
 	return (t[n / 2 - 1] + t[n / 2]) / 2;
 }
 
-/* The tries alternate, so that the load of other programs falls on both alike. */
-static void unknown_user_and_wrong_password_look_the_same(void **state)
+/*
+ * The tries alternate, so that the load of other programs falls on both alike.
+ * On a machine that other test suites share, one measurement may still be off;
+ * a real difference (no dummy hash: a tenth of the time) fails every attempt.
+ */
+static bool timings_alike(char *a, char *b, size_t size)
 {
-	(void)state;
-	char a[512], b[512];
 	double unknown[TIMING_TRIES], wrong[TIMING_TRIES];
-	login_time("ada.l", b, sizeof(b)); /* warms the connection and the statements */
 	for (int i = 0; i < TIMING_TRIES; i++) {
 		if (i % 2) {
-			unknown[i] = login_time("no.such.user", a, sizeof(a));
-			wrong[i] = login_time("ada.l", b, sizeof(b));
+			unknown[i] = login_time("no.such.user", a, size);
+			wrong[i] = login_time("ada.l", b, size);
 		} else {
-			wrong[i] = login_time("ada.l", b, sizeof(b));
-			unknown[i] = login_time("no.such.user", a, sizeof(a));
+			wrong[i] = login_time("ada.l", b, size);
+			unknown[i] = login_time("no.such.user", a, size);
 		}
 	}
 	double mu = median(unknown, TIMING_TRIES), mw = median(wrong, TIMING_TRIES);
 	print_message("login medians: unknown user %.1f ms, wrong password %.1f ms\n", mu * 1e3,
 		      mw * 1e3);
-	assert_string_equal(a, b);
 	double hi = mu > mw ? mu : mw, lo = mu > mw ? mw : mu;
-	assert_true(hi <= lo * 1.25);
+	return hi <= lo * 1.25;
+}
+
+static void unknown_user_and_wrong_password_look_the_same(void **state)
+{
+	(void)state;
+	enum { ATTEMPTS = 3 };
+	char a[512], b[512];
+	login_time("ada.l", b, sizeof(b)); /* warms the connection and the statements */
+	bool alike = false;
+	for (int i = 0; i < ATTEMPTS && !alike; i++) {
+		alike = timings_alike(a, b, sizeof(a));
+		assert_string_equal(a, b);
+	}
+	assert_true(alike);
 	assert_true(sql_exec("DELETE FROM login_failures"));
 }
 

@@ -124,7 +124,7 @@ static void record(struct pool *p, struct db *db, const struct job *job,
 		   enum job_run run, const struct buf *result, const char *err, int64_t ms)
 {
 	const char *kind = jobs_kind_name(job->kind);
-	enum jobs_outcome outcome;
+	enum jobs_outcome outcome = JOBS_ERROR; /* set by the loop; gcc -O1 cannot tell */
 	bool dead = false;
 	do {
 		switch (run) {
