@@ -94,13 +94,18 @@ void reply_extra_headers(struct app *app, struct request *req, struct MHD_Respon
 	}
 }
 
-void reply_page_headers(struct MHD_Response *r)
+static void page_headers(struct MHD_Response *r, const char *referrer_policy)
 {
 	MHD_add_response_header(r, "Content-Security-Policy",
 				"default-src 'self'; img-src 'self' blob: data:; "
 				"object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Referrer-Policy", "same-origin");
+	MHD_add_response_header(r, "Referrer-Policy", referrer_policy);
+}
+
+void reply_page_headers(struct MHD_Response *r)
+{
+	page_headers(r, "same-origin");
 }
 
 enum MHD_Result reply_page(struct app *app, struct request *req, unsigned status,
@@ -133,10 +138,9 @@ enum MHD_Result reply_page(struct app *app, struct request *req, unsigned status
 		return http_send_error(req->conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				       "the page could not be rendered");
 	if (r) {
-		reply_page_headers(r);
+		/* A page whose address holds a secret (a mailed token) sends no Referer on. */
+		page_headers(r, req->no_referrer ? "no-referrer" : "same-origin");
 		reply_extra_headers(app, req, r);
-		if (req->no_referrer)
-			MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 		if (fresh_token)
 			csrf_set_cookie(r, token);
 	}

@@ -754,6 +754,7 @@ static void password_change_and_reset_end_other_sessions(void **state)
 	assert_int_equal(r.status, 200);
 	char v[64];
 	assert_non_null(reply_header(&r, "Referrer-Policy", v, sizeof(v)));
+	assert_string_equal(v, "no-referrer");
 	assert_non_null(strstr(r.body.data, "id=\"reset-form\""));
 	reply_free(&r);
 	char body[256];
