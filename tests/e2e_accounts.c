@@ -578,8 +578,8 @@ static const unsigned char PNG[] = {
 	0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0, 0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99,
 	0x3d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
 
-/* POST /api/upload of PNG under key, with an extra header (a bearer token) or none. */
-static long upload_as(const char *key, const char *header)
+/* POST base/api/upload of PNG under key, with an extra header (a bearer token) or none. */
+static long upload_to(const char *base, const char *key, const char *header)
 {
 	struct buf body = BUF_INIT;
 	buf_printf(&body, "--XyZ\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\n%s\r\n"
@@ -589,7 +589,7 @@ static long upload_as(const char *key, const char *header)
 	buf_append(&body, PNG, sizeof(PNG));
 	buf_puts(&body, "\r\n--XyZ--\r\n");
 	char url[256];
-	snprintf(url, sizeof(url), "%s/api/upload", g.fe.url);
+	snprintf(url, sizeof(url), "%s/api/upload", base);
 	const char *headers[] = {"Content-Type: multipart/form-data; boundary=XyZ", header, NULL};
 	struct reply r;
 	long s = http_request("POST", url, headers, body.data, body.len, &r) ? r.status : -1;
@@ -597,6 +597,11 @@ static long upload_as(const char *key, const char *header)
 		reply_free(&r);
 	buf_free(&body);
 	return s;
+}
+
+static long upload_as(const char *key, const char *header)
+{
+	return upload_to(g.fe.url, key, header);
 }
 
 static void owned_keys_refuse_other_uploaders(void **state)
@@ -882,6 +887,33 @@ static void database_outage_logs_nobody_out(void **state)
 	assert_int_equal(me_status(bh, NULL), 200);
 }
 
+/* GALLERY_ANONYMOUS_UPLOADS=0: an upload needs a session or a token. */
+static void anonymous_uploads_can_be_turned_off(void **state)
+{
+	(void)state;
+	struct daemon fe;
+	setting settings[] = {g.memcache_url_setting, g.data_dir_setting,
+			      "GALLERY_ANONYMOUS_UPLOADS=0", NULL};
+	assert_true(daemon_start(&fe, "frontend", settings));
+	struct reply r;
+	assert_true(http_upload(fe.url, "/api/upload", "closed", PNG, sizeof(PNG), "a.png", NULL, &r));
+	assert_int_equal(r.status, 401);
+	assert_true(reply_is_error(&r, 401));
+	reply_free(&r);
+	char token[COOKIE_MAX], h[COOKIE_MAX + 32];
+	assert_int_equal(api_login("ada.l", PASSWORD, token), 200);
+	bearer_header(token, h);
+	char url[256];
+	snprintf(url, sizeof(url), "%s/api/me", fe.url);
+	const char *headers[] = {h, NULL};
+	assert_true(http_request("GET", url, headers, NULL, 0, &r));
+	assert_int_equal(r.status, 200);
+	reply_free(&r);
+	assert_int_equal(upload_to(fe.url, "closed-but-mine", h), 200);
+	assert_int_equal(daemon_stop(&fe, SIGTERM), 0);
+	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM images WHERE image_key = 'closed'"), 0);
+}
+
 /* The ECE1779 API with no account: unchanged. */
 static void anonymous_api_upload_still_works(void **state)
 {
@@ -921,6 +953,7 @@ int main(void)
 	    cmocka_unit_test(api_tokens_are_made_used_and_revoked),
 	    cmocka_unit_test(profiles_list_a_users_images),
 	    cmocka_unit_test(database_outage_logs_nobody_out),
+	    cmocka_unit_test(anonymous_uploads_can_be_turned_off),
 	    cmocka_unit_test(password_change_and_reset_end_other_sessions),
 	    cmocka_unit_test(log_out_everywhere_and_delete_the_account),
 	};
