@@ -12,7 +12,7 @@ PKGS = libmicrohttpd libcurl mysqlclient libcjson libsodium
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(DEBUG) $(SAN) -MMD -MP -I. $(PKG_CFLAGS)
-LDLIBS = $(PKG_LIBS) -lb64 -lnettle -lpthread -lm
+LDLIBS = $(PKG_LIBS) -lb64 -lnettle -lzxcvbn -lpthread -lm
 # libvips only where images are decoded: the worker's image operations, their
 # tests and their benchmark.
 VIPS_CFLAGS := $(shell pkg-config --cflags vips 2>/dev/null)
@@ -25,10 +25,12 @@ URL = common/url.o
 # The domain, shared by the front end and (soon) the worker; no HTTP in it.
 CORE = core/blob.o core/blob_disk.o core/cache_client.o core/cache_config.o core/catalog.o \
 	core/images.o core/imagetype.o core/invalidations.o core/key.o core/orphans.o \
-	core/outcome.o core/stripes.o core/jobs.o core/calc.o core/variants.o core/enhance_job.o
+	core/outcome.o core/stripes.o core/jobs.o core/calc.o core/variants.o core/enhance_job.o \
+	core/password.o core/token.o core/users.o core/sessions.o
 MEMCACHE = memcache/cache.o memcache/slab.o memcache/cache_sql.o memcache/stats_timer.o memcache/api.o \
 	memcache/request.o core/cache_config.o
-FRONTEND = frontend/api_cache.o frontend/api_images.o frontend/csrf.o frontend/form.o frontend/origin.o \
+FRONTEND = frontend/api_account.o frontend/auth.o frontend/page_account.o frontend/page_profile.o \
+	frontend/api_cache.o frontend/api_images.o frontend/csrf.o frontend/form.o frontend/origin.o \
 	frontend/page.o frontend/page_cache.o frontend/page_files.o frontend/page_images.o \
 	frontend/problem.o frontend/reply.o frontend/request.o frontend/router.o frontend/tpl.o \
 	frontend/upload.o frontend/api_jobs.o frontend/job_requests.o frontend/job_wait.o \
@@ -51,6 +53,7 @@ TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate
 # Not a test: a helper program the tests start.
 TESTS += $(BIN)/tests/faultproxy
 TESTS += $(BIN)/tests/e2e_keys
+TESTS += $(BIN)/tests/e2e_accounts
 
 .PHONY: all tests deps test-deps test check-layout asan tsan valgrind fuzz fuzz-targets \
 	bench-memcache bench-worker bench soak clean
@@ -170,6 +173,10 @@ $(BIN)/tests/e2e_doubt: $(call objs,tests/e2e_doubt.o $(TEST_LIB) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+$(BIN)/tests/e2e_accounts: $(call objs,tests/e2e_accounts.o $(TEST_LIB) $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
 deps:
 	scripts/deps.sh
 
@@ -199,13 +206,14 @@ tsan: test-deps
 	GALLERY_TEST_TSAN=1 tests/run.sh bin/tsan
 
 # Fuzzing: one libFuzzer binary per parser of outside input (tests/fuzz/fuzz.h).
-FUZZ_TARGETS = form key sniff tpl memcache_request config
+FUZZ_TARGETS = form key sniff tpl memcache_request config auth
 FUZZ_form = frontend/form.o core/imagetype.o common/buf.o
 FUZZ_key = core/key.o common/url.o
 FUZZ_sniff = core/imagetype.o
 FUZZ_tpl = frontend/tpl.o common/buf.o
 FUZZ_memcache_request = memcache/request.o
 FUZZ_config = common/config.o common/log.o common/clock.o common/num.o
+FUZZ_auth = core/token.o
 FUZZ_SECONDS ?= 60
 FUZZ_SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 

@@ -75,6 +75,14 @@
 	  "worker, test hook: jobs of this kind run the isolated test op instead; keep empty") \
 	X(INT, test_job_delay_ms, "GALLERY_TEST_JOB_DELAY_MS", "0", 0, 600000,                   \
 	  "worker, test hook: image jobs wait this long between making and storing; keep 0")   \
+	X(INT, session_idle_days, "GALLERY_SESSION_IDLE_DAYS", "7", 1, 3650,                      \
+	  "a browser session ends after this many days unused")                                 \
+	X(INT, session_max_days, "GALLERY_SESSION_MAX_DAYS", "30", 1, 3650,                       \
+	  "a browser session ends this many days after the login")                              \
+	X(INT, login_window_s, "GALLERY_LOGIN_WINDOW_S", "900", 1, 86400,                         \
+	  "seconds over which failed logins count (5 per account, 20 per address)")             \
+	X(INT, anonymous_uploads, "GALLERY_ANONYMOUS_UPLOADS", "1", 0, 1,                         \
+	  "1: uploads without an account are allowed (and ownerless)")                          \
 	X(STR, log_level, "GALLERY_LOG_LEVEL", "info", 0, 0, "debug, info, warn or error")
 
 #define CONFIG_STR(field) const char *field;

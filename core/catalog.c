@@ -113,8 +113,9 @@ static enum db_status exec(struct catalog *c, const char *sql, const struct db_p
 	"image_key, location, content_type, size_bytes, sha256, COALESCE(width, 0), "        \
 	"COALESCE(height, 0), version, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%fZ'), " \
 	"DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%s.%fZ'), "                               \
-	"CAST(ROUND(UNIX_TIMESTAMP(updated_at) * 1000) AS UNSIGNED)"
-enum { IMAGE_COLUMN_COUNT = 11 };
+	"CAST(ROUND(UNIX_TIMESTAMP(updated_at) * 1000) AS UNSIGNED), "                      \
+	"(SELECT username FROM users WHERE users.id = images.owner_id)"
+enum { IMAGE_COLUMN_COUNT = 12 };
 
 static void copy_text(char *dst, size_t size, const char *src)
 {
@@ -158,6 +159,7 @@ static bool parse_image_row(char **cols, const unsigned long *lens, unsigned nco
 	row->height = (unsigned)height;
 	copy_time(row->created_at, cols[8]);
 	copy_time(row->updated_at, cols[9]);
+	copy_text(row->owner, sizeof(row->owner), cols[11]);
 	return column_u64(cols[10], lens[10], &row->updated_ms);
 }
 
@@ -197,18 +199,26 @@ enum db_status catalog_find_by_sha256(struct catalog *c, const char *sha256,
 	return status;
 }
 
-static bool on_first_text(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
-{
-	(void)lens;
-	if (ncols >= 1 && cols[0])
-		copy_text(ctx, BLOB_NAME_MAX, cols[0]);
-	return false;
-}
-
 static bool on_first_number(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
 {
 	if (ncols >= 1 && !column_u64(cols[0], lens[0], ctx))
 		log_warn("catalog: a count that is no number: '%s'", cols[0]);
+	return false;
+}
+
+struct current_owner {
+	char *location;
+	long long owner_id;
+};
+
+static bool on_location_owner(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
+{
+	(void)lens;
+	struct current_owner *c = ctx;
+	if (ncols >= 2 && cols[0]) {
+		copy_text(c->location, BLOB_NAME_MAX, cols[0]);
+		c->owner_id = cols[1] ? atoll(cols[1]) : 0;
+	}
 	return false;
 }
 
@@ -225,21 +235,30 @@ static enum db_status upsert_once(struct catalog *c, struct image_row *row,
 		DB_INT((long long)row->size_bytes), DB_STR(row->sha256),
 		row->width ? DB_INT(row->width) : (struct db_param){.type = DB_PARAM_NULL},
 		row->height ? DB_INT(row->height) : (struct db_param){.type = DB_PARAM_NULL},
+		row->owner_id ? DB_INT(row->owner_id) : (struct db_param){.type = DB_PARAM_NULL},
 	};
+	struct current_owner current = {old_location, 0};
+	row->owner_refused = false;
 	enum db_status status = db_begin(db);
 	if (status != DB_OK)
 		return status;
 	/* The lock orders concurrent uploads of one key, so each learns the file it replaced. */
-	status = db_exec(db, "SELECT location FROM images WHERE image_key = ? FOR UPDATE", key, 1,
-			 on_first_text, old_location);
+	status = db_exec(db, "SELECT location, owner_id FROM images WHERE image_key = ? FOR UPDATE",
+			 key, 1, on_location_owner, &current);
+	/* An owned key is its owner's alone; an ownerless one anybody's (and an uploader's after). */
+	if (status == DB_OK && current.owner_id && current.owner_id != row->owner_id) {
+		row->owner_refused = true;
+		status = DB_FAILED;
+	}
 	if (status == DB_OK)
 		status = db_exec(db,
 				 "INSERT INTO images (image_key, location, content_type, size_bytes, "
-				 "sha256, width, height) VALUES (?, ?, ?, ?, ?, ?, ?) "
+				 "sha256, width, height, owner_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
 				 "ON DUPLICATE KEY UPDATE location = VALUES(location), "
 				 "content_type = VALUES(content_type), size_bytes = VALUES(size_bytes), "
 				 "sha256 = VALUES(sha256), width = VALUES(width), "
-				 "height = VALUES(height), version = version + 1",
+				 "height = VALUES(height), owner_id = COALESCE(owner_id, VALUES(owner_id)), "
+				 "version = version + 1",
 				 values, sizeof(values) / sizeof(values[0]), NULL, NULL);
 	if (status == DB_OK)
 		status = db_exec(db, "SELECT version FROM images WHERE image_key = ?", key, 1,
@@ -322,6 +341,69 @@ enum db_status catalog_location_in_use(struct catalog *c, const char *location, 
 	/* When in doubt, keep the file: an orphan costs disk, a missing file loses an image. */
 	*in_use = status != DB_OK || count > 0;
 	return status;
+}
+
+struct row_walk {
+	catalog_row_fn fn;
+	void *ctx;
+};
+
+static bool on_each_row(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
+{
+	struct row_walk *walk = ctx;
+	struct image_row row;
+	return parse_image_row(cols, lens, ncols, &row) && walk->fn(walk->ctx, &row);
+}
+
+enum db_status catalog_delete_owned(struct catalog *c, long long owner_id, catalog_row_fn fn,
+				    void *ctx)
+{
+	struct db *db = thread_db(c);
+	if (!db)
+		return DB_FAILED;
+	struct row_walk walk = {fn, ctx};
+	struct db_param p[] = {DB_INT(owner_id)};
+	enum db_status status = db_begin(db);
+	if (status != DB_OK)
+		return status;
+	status = db_exec(db, "SELECT " IMAGE_COLUMNS " FROM images WHERE owner_id = ? FOR UPDATE", p,
+			 1, on_each_row, &walk);
+	if (status == DB_OK)
+		status = db_exec(db, "DELETE FROM images WHERE owner_id = ?", p, 1, NULL, NULL);
+	if (status == DB_OK)
+		status = db_commit(db);
+	if (status != DB_OK)
+		db_rollback(db);
+	return status;
+}
+
+struct counted_walk {
+	catalog_row_fn fn;
+	void *ctx;
+	unsigned limit, seen;
+};
+
+static bool on_counted_row(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
+{
+	struct counted_walk *w = ctx;
+	/* The row past the limit only says that more follow. */
+	if (++w->seen > w->limit)
+		return false;
+	struct image_row row;
+	return parse_image_row(cols, lens, ncols, &row) && w->fn(w->ctx, &row);
+}
+
+enum db_status catalog_owned_page(struct catalog *c, long long owner_id, uint64_t offset,
+				  unsigned limit, catalog_row_fn fn, void *ctx, bool *more)
+{
+	struct counted_walk w = {fn, ctx, limit, 0};
+	struct db_param p[] = {DB_INT(owner_id), DB_INT((long long)limit + 1),
+			       DB_INT((long long)offset)};
+	enum db_status s = exec(c, "SELECT " IMAGE_COLUMNS " FROM images WHERE owner_id = ? "
+			      "ORDER BY created_at DESC, image_key LIMIT ? OFFSET ?",
+			      p, 3, on_counted_row, &w);
+	*more = w.seen > limit;
+	return s;
 }
 
 /* A LIKE pattern that matches filter as plain text anywhere in the key. */

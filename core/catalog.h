@@ -11,7 +11,7 @@
 #include "core/blob.h"
 #include "core/key.h"
 
-enum { CATALOG_TIME_MAX = 32, CATALOG_TYPE_MAX = 32 };
+enum { CATALOG_TIME_MAX = 32, CATALOG_TYPE_MAX = 32, CATALOG_OWNER_MAX = 33 };
 
 struct image_row {
 	char key[KEY_MAX_BYTES + 1];
@@ -25,6 +25,9 @@ struct image_row {
 	char created_at[CATALOG_TIME_MAX]; /* "YYYY-MM-DDTHH:MM:SS.mmmZ", UTC */
 	char updated_at[CATALOG_TIME_MAX];
 	uint64_t updated_ms; /* updated_at in milliseconds since 1970: half of a page cursor */
+	char owner[CATALOG_OWNER_MAX]; /* the owner's username; "" for an anonymous upload */
+	long long owner_id; /* catalog_upsert: the uploader (0: nobody) */
+	bool owner_refused; /* catalog_upsert: the key belongs to someone else; nothing changed */
 };
 
 /* A place in the listing order (newest first, then key): the row it names is excluded. */
@@ -74,6 +77,15 @@ enum db_status catalog_find_by_sha256(struct catalog *c, const char *sha256,
 enum db_status catalog_upsert(struct catalog *c, struct image_row *row,
 			      char old_location[BLOB_NAME_MAX], bool *in_doubt);
 enum db_status catalog_location_in_use(struct catalog *c, const char *location, bool *in_use);
+/*
+ * Deletes every row owner_id owns, in one transaction; fn sees each row first
+ * (once committed, these are the rows that went).
+ */
+enum db_status catalog_delete_owned(struct catalog *c, long long owner_id, catalog_row_fn fn,
+				    void *ctx);
+/* One page of owner_id's images, newest first; *more says whether any follow. */
+enum db_status catalog_owned_page(struct catalog *c, long long owner_id, uint64_t offset,
+				  unsigned limit, catalog_row_fn fn, void *ctx, bool *more);
 /*
  * Up to limit rows, newest first, whose key contains filter (any case; "" for
  * all): those after `from` (NULL: from the start) or, when backward, the last

@@ -38,6 +38,7 @@ struct images_upload {
 	struct blob_put *file;
 	struct image_probe probe; /* the type and size, learnt from the head as it arrives */
 	struct outcome outcome;
+	long long owner_id; /* 0: an anonymous upload */
 };
 
 struct images *images_open(struct catalog *catalog, struct cache_client *cache,
@@ -324,7 +325,11 @@ static bool store(struct images_upload *u, struct image_row *row, char *old_loca
 		log_error("upload: %s", err);
 		cannot_store(o, st, "the file could not be saved");
 	} else if (catalog_upsert(im->catalog, row, old_location, in_doubt) != DB_OK) {
-		ok = unavailable(im, o);
+		ok = row->owner_refused
+			     ? outcome_set(o, OUTCOME_FORBIDDEN,
+					   "the key '%s' belongs to another user; choose another key",
+					   row->key)
+			     : unavailable(im, o);
 		if (*in_doubt)
 			outcome_set(o, OUTCOME_UNAVAILABLE,
 				    "the database went away while storing the upload; the upload "
@@ -350,6 +355,58 @@ static bool store(struct images_upload *u, struct image_row *row, char *old_loca
 	return ok;
 }
 
+struct gone {
+	struct image_row *rows;
+	size_t n, cap;
+	bool nomem;
+};
+
+static bool collect_row(void *ctx, const struct image_row *row)
+{
+	struct gone *g = ctx;
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? 2 * g->cap : 16;
+		struct image_row *rows = realloc(g->rows, cap * sizeof(*rows));
+		if (!rows) {
+			g->nomem = true;
+			return false;
+		}
+		g->rows = rows;
+		g->cap = cap;
+	}
+	g->rows[g->n++] = *row;
+	return true;
+}
+
+bool images_delete_owned(struct images *im, long long owner_id, unsigned long *count,
+			 struct outcome *o)
+{
+	struct gone g = {0};
+	*count = 0;
+	enum db_status s = catalog_delete_owned(im->catalog, owner_id, collect_row, &g);
+	if (s != DB_OK || g.nomem) {
+		free(g.rows);
+		return g.nomem ? outcome_set(o, OUTCOME_INTERNAL, "out of memory")
+			       : unavailable(im, o);
+	}
+	for (size_t i = 0; i < g.n; i++) {
+		/* Values of the version that went, and older, are forgotten. */
+		invalidations_send(im->invalidations, g.rows[i].key, g.rows[i].keylen,
+				   g.rows[i].version + 1);
+		struct blob_ref ref;
+		if (blob_ref_parse(BLOB_IMAGE, g.rows[i].location, &ref))
+			orphans_remove_if_unused(im->orphans, &ref);
+	}
+	*count = g.n;
+	free(g.rows);
+	return true;
+}
+
+void images_upload_set_owner(struct images_upload *u, long long owner_id)
+{
+	u->owner_id = owner_id;
+}
+
 bool images_upload_commit(struct images_upload *u, const char *key, size_t keylen,
 			  struct image_row *row, struct outcome *o)
 {
@@ -360,6 +417,7 @@ bool images_upload_commit(struct images_upload *u, const char *key, size_t keyle
 	memset(row, 0, sizeof(*row));
 	memcpy(row->key, key, keylen);
 	row->keylen = keylen;
+	row->owner_id = u->owner_id;
 	snprintf(row->content_type, sizeof(row->content_type), "%s",
 		 image_type_mime(u->probe.type));
 	row->size_bytes = blob_put_size(u->file);

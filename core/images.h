@@ -44,6 +44,14 @@ bool images_upload_write(void *upload, const char *data, size_t len);
 /* Why the last write refused. */
 const struct outcome *images_upload_outcome(const struct images_upload *u);
 /*
+ * Deletes every image of owner_id: the rows, then the cached values and the
+ * files no other row names. *count says how many went.
+ */
+bool images_delete_owned(struct images *im, long long owner_id, unsigned long *count,
+			 struct outcome *o);
+/* The account the upload is for (0: anonymous); an owned key refuses other uploaders. */
+void images_upload_set_owner(struct images_upload *u, long long owner_id);
+/*
  * Checks the file, stores it, commits the row, makes memcache forget the old
  * value, and frees u. row gets what was stored.
  */

@@ -13,6 +13,7 @@ struct config;
 struct origin_policy;
 struct images;
 struct job_wait;
+struct password_hasher;
 struct tpl_set;
 
 struct app {
@@ -26,6 +27,8 @@ struct app {
 	struct origin_policy *origins;
 	uint64_t max_upload_bytes;
 	struct heavy heavy; /* list_keys streams, filtered key pages */
+	struct password_hasher *hasher; /* bounds the argon2 hashes running at once */
+	unsigned char csrf_key[32];     /* signs the CSRF tokens of logged-in requests */
 };
 
 #endif

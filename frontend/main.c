@@ -12,6 +12,8 @@
 #include "core/cache_client.h"
 #include "core/catalog.h"
 #include "core/images.h"
+#include "core/password.h"
+#include "frontend/auth.h"
 #include "frontend/app.h"
 #include "frontend/job_wait.h"
 #include "frontend/origin.h"
@@ -83,6 +85,16 @@ int main(int argc, char **argv)
 		log_error("frontend: %s", err);
 		goto out_close_images;
 	}
+	if (!auth_load_key(cfg.data_dir, app.csrf_key, err, sizeof(err))) {
+		log_error("frontend: %s", err);
+		goto out_free_waits;
+	}
+	/* As many argon2 hashes at once as cores: a flood of logins queues, reads go on. */
+	app.hasher = password_hasher_open((unsigned)sysconf(_SC_NPROCESSORS_ONLN));
+	if (!app.hasher) {
+		log_error("frontend: cannot set up password hashing");
+		goto out_free_waits;
+	}
 	struct server_params params = {
 		.bind = cfg.frontend_bind,
 		.port = cfg.frontend_port,
@@ -114,6 +126,7 @@ int main(int argc, char **argv)
 out_free_waits:
 	job_wait_free(app.waits);
 out_close_images:
+	password_hasher_close(app.hasher);
 	images_close(app.images);
 out_close_blobs:
 	blob_close(app.blobs);

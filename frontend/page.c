@@ -54,6 +54,8 @@ cJSON *page_image_json(const struct image_row *row)
 	cJSON_AddStringToObject(img, "size", size);
 	cJSON_AddNumberToObject(img, "size_bytes", (double)row->size_bytes);
 	cJSON_AddStringToObject(img, "uploaded_at", row->updated_at);
+	if (row->owner[0])
+		cJSON_AddStringToObject(img, "owner", row->owner);
 	if (row->width && row->height) {
 		cJSON_AddNumberToObject(img, "width", row->width);
 		cJSON_AddNumberToObject(img, "height", row->height);

@@ -9,6 +9,7 @@
 #include "core/cache_config.h"
 #include "core/catalog.h"
 #include "frontend/app.h"
+#include "frontend/auth.h"
 #include "frontend/form.h"
 #include "frontend/page.h"
 #include "frontend/reply.h"
@@ -66,6 +67,10 @@ enum MHD_Result page_cache_properties(struct app *app, struct request *req)
 	unsigned status = MHD_HTTP_OK;
 	if (req->problem.status) {
 		status = req->problem.status;
+		page_message(data, false, req->problem.message);
+	} else if (request_is_post(req) && !auth_admin_ok(app, req, &req->problem)) {
+		status = req->problem.status;
+		cJSON_AddBoolToObject(data, "admin_needed", true);
 		page_message(data, false, req->problem.message);
 	} else if (request_is_post(req)) {
 		const char *action = form_field(req->form, "action", NULL);

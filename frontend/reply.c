@@ -1,11 +1,13 @@
 /* reply: the front end's answers: JSON for the API, pages from templates, errors as either. */
 #include "reply.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "common/http.h"
 #include "common/log.h"
 #include "frontend/app.h"
+#include "frontend/auth.h"
 #include "frontend/csrf.h"
 #include "frontend/request.h"
 #include "frontend/tpl.h"
@@ -14,7 +16,10 @@ static const char *status_title(unsigned status)
 {
 	switch (status) {
 	case 400: return "Bad request";
+	case 401: return "Log in first";
 	case 403: return "Forbidden";
+	case 409: return "Taken";
+	case 429: return "Too many tries";
 	case 404: return "Not found";
 	case 405: return "Method not allowed";
 	case 413: return "Too large";
@@ -54,8 +59,9 @@ enum MHD_Result reply_problem(struct app *app, struct request *req, const struct
 	buf_free(&body);
 	add_allow(req, r, p->status);
 	/* Busy or the database away: both pass within a second or so. */
-	if (r && p->status == MHD_HTTP_SERVICE_UNAVAILABLE)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	if (r && p->status == MHD_HTTP_SERVICE_UNAVAILABLE && !req->retry_after_s)
+		req->retry_after_s = 1;
+	reply_extra_headers(app, req, r);
 	return http_queue(req->conn, p->status, r);
 }
 
@@ -74,21 +80,50 @@ enum MHD_Result reply_outcome(struct app *app, struct request *req, const struct
 	return reply_problem(app, req, &p);
 }
 
-void reply_page_headers(struct MHD_Response *r)
+void reply_extra_headers(struct app *app, struct request *req, struct MHD_Response *r)
+{
+	if (!r)
+		return;
+	if (req->set_session[0])
+		auth_set_cookie(app, r, req->set_session);
+	else if (req->clear_session)
+		auth_clear_cookie(app, r);
+	if (req->no_store)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (req->retry_after_s) {
+		char v[24];
+		snprintf(v, sizeof(v), "%u", req->retry_after_s);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, v);
+	}
+}
+
+static void page_headers(struct MHD_Response *r, const char *referrer_policy)
 {
 	MHD_add_response_header(r, "Content-Security-Policy",
 				"default-src 'self'; img-src 'self' blob: data:; "
 				"object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Referrer-Policy", "same-origin");
+	MHD_add_response_header(r, "Referrer-Policy", referrer_policy);
+}
+
+void reply_page_headers(struct MHD_Response *r)
+{
+	page_headers(r, "same-origin");
 }
 
 enum MHD_Result reply_page(struct app *app, struct request *req, unsigned status,
 			   const char *template_name, cJSON *data)
 {
 	char token[CSRF_TOKEN_LEN + 1];
-	bool fresh_token;
-	csrf_token(req->conn, token, &fresh_token);
+	bool fresh_token = false;
+	if (req->logged_in) {
+		auth_csrf_token(app, req, token);
+		cJSON *user = cJSON_AddObjectToObject(data, "me");
+		cJSON_AddStringToObject(user, "username", req->user.username);
+	} else {
+		csrf_token(req->conn, token, &fresh_token);
+		cJSON_AddBoolToObject(data, "anonymous", true);
+	}
 	cJSON_AddStringToObject(data, "csrf_token", token);
 	struct buf page = BUF_INIT;
 	struct MHD_Response *r = NULL;
@@ -106,11 +141,27 @@ enum MHD_Result reply_page(struct app *app, struct request *req, unsigned status
 		return http_send_error(req->conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				       "the page could not be rendered");
 	if (r) {
-		reply_page_headers(r);
+		/* A page whose address holds a secret (a mailed token) sends no Referer on. */
+		page_headers(r, req->no_referrer ? "no-referrer" : "same-origin");
+		reply_extra_headers(app, req, r);
 		if (fresh_token)
 			csrf_set_cookie(r, token);
 	}
 	add_allow(req, r, status);
+	return http_queue(req->conn, status, r);
+}
+
+enum MHD_Result reply_json_with(struct app *app, struct request *req, unsigned status, cJSON *json)
+{
+	char *text = json ? cJSON_PrintUnformatted(json) : NULL;
+	struct buf body = BUF_INIT;
+	struct MHD_Response *r = NULL;
+	if (text && buf_puts(&body, text))
+		r = http_response_buf(&body, "application/json");
+	cJSON_free(text);
+	buf_free(&body);
+	cJSON_Delete(json);
+	reply_extra_headers(app, req, r);
 	return http_queue(req->conn, status, r);
 }
 

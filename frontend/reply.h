@@ -23,6 +23,10 @@ enum MHD_Result reply_page(struct app *app, struct request *req, unsigned status
 enum MHD_Result reply_json(struct request *req, unsigned status, cJSON *json);
 /* 303 See Other to location (a path of ours), the answer to a page form that queued work. */
 enum MHD_Result reply_redirect(struct request *req, const char *location);
+/* reply_json with reply_extra_headers. */
+enum MHD_Result reply_json_with(struct app *app, struct request *req, unsigned status, cJSON *json);
+/* Adds what the request asks for besides the body: session cookie, no-store, Retry-After. */
+void reply_extra_headers(struct app *app, struct request *req, struct MHD_Response *r);
 /* Adds the headers every page carries. */
 void reply_page_headers(struct MHD_Response *r);
 

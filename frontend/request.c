@@ -13,12 +13,6 @@ bool request_is_api(const struct request *req)
 	return req->api;
 }
 
-bool request_needs_csrf(const struct request *req)
-{
-	/* The API is for programs, which send no cookies; unless this one did. */
-	return !req->api || req->cookie_auth;
-}
-
 const char *request_allow(const struct request *req)
 {
 	return req->allow ? req->allow : "";

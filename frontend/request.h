@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "common/http.h"
+#include "core/sessions.h"
 #include "frontend/problem.h"
 
 struct form;
@@ -29,18 +30,18 @@ struct request {
 	struct http_body json; /* a JSON body, on routes that take one */
 	bool has_json;
 	bool resumed; /* its handler suspended it to wait, and a waiter resumed it */
-	/*
-	 * Set (by whoever checks a session cookie) when the request is
-	 * authenticated by a cookie: a browser sends that to any site's forms, so
-	 * such an API write must then carry the CSRF token as a page form does.
-	 */
-	bool cookie_auth;
+	bool auth_done;             /* auth_resolve ran */
+	bool logged_in;             /* user names who sent it */
+	bool by_cookie;             /* through the session cookie (so CSRF applies), not a bearer token */
+	struct session_user user;
+	/* What the answer carries besides its body (reply_extra_headers). */
+	char set_session[TOKEN_CHARS + 1]; /* a new session cookie; "" for none */
+	bool clear_session, no_store, no_referrer;
+	unsigned retry_after_s;
 };
 
 bool request_is_post(const struct request *req);
 bool request_is_api(const struct request *req);
-/* Page forms, and API requests authenticated by cookie, must carry the CSRF token. */
-bool request_needs_csrf(const struct request *req);
 /* The methods the request's route takes, for an Allow header ("" without a route). */
 const char *request_allow(const struct request *req);
 /* A query-string argument, or NULL. */

@@ -5,19 +5,24 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/config.h"
 #include "common/http.h"
 #include "core/images.h"
+#include "frontend/api_account.h"
 #include "frontend/api_cache.h"
 #include "frontend/api_images.h"
 #include "frontend/api_jobs.h"
 #include "frontend/app.h"
+#include "frontend/auth.h"
 #include "frontend/csrf.h"
 #include "frontend/form.h"
 #include "frontend/origin.h"
+#include "frontend/page_account.h"
 #include "frontend/page_cache.h"
 #include "frontend/page_files.h"
 #include "frontend/page_images.h"
 #include "frontend/page_jobs.h"
+#include "frontend/page_profile.h"
 #include "frontend/reply.h"
 #include "frontend/request.h"
 #include "common/url.h"
@@ -72,6 +77,24 @@ static const struct route routes[] = {
 	{"/jobs", false, "GET, HEAD", BODY_IGNORED, false, page_jobs},
 	{"/jobs/", true, "GET, HEAD, POST", BODY_FORM, false, page_job},
 	{"/enhance", false, "POST", BODY_FORM, false, page_enhance},
+	{"/signup", false, "GET, HEAD, POST", BODY_FORM, false, account_signup},
+	{"/login", false, "GET, HEAD, POST", BODY_FORM, false, account_login},
+	{"/logout", false, "POST", BODY_FORM, false, account_logout},
+	{"/verify", false, "GET, HEAD, POST", BODY_FORM, false, account_verify},
+	{"/resend_verification", false, "POST", BODY_FORM, false, account_resend},
+	{"/api/signup", false, "POST", BODY_FORM, true, account_signup},
+	{"/api/login", false, "POST", BODY_FORM, true, account_login},
+	{"/api/logout", false, "POST", BODY_IGNORED, true, account_logout},
+	{"/api/verify", false, "POST", BODY_FORM, true, account_verify},
+	{"/api/resend_verification", false, "POST", BODY_FORM, true, account_resend},
+	{"/api/me", false, "GET, HEAD", BODY_IGNORED, true, account_me},
+	{"/account", false, "GET, HEAD, POST", BODY_FORM, false, page_account},
+	{"/forgot_password", false, "GET, HEAD, POST", BODY_FORM, false, account_forgot},
+	{"/reset_password", false, "GET, HEAD, POST", BODY_FORM, false, account_reset},
+	{"/api/forgot_password", false, "POST", BODY_FORM, true, account_forgot},
+	{"/u/", true, "GET, HEAD", BODY_IGNORED, false, page_profile},
+	{"/api/users/", true, "GET, HEAD", BODY_IGNORED, true, page_profile},
+	{"/api/reset_password", false, "POST", BODY_FORM, true, account_reset},
 };
 
 static const struct route *find_route(const char *url, const char **arg)
@@ -253,12 +276,27 @@ enum MHD_Result router_handle(void *cls, struct MHD_Connection *conn, const char
 		return MHD_YES;
 	if (req->form && !req->problem.status && !form_finish(req->form))
 		form_failed(app, req);
-	/* Page forms come from our own pages; the API is for programs, which have no cookies. */
-	if (req->form && !req->problem.status && request_needs_csrf(req) &&
-	    !csrf_form_ok(conn, form_field(req->form, CSRF_FIELD, NULL)))
+	/* Who sent it: a request with no session cookie and no bearer token costs nothing here. */
+	if (!req->problem.status && !auth_resolve(app, req)) {
+		req->answered = true;
+		return reply_problem(app, req, &req->problem);
+	}
+	if (!req->problem.status && !req->logged_in && req->route->body == BODY_UPLOAD &&
+	    !app->cfg->anonymous_uploads)
+		problem_set(&req->problem, 401, "log in to upload: this gallery takes no anonymous uploads");
+	if (!req->problem.status && request_is_post(req) && req->by_cookie) {
+		/* A browser's session rides along on every request: writes need its CSRF token too. */
+		if (!auth_csrf_ok(app, req, req->form ? form_field(req->form, CSRF_FIELD, NULL) : NULL))
+			problem_set(&req->problem, 403,
+				    "this form is out of date or came from another site (its CSRF "
+				    "token does not match your session); reload and send it again");
+	} else if (req->form && !req->problem.status && !req->route->api &&
+		   !csrf_form_ok(conn, form_field(req->form, CSRF_FIELD, NULL))) {
+		/* Page forms come from our own pages; the API is for programs, which have no cookies. */
 		problem_set(&req->problem, 403,
 			    "this form is out of date or came from another site; "
 			    "check it and send it again");
+	}
 	return answer(app, req);
 }
 

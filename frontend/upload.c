@@ -30,6 +30,7 @@ bool upload_from_form(struct request *req, struct image_row *row, struct problem
 						   : "the form has no 'file' field; attach an image");
 	struct images_upload *upload = req->upload;
 	req->upload = NULL;
+	images_upload_set_owner(upload, req->logged_in ? req->user.user_id : 0);
 	struct outcome o;
 	if (images_upload_commit(upload, key, keylen, row, &o))
 		return true;

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
 	build-essential pkg-config curl
 	libmicrohttpd-dev libcurl4-openssl-dev default-libmysqlclient-dev
-	libcjson-dev libb64-dev uthash-dev libcmocka-dev nettle-dev libsodium-dev libvips-dev
+	libcjson-dev libb64-dev uthash-dev libcmocka-dev nettle-dev libsodium-dev libzxcvbn-dev libvips-dev
 	mariadb-server mariadb-client libjs-chart.js
 	"$@"
 )

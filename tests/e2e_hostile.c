@@ -964,6 +964,151 @@ static void add_host_cases(void)
 	add_raw(FRONTEND, 200, SHAPE_ANY, "GET /healthz HTTP/1.0\r\n\r\n", 25);
 }
 
+/* A form POST to the front end; page paths get the CSRF cookie and field and ask for HTML. */
+static void add_form(long status, const char *path, const char *body, const char *extra)
+{
+	char headers[1024], full[2048];
+	bool page = strncmp(path, "/api/", 5) != 0;
+	snprintf(headers, sizeof(headers), "%s%sContent-Type: application/x-www-form-urlencoded\r\n%s",
+		 page ? HTML_ACCEPT_LINE : "", page ? CSRF_COOKIE : "", extra ? extra : "");
+	snprintf(full, sizeof(full), "%s%s%s", body, page ? "&csrf_token=" : "", page ? CSRF_VALUE : "");
+	add_request(FRONTEND, status, "POST", path, headers, full, strlen(full));
+}
+
+/* Sign-up, login, mailed tokens, sessions and profiles: each a clear 4xx, and no account made. */
+static void add_account_cases(void)
+{
+	static const char *const usernames[] = {
+		"ab", "a", "", "abcdefghijklmnopqrstuvwxyz0123456", "has%20space", "%3Cscript%3E",
+		"abc%E2%80%AEdef", "abc%00def", "ab-cd", "ab%2Fcd", "%C3%A9lodie", "ab%40cd",
+		"..%2F..", "%27%3B--", "a%0Ab%0Ac",
+	};
+	char body[1024];
+	for (size_t i = 0; i < sizeof(usernames) / sizeof(usernames[0]); i++) {
+		snprintf(body, sizeof(body),
+			 "username=%s&email=u%zu@example.org&password=correct+horse+battery+staple",
+			 usernames[i], i);
+		add_form(400, "/api/signup", body, NULL);
+		if (i % 3 == 0)
+			add_form(400, "/signup", body, NULL);
+	}
+	static const char *const emails[] = {
+		"not-an-email", "a%40b%40example.org", "%40example.org", "user%40", "user%40example",
+		"x%0D%0ABcc%3Aevil%40example.org", "%3Cx%3E%40example.org", "a%20b%40example.org",
+		"a%40example.org.", "a%00b%40example.org", "%22q%22%40example.org", "",
+	};
+	for (size_t i = 0; i < sizeof(emails) / sizeof(emails[0]); i++) {
+		snprintf(body, sizeof(body),
+			 "username=emailcase%zu&email=%s&password=correct+horse+battery+staple", i,
+			 emails[i]);
+		add_form(400, "/api/signup", body, NULL);
+		snprintf(body, sizeof(body), "email=%s", emails[i]);
+		add_form(400, "/api/forgot_password", body, NULL);
+		if (i % 2 == 0)
+			add_form(400, "/api/resend_verification", body, NULL);
+	}
+	char *long_local = repeat('a', 290);
+	snprintf(body, sizeof(body), "username=longmail&email=%s%%40example.org&password=x", long_local);
+	add_form(400, "/api/signup", body, NULL);
+	free(long_local);
+	static const char *const passwords[] = {
+		/* The third is the username and the last the email of its case. */
+		"Xq7%21zPw", "password123", "passcase2", "12345678", "qwertyuiop", "aaaaaaaaaaaa",
+		"%FF%FE%FDcorrect+horse", "correct%00horse+battery", "", "passcase9%40example.org",
+	};
+	for (size_t i = 0; i < sizeof(passwords) / sizeof(passwords[0]); i++) {
+		snprintf(body, sizeof(body), "username=passcase%zu&email=passcase%zu%%40example.org&password=%s",
+			 i, i, passwords[i]);
+		add_form(400, "/api/signup", body, NULL);
+	}
+	char *long_pw = repeat('Q', 129);
+	snprintf(body, sizeof(body), "username=longpw&email=longpw%%40example.org&password=%s", long_pw);
+	add_form(400, "/api/signup", body, NULL);
+	free(long_pw);
+	/* Logins that never reach a password check (and so count no failure). */
+	add_form(400, "/api/login", "username=&password=x", NULL);
+	add_form(400, "/api/login", "username=someone", NULL);
+	add_form(400, "/api/login", "password=correct+horse", NULL);
+	add_form(400, "/login", "username=&password=", NULL);
+	char *huge_pw = repeat('z', 600);
+	snprintf(body, sizeof(body), "username=someone&password=%s", huge_pw);
+	add_form(400, "/api/login", body, NULL);
+	free(huge_pw);
+	static const char *const tokens[] = {
+		"", "short", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA%00", "%FF%FE", "%3Cscript%3E",
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA%2B", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB",
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	};
+	char path[256];
+	for (size_t i = 0; i < sizeof(tokens) / sizeof(tokens[0]); i++) {
+		snprintf(body, sizeof(body), "token=%s", tokens[i]);
+		add_form(400, "/api/verify", body, NULL);
+		add_form(400, "/verify", body, NULL);
+		snprintf(body, sizeof(body), "token=%s&password=a+long+enough+new+phrase", tokens[i]);
+		add_form(400, "/api/reset_password", body, NULL);
+		snprintf(path, sizeof(path), "/reset_password?token=%s", tokens[i]);
+		add_get(FRONTEND, 400, path, HTML_ACCEPT_LINE);
+		if (i % 2 == 0) {
+			snprintf(path, sizeof(path), "/verify?token=%s", tokens[i]);
+			add_get(FRONTEND, 400, path, HTML_ACCEPT_LINE);
+		}
+	}
+	static const char *const auth_headers[] = {
+		"Authorization: Bearer AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n",
+		"Authorization: Bearer gt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n",
+		"Authorization: Bearer xx_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n",
+		"Authorization: Basic YWRhOnBhc3M=\r\n",
+		"Authorization: Bearer gt_\r\n",
+		"Authorization: Bearer\r\n",
+		"Authorization: Bearer gt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n",
+		"Authorization: Bearer gt_%3Cscript%3E\r\n",
+		"Authorization: gt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n",
+		"Authorization: Bearer gt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\xff\r\n",
+	};
+	for (size_t i = 0; i < sizeof(auth_headers) / sizeof(auth_headers[0]); i++) {
+		add_get(FRONTEND, 401, "/api/me", auth_headers[i]);
+		add_request(FRONTEND, 401, "POST", "/api/logout", auth_headers[i], "", 0);
+		if (i % 2 == 0) {
+			char h[512];
+			snprintf(h, sizeof(h), "%s%s", HTML_ACCEPT_LINE, auth_headers[i]);
+			add_get(FRONTEND, 401, "/account", h);
+		}
+	}
+	static const char *const cookies[] = {
+		"Cookie: gallery_session=short\r\n",
+		"Cookie: gallery_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n",
+		"Cookie: gallery_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n",
+		"Cookie: gallery_session=\xff\xfe\xfd\r\n",
+		"Cookie: gallery_session=a; gallery_session=b\r\n",
+		"Cookie: gallery_session\r\n",
+		"Cookie: =AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n",
+	};
+	for (size_t i = 0; i < sizeof(cookies) / sizeof(cookies[0]); i++)
+		add_get(FRONTEND, 401, "/api/me", cookies[i]);
+	static const char *const profiles[] = {
+		"/u/nobody.here", "/u/ADA", "/u/", "/u/a%20b", "/u/%3Cscript%3E", "/u/..%2F..%2Fetc",
+		"/u/ab", "/u/%00", "/api/users/nobody.here", "/api/users/", "/api/users/%FF",
+	};
+	for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++)
+		add_get(FRONTEND, 404, profiles[i], strncmp(profiles[i], "/u/", 3) == 0 ? HTML_ACCEPT_LINE : "");
+	/* Page forms of accounts without the CSRF pair. */
+	add_get(FRONTEND, 400, "/api/users/nobody?page=0", "");
+	char page_form[256];
+	snprintf(page_form, sizeof(page_form), "%sContent-Type: application/x-www-form-urlencoded\r\n",
+		 HTML_ACCEPT_LINE);
+	add_request(FRONTEND, 403, "POST", "/logout", page_form, "x=1", 3);
+	add_request(FRONTEND, 403, "POST", "/signup", page_form,
+		    "username=csrfless&email=c%40example.org&password=correct+horse+battery", 68);
+	add_request(FRONTEND, 403, "POST", "/login", page_form,
+		    "username=someone&password=correct+horse", 39);
+	add_request(FRONTEND, 405, "GET", "/api/login", "", NULL, 0);
+	add_request(FRONTEND, 405, "DELETE", "/api/signup", "", NULL, 0);
+	add_request(FRONTEND, 405, "PUT", "/account", "", "x", 1);
+	add_request(FRONTEND, 405, "GET", "/logout", "", NULL, 0);
+	add_request(FRONTEND, 405, "POST", "/api/me", "", "", 0);
+}
+
 /* ---- sending, and reading the answer ---- */
 
 struct answer {
@@ -1332,6 +1477,10 @@ static void expect_nothing_stored(const struct stored *before)
 	assert_int_equal(now.cache_items, before->cache_items);
 	assert_true(wait_until(tmp_empty, NULL, HARNESS_STATE_WAIT_MS));
 	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM images WHERE image_key <> 'kept'"), 0);
+	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM users"), 0);
+	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM sessions"), 0);
+	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM email_tokens"), 0);
+	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'mail'"), 0);
 }
 
 static void expect_healthy(void)
@@ -1416,6 +1565,7 @@ static void test_hostile_corpus(void **state)
 	add_page_form_cases();
 	add_cross_site_cases();
 	add_host_cases();
+	add_account_cases();
 	size_t distinct = distinct_cases();
 
 	size_t tried = 0;

@@ -1,7 +1,9 @@
 /*
  * job_mail: the mail job: one message (text and HTML alternatives) through SMTP
  * with libcurl, or, with no GALLERY_SMTP_URL, an .eml file under DATA_DIR/mail/.
- * The payload: {"to":"a@b","subject":"..","text":"..","html":".."}.
+ * The payload: {"to":"a@b","subject":"..","text":"..","html":".."}, and an
+ * optional "link" that the log shows when the mail is written to a file, so
+ * that a gallery run without a mail server can still be signed up to.
  */
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -222,8 +224,9 @@ enum job_run job_mail_run(const struct job_ctx *ctx, struct buf *result, char *e
 	if (run != JOB_RUN_DONE)
 		goto out;
 	if (*path)
-		log_info("job %lld: mail to %s written to %s (no GALLERY_SMTP_URL)", ctx->job->id,
-			 m.to, path);
+		log_info("job %lld: mail to %s written to %s (no GALLERY_SMTP_URL)%s%s", ctx->job->id,
+			 m.to, path, field(payload, "link") ? "; its link: " : "",
+			 field(payload, "link") ? field(payload, "link") : "");
 	cJSON *res = cJSON_CreateObject();
 	char *text = NULL;
 	if (res && cJSON_AddStringToObject(res, "to", m.to) &&
