@@ -236,7 +236,14 @@ bool origin_check(const struct origin_policy *g, struct MHD_Connection *conn, co
 		return true;
 	const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
 	const char *site = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-Fetch-Site");
-	if ((origin && !origin_is_ours(g, origin, host)) ||
+	/*
+	 * A page of ours sent with Referrer-Policy: no-referrer (the mailed-link
+	 * pages) makes the browser post with Origin: null; its Sec-Fetch-Site
+	 * still says same-origin, and only a browser sets that header.
+	 */
+	bool null_from_us = origin && strcmp(origin, "null") == 0 && site &&
+			    strcasecmp(site, "same-origin") == 0;
+	if ((origin && !null_from_us && !origin_is_ours(g, origin, host)) ||
 	    (site && strcasecmp(site, "cross-site") == 0))
 		return problem_set(p, 403,
 				   "this request came from another site; changes are taken only "

@@ -40,12 +40,18 @@ initialise() {
 	chmod 600 "$dir/password"
 }
 
-# Starts the server on a free port; tries again with another when that port is taken.
+# Starts the server on its earlier port or a free one; tries again with another when that port is taken.
 start_server() {
 	local port pid
 	mkdir -p "$dir/tmp"
-	for _ in 1 2 3 4 5; do
-		port=$("$here/free-port.sh")
+	for attempt in 1 2 3 4 5; do
+		# A restart keeps the port it had, so that a client that read it once (a
+		# test's proxy in front of the server) reaches it again.
+		if [[ $attempt -eq 1 && -f $dir/port ]]; then
+			port=$(<"$dir/port")
+		else
+			port=$("$here/free-port.sh")
+		fi
 		local args=(--no-defaults --datadir="$dir/data" --tmpdir="$dir/tmp"
 			--socket="$sock" --pid-file="$pidfile"
 			--port="$port" --bind-address=127.0.0.1 --log-error="$dir/mysqld.log"
