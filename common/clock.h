@@ -3,9 +3,16 @@
 #define GALLERY_CLOCK_H
 
 #include <stdint.h>
+#include <time.h>
 
 /* Milliseconds since an arbitrary start; never jumps with the wall clock. */
 int64_t clock_ms(void);
+
+/*
+ * The monotonic time ms milliseconds from now, as pthread_cond_timedwait takes
+ * it from a condition variable set to CLOCK_MONOTONIC.
+ */
+struct timespec clock_deadline(long ms);
 
 /* The wall clock: milliseconds since 1970 (UTC), for times that people read. */
 int64_t clock_unix_ms(void);

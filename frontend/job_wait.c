@@ -38,14 +38,7 @@ struct job_wait {
 
 static void wait_on(struct job_wait *w, long ms)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	struct timespec until = clock_deadline(ms);
 	pthread_cond_timedwait(&w->wake, &w->lock, &until);
 }
 

@@ -64,14 +64,7 @@ struct pool {
 /* Sleeps up to ms, waking at once when *flag is set. */
 static void pause_until(struct pool *p, long ms, const atomic_bool *flag)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	struct timespec until = clock_deadline(ms);
 	pthread_mutex_lock(&p->lock);
 	while (!atomic_load(flag) && pthread_cond_timedwait(&p->wake, &p->lock, &until) == 0)
 		;
@@ -339,14 +332,7 @@ static bool wait_threads(struct pool *p, size_t left, int64_t deadline_ms)
 		int64_t wait = deadline_ms - clock_ms();
 		if (wait <= 0)
 			break;
-		struct timespec until;
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += wait / 1000;
-		until.tv_nsec += (wait % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		struct timespec until = clock_deadline(wait);
 		pthread_cond_timedwait(&p->wake, &p->lock, &until);
 	}
 	bool ended = p->running_threads <= left;
