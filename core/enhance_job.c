@@ -37,7 +37,11 @@ bool enhance_job_make(const char *key, size_t keylen, const char *target, size_t
 	job->strength = strength_given ? strength : ENHANCE_JOB_STRENGTH_DEFAULT;
 	if (!isfinite(job->strength) || job->strength < 0 ||
 	    job->strength > ENHANCE_JOB_STRENGTH_MAX + 1e-9)
-		return outcome_set(o, OUTCOME_BAD_INPUT, "strength must be a number from 0 to 0.30");
+		return outcome_set(o, OUTCOME_BAD_INPUT,
+				   "strength must be a number from 0 to 0.30 (0.30 when left out)");
+	/* The slack above lets 0.30 written any way in; the image code takes 0.30 at most. */
+	if (job->strength > ENHANCE_JOB_STRENGTH_MAX)
+		job->strength = ENHANCE_JOB_STRENGTH_MAX;
 	job->owner = owner > 0 ? owner : 0;
 	return true;
 }

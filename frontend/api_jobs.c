@@ -178,6 +178,8 @@ enum MHD_Result api_enhance(struct app *app, struct request *req)
 {
 	struct outcome o;
 	struct enhance_params p = {.key = req->path_arg, .keylen = strlen(req->path_arg)};
+	/* The result belongs to whoever asked for it. */
+	p.owner = req->logged_in ? req->user.user_id : 0;
 	cJSON *body = NULL;
 	if (req->has_json) {
 		body = cJSON_ParseWithLength(req->json.buf.data, req->json.buf.len);

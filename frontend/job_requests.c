@@ -12,11 +12,11 @@
 #include "common/num.h"
 #include "core/calc.h"
 #include "core/catalog.h"
+#include "core/enhance_job.h"
 #include "core/images.h"
 #include "core/key.h"
 #include "frontend/app.h"
 
-static const char ENHANCED_SUFFIX[] = " (enhanced)";
 
 enum { STRENGTH_TEXT_MAX = 16, JOB_ID_DIGITS_MAX = 18 };
 
@@ -119,78 +119,32 @@ static bool parse_strength(const char *text, size_t len, double *out)
 	return true;
 }
 
-static bool strength_ok(double s)
-{
-	/* A hair of slack, so that 0.30 written in any way is in range. */
-	return isfinite(s) && s >= 0 && s <= JOB_REQUESTS_STRENGTH_MAX + 1e-9;
-}
-
-static bool check_strength(const struct enhance_params *p, double *strength, struct outcome *o)
-{
-	*strength = JOB_REQUESTS_STRENGTH_MAX;
-	if (p->has_strength)
-		*strength = p->strength;
-	else if (p->strength_text && p->strength_len &&
-		 !parse_strength(p->strength_text, p->strength_len, strength))
-		*strength = -1;
-	if (!strength_ok(*strength))
-		return outcome_set(o, OUTCOME_BAD_INPUT,
-				   "strength must be a number from 0 to 0.30 (0.30 when left out)");
-	if (*strength > JOB_REQUESTS_STRENGTH_MAX)
-		*strength = JOB_REQUESTS_STRENGTH_MAX;
-	return true;
-}
-
-/* The target key: given, or the source's key with " (enhanced)". */
-static bool check_target(const struct enhance_params *p, char target[KEY_MAX_BYTES + 1],
-			 size_t *target_len, struct outcome *o)
-{
-	char why[OUTCOME_MESSAGE_MAX];
-	if (p->target && p->target_len) {
-		if (!key_is_valid(p->target, p->target_len, why, sizeof(why)))
-			return outcome_set(o, OUTCOME_BAD_INPUT, "target: %s", why);
-		memcpy(target, p->target, p->target_len);
-		*target_len = p->target_len;
-	} else {
-		if (p->keylen + sizeof(ENHANCED_SUFFIX) - 1 > KEY_MAX_BYTES)
-			return outcome_set(o, OUTCOME_BAD_INPUT,
-					   "the key is too long to add \"%s\"; give a target key",
-					   ENHANCED_SUFFIX);
-		memcpy(target, p->key, p->keylen);
-		memcpy(target + p->keylen, ENHANCED_SUFFIX, sizeof(ENHANCED_SUFFIX));
-		*target_len = p->keylen + sizeof(ENHANCED_SUFFIX) - 1;
-	}
-	target[*target_len] = '\0';
-	if (*target_len == p->keylen && memcmp(target, p->key, p->keylen) == 0)
-		return outcome_set(o, OUTCOME_BAD_INPUT,
-				   "the target must differ from the image's own key");
-	return true;
-}
-
 bool job_requests_enhance(struct app *app, const struct enhance_params *p, long long *id,
 			  struct outcome *o)
 {
-	char why[OUTCOME_MESSAGE_MAX];
-	if (!p->key || !key_is_valid(p->key, p->keylen, why, sizeof(why)))
-		return outcome_set(o, OUTCOME_BAD_INPUT, "%s", p->key ? why : "give the image's key");
-	double strength;
-	char target[KEY_MAX_BYTES + 1];
-	size_t target_len;
-	if (!check_strength(p, &strength, o) || !check_target(p, target, &target_len, o))
+	if (!p->key)
+		return outcome_set(o, OUTCOME_BAD_INPUT, "give the image's key");
+	double strength = ENHANCE_JOB_STRENGTH_DEFAULT;
+	bool given = p->has_strength;
+	if (given) {
+		strength = p->strength;
+	} else if (p->strength_text && p->strength_len) {
+		given = true;
+		if (!parse_strength(p->strength_text, p->strength_len, &strength))
+			strength = -1;
+	}
+	struct enhance_job job;
+	const char *target = p->target && p->target_len ? p->target : NULL;
+	if (!enhance_job_make(p->key, p->keylen, target, p->target_len, given, strength, p->owner,
+			      &job, o))
 		return false;
 	struct image_row row;
-	if (!images_find(app->images, p->key, p->keylen, &row, o))
+	if (!images_find(app->images, job.key, job.keylen, &row, o))
 		return false;
-	cJSON *payload = cJSON_CreateObject();
-	bool ok = payload && cJSON_AddStringToObject(payload, "key", row.key) &&
-		  cJSON_AddStringToObject(payload, "target", target) &&
-		  cJSON_AddNumberToObject(payload, "strength", strength) &&
-		  cJSON_AddNullToObject(payload, "owner");
-	char *text = ok ? cJSON_PrintUnformatted(payload) : NULL;
-	cJSON_Delete(payload);
+	char *text = enhance_job_payload(&job);
 	if (!text)
 		return outcome_set(o, OUTCOME_INTERNAL, "out of memory");
-	ok = enqueue(app, JOB_ENHANCE, text, id, o);
+	bool ok = enqueue(app, JOB_ENHANCE, text, id, o);
 	cJSON_free(text);
 	return ok;
 }

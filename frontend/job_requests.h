@@ -11,7 +11,6 @@
 struct app;
 
 /* The default and the largest enhance strength: the seed's "up to 30%". */
-#define JOB_REQUESTS_STRENGTH_MAX 0.30
 
 /* o says what a queue call's answer means for job id; false unless JOBS_OK or JOBS_DEDUPED. */
 bool job_requests_outcome(enum jobs_outcome r, long long id, struct outcome *o);
@@ -36,6 +35,7 @@ struct enhance_params {
 	size_t strength_len;
 	bool has_strength; /* strength holds a JSON number */
 	double strength;
+	long long owner; /* the requester's user id; 0 for none */
 };
 /*
  * Checks the key (an image must have it: else OUTCOME_NOT_FOUND), the target (a

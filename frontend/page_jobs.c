@@ -10,6 +10,7 @@
 #include "core/catalog.h"
 #include "frontend/app.h"
 #include "frontend/form.h"
+#include "core/enhance_job.h"
 #include "frontend/job_requests.h"
 #include "frontend/page.h"
 #include "frontend/reply.h"
@@ -276,6 +277,7 @@ enum MHD_Result page_enhance(struct app *app, struct request *req)
 	p.key = form_field(req->form, "key", &p.keylen);
 	p.target = form_field(req->form, "target", &p.target_len);
 	p.strength_text = form_field(req->form, "strength", &p.strength_len);
+	p.owner = req->logged_in ? req->user.user_id : 0;
 	struct outcome o;
 	long long id;
 	if (!job_requests_enhance(app, &p, &id, &o))
@@ -289,7 +291,7 @@ enum MHD_Result page_enhance(struct app *app, struct request *req)
 void page_jobs_add_enhance(struct app *app, struct request *req, cJSON *image, const char *key_url)
 {
 	char strength[16];
-	snprintf(strength, sizeof(strength), "%.2f", JOB_REQUESTS_STRENGTH_MAX);
+	snprintf(strength, sizeof(strength), "%.2f", ENHANCE_JOB_STRENGTH_DEFAULT);
 	cJSON_AddStringToObject(image, "default_strength", strength);
 	const char *job_text = request_arg(req, "job");
 	long long id;

@@ -120,6 +120,8 @@ static enum job_run store(const struct job_ctx *ctx, const struct enhance_job *j
 		images_upload_abort(u);
 		return from_outcome(&o, err, errlen);
 	}
+	/* The result belongs to the requester; another user's target key refuses it (403). */
+	images_upload_set_owner(u, job->owner);
 	if (!images_upload_commit(u, job->target, job->targetlen, &row, &o))
 		return from_outcome(&o, err, errlen);
 	return JOB_RUN_DONE;
