@@ -33,7 +33,7 @@ bool enhance_job_make(const char *key, size_t keylen, const char *target, size_t
 	}
 	if (job->targetlen == keylen && memcmp(job->target, key, keylen) == 0)
 		return outcome_set(o, OUTCOME_BAD_INPUT,
-				   "the target must be another key than the image's own");
+				   "the target must differ from the image's own key");
 	job->strength = strength_given ? strength : ENHANCE_JOB_STRENGTH_DEFAULT;
 	if (!isfinite(job->strength) || job->strength < 0 ||
 	    job->strength > ENHANCE_JOB_STRENGTH_MAX + 1e-9)
