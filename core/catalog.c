@@ -343,37 +343,115 @@ enum db_status catalog_location_in_use(struct catalog *c, const char *location, 
 	return status;
 }
 
-struct row_walk {
-	catalog_row_fn fn;
+/* The rows a deletion locked, kept until its commit. */
+struct delete_walk {
+	catalog_row_fn allow; /* NULL: every row may go */
 	void *ctx;
+	struct image_row *rows;
+	size_t n, cap;
+	bool refused, nomem;
 };
 
-static bool on_each_row(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
+static bool on_row_to_delete(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
 {
-	struct row_walk *walk = ctx;
-	struct image_row row;
-	return parse_image_row(cols, lens, ncols, &row) && walk->fn(walk->ctx, &row);
+	struct delete_walk *w = ctx;
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 4;
+		struct image_row *rows = realloc(w->rows, cap * sizeof(*rows));
+		if (!rows) {
+			w->nomem = true;
+			return false;
+		}
+		w->rows = rows;
+		w->cap = cap;
+	}
+	struct image_row *row = &w->rows[w->n];
+	/* The image's columns, then its owner's id, which rights are judged by. */
+	uint64_t owner_id = 0;
+	if (ncols != IMAGE_COLUMN_COUNT + 1 || !parse_image_row(cols, lens, ncols - 1, row) ||
+	    !column_u64(cols[ncols - 1], lens[ncols - 1], &owner_id) || owner_id > LLONG_MAX) {
+		w->nomem = true; /* a row that cannot be read is not deleted unseen */
+		return false;
+	}
+	row->owner_id = (long long)owner_id;
+	w->n++;
+	if (w->allow && !w->allow(w->ctx, row))
+		w->refused = true;
+	return !w->refused;
+}
+
+/*
+ * Deletes the rows select_sql locks and delete_sql removes (the same rows, by
+ * the same parameters) in one transaction: allow sees each first, and none
+ * goes when it refuses one (*refused). After the commit gone sees each row
+ * that went. Their tags and index entries go with them (ON DELETE CASCADE),
+ * their totals by trigger.
+ */
+static enum db_status delete_where(struct catalog *c, const char *select_sql,
+				   const char *delete_sql, const struct db_param *p, size_t n,
+				   catalog_row_fn allow, catalog_row_fn gone, void *ctx,
+				   bool *refused)
+{
+	struct db *db = thread_db(c);
+	if (!db)
+		return DB_FAILED;
+	struct delete_walk w = {allow, ctx, NULL, 0, 0, false, false};
+	enum db_status status;
+	int attempts = 0;
+	do {
+		/* A deadlock victim is run again, and sees the rows anew. */
+		w.n = 0;
+		w.refused = w.nomem = false;
+		status = db_begin(db);
+		if (status != DB_OK)
+			break;
+		status = db_exec(db, select_sql, p, n, on_row_to_delete, &w);
+		if (status == DB_OK && w.nomem)
+			status = DB_FAILED;
+		if (status == DB_OK && !w.refused)
+			status = db_exec(db, delete_sql, p, n, NULL, NULL);
+		if (status == DB_OK && !w.refused)
+			status = db_commit(db);
+		if (status != DB_OK || w.refused)
+			db_rollback(db);
+	} while (status == DB_CONFLICT && ++attempts < UPSERT_ATTEMPTS);
+	*refused = status == DB_OK && w.refused;
+	if (status == DB_OK && !w.refused)
+		for (size_t i = 0; i < w.n; i++)
+			gone(ctx, &w.rows[i]);
+	free(w.rows);
+	return status;
 }
 
 enum db_status catalog_delete_owned(struct catalog *c, long long owner_id, catalog_row_fn fn,
 				    void *ctx)
 {
-	struct db *db = thread_db(c);
-	if (!db)
-		return DB_FAILED;
-	struct row_walk walk = {fn, ctx};
 	struct db_param p[] = {DB_INT(owner_id)};
-	enum db_status status = db_begin(db);
-	if (status != DB_OK)
-		return status;
-	status = db_exec(db, "SELECT " IMAGE_COLUMNS " FROM images WHERE owner_id = ? FOR UPDATE", p,
-			 1, on_each_row, &walk);
-	if (status == DB_OK)
-		status = db_exec(db, "DELETE FROM images WHERE owner_id = ?", p, 1, NULL, NULL);
-	if (status == DB_OK)
-		status = db_commit(db);
-	if (status != DB_OK)
-		db_rollback(db);
+	bool refused;
+	return delete_where(c, "SELECT " IMAGE_COLUMNS ", owner_id FROM images WHERE owner_id = ? "
+			    "FOR UPDATE",
+			    "DELETE FROM images WHERE owner_id = ?", p, 1, NULL, fn, ctx, &refused);
+}
+
+enum db_status catalog_delete_key(struct catalog *c, const char *key, size_t keylen,
+				  catalog_row_fn allow, catalog_row_fn gone, void *ctx,
+				  bool *refused)
+{
+	struct db_param p[] = {DB_STRN(key, keylen)};
+	return delete_where(c, "SELECT " IMAGE_COLUMNS ", owner_id FROM images WHERE image_key = ? "
+			    "FOR UPDATE",
+			    "DELETE FROM images WHERE image_key = ?", p, 1, allow, gone, ctx,
+			    refused);
+}
+
+enum db_status catalog_sha256_in_use(struct catalog *c, const char *sha256, bool *in_use)
+{
+	uint64_t count = 0;
+	struct db_param params[] = {DB_STR(sha256)};
+	enum db_status status = exec(c, "SELECT COUNT(*) FROM images WHERE sha256 = ?", params, 1,
+				     on_first_number, &count);
+	/* As for files: when in doubt, keep. */
+	*in_use = status != DB_OK || count > 0;
 	return status;
 }
 

@@ -26,7 +26,7 @@ struct image_row {
 	char updated_at[CATALOG_TIME_MAX];
 	uint64_t updated_ms; /* updated_at in milliseconds since 1970: half of a page cursor */
 	char owner[CATALOG_OWNER_MAX]; /* the owner's username; "" for an anonymous upload */
-	long long owner_id; /* catalog_upsert: the uploader (0: nobody) */
+	long long owner_id; /* catalog_upsert: the uploader; deletions: the owner (0: nobody) */
 	bool owner_refused; /* catalog_upsert: the key belongs to someone else; nothing changed */
 };
 
@@ -78,11 +78,21 @@ enum db_status catalog_upsert(struct catalog *c, struct image_row *row,
 			      char old_location[BLOB_NAME_MAX], bool *in_doubt);
 enum db_status catalog_location_in_use(struct catalog *c, const char *location, bool *in_use);
 /*
- * Deletes every row owner_id owns, in one transaction; fn sees each row first
- * (once committed, these are the rows that went).
+ * Deletes every row owner_id owns, in one transaction; after the commit fn
+ * sees each row that went (its tags and index entries went with it).
  */
 enum db_status catalog_delete_owned(struct catalog *c, long long owner_id, catalog_row_fn fn,
 				    void *ctx);
+/*
+ * Deletes the row of key in one transaction, when allow (given the locked row)
+ * says it may go; otherwise nothing changes and *refused is true. After the
+ * commit gone sees the row that went; neither is called when there is none.
+ */
+enum db_status catalog_delete_key(struct catalog *c, const char *key, size_t keylen,
+				  catalog_row_fn allow, catalog_row_fn gone, void *ctx,
+				  bool *refused);
+/* Whether any row has an image of the content sha256 (true when the database cannot tell). */
+enum db_status catalog_sha256_in_use(struct catalog *c, const char *sha256, bool *in_use);
 /* One page of owner_id's images, newest first; *more says whether any follow. */
 enum db_status catalog_owned_page(struct catalog *c, long long owner_id, uint64_t offset,
 				  unsigned limit, catalog_row_fn fn, void *ctx, bool *more);

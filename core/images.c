@@ -355,50 +355,82 @@ static bool store(struct images_upload *u, struct image_row *row, char *old_loca
 	return ok;
 }
 
+/* What follows a deletion's commit, for each row that went. */
 struct gone {
-	struct image_row *rows;
-	size_t n, cap;
-	bool nomem;
+	struct images *im;
+	unsigned long count;
 };
 
-static bool collect_row(void *ctx, const struct image_row *row)
+static bool forget_gone_row(void *ctx, const struct image_row *row)
 {
 	struct gone *g = ctx;
-	if (g->n == g->cap) {
-		size_t cap = g->cap ? 2 * g->cap : 16;
-		struct image_row *rows = realloc(g->rows, cap * sizeof(*rows));
-		if (!rows) {
-			g->nomem = true;
-			return false;
-		}
-		g->rows = rows;
-		g->cap = cap;
-	}
-	g->rows[g->n++] = *row;
+	/*
+	 * Values of the version that went, and older, are forgotten, and memcache
+	 * refuses them from a reader that found the row before the commit.
+	 */
+	invalidations_send(g->im->invalidations, row->key, row->keylen, row->version + 1);
+	/* The file goes only now: a crash before leaves an orphan, never a row without its file. */
+	struct blob_ref ref;
+	if (blob_ref_parse(BLOB_IMAGE, row->location, &ref))
+		orphans_remove_if_unused(g->im->orphans, &ref);
+	g->count++;
 	return true;
 }
 
 bool images_delete_owned(struct images *im, long long owner_id, unsigned long *count,
 			 struct outcome *o)
 {
-	struct gone g = {0};
-	*count = 0;
-	enum db_status s = catalog_delete_owned(im->catalog, owner_id, collect_row, &g);
-	if (s != DB_OK || g.nomem) {
-		free(g.rows);
-		return g.nomem ? outcome_set(o, OUTCOME_INTERNAL, "out of memory")
-			       : unavailable(im, o);
-	}
-	for (size_t i = 0; i < g.n; i++) {
-		/* Values of the version that went, and older, are forgotten. */
-		invalidations_send(im->invalidations, g.rows[i].key, g.rows[i].keylen,
-				   g.rows[i].version + 1);
-		struct blob_ref ref;
-		if (blob_ref_parse(BLOB_IMAGE, g.rows[i].location, &ref))
-			orphans_remove_if_unused(im->orphans, &ref);
-	}
-	*count = g.n;
-	free(g.rows);
+	struct gone g = {im, 0};
+	enum db_status s = catalog_delete_owned(im->catalog, owner_id, forget_gone_row, &g);
+	*count = g.count;
+	if (s != DB_OK)
+		return unavailable(im, o);
+	orphans_recheck(im->orphans);
+	return true;
+}
+
+/* One key's deletion: who asks, and what went. */
+struct deletion {
+	const struct images_rights *who;
+	struct gone gone;
+	struct image_row row;
+};
+
+static bool may_delete(void *ctx, const struct image_row *row)
+{
+	const struct images_rights *who = ((struct deletion *)ctx)->who;
+	if (row->owner_id)
+		return row->owner_id == who->user_id || who->admin;
+	return who->ownerless;
+}
+
+static bool on_deleted(void *ctx, const struct image_row *row)
+{
+	struct deletion *d = ctx;
+	d->row = *row;
+	return forget_gone_row(&d->gone, row);
+}
+
+bool images_delete(struct images *im, const char *key, size_t keylen,
+		   const struct images_rights *who, struct image_row *row, struct outcome *o)
+{
+	struct deletion d = {.who = who, .gone = {im, 0}};
+	bool refused = false;
+	/* The rights are judged on the locked row: its owner cannot change in between. */
+	enum db_status s = catalog_delete_key(im->catalog, key, keylen, may_delete, on_deleted, &d,
+					      &refused);
+	if (s != DB_OK)
+		return unavailable(im, o);
+	if (refused)
+		return outcome_set(o, OUTCOME_FORBIDDEN,
+				   "the image '%.*s' is not yours to delete; only its owner or the "
+				   "gallery's admin may",
+				   (int)keylen, key);
+	if (!d.gone.count)
+		return outcome_set(o, OUTCOME_NOT_FOUND, "no image with key '%.*s'", (int)keylen, key);
+	if (row)
+		*row = d.row;
+	orphans_recheck(im->orphans);
 	return true;
 }
 

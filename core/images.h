@@ -45,10 +45,27 @@ bool images_upload_write(void *upload, const char *data, size_t len);
 const struct outcome *images_upload_outcome(const struct images_upload *u);
 /*
  * Deletes every image of owner_id: the rows, then the cached values and the
- * files no other row names. *count says how many went.
+ * files (and thumbnails) no other row names. *count says how many went.
  */
 bool images_delete_owned(struct images *im, long long owner_id, unsigned long *count,
 			 struct outcome *o);
+
+/* Who asks to delete an image, and what they may delete besides their own. */
+struct images_rights {
+	long long user_id; /* 0: nobody logged in */
+	bool admin;        /* any image */
+	bool ownerless;    /* images without an owner (the admin, or anyone while there is none) */
+};
+
+/*
+ * Deletes key's image when who may: its row (with its tags and index entries)
+ * in one transaction, then its cached value (memcache refuses it back from any
+ * reader that found the row before), then, when no other row shares them, its
+ * file and thumbnails. OUTCOME_NOT_FOUND or OUTCOME_FORBIDDEN change nothing.
+ * row (may be NULL) gets the row that went.
+ */
+bool images_delete(struct images *im, const char *key, size_t keylen,
+		   const struct images_rights *who, struct image_row *row, struct outcome *o);
 /* The account the upload is for (0: anonymous); an owned key refuses other uploaders. */
 void images_upload_set_owner(struct images_upload *u, long long owner_id);
 /*

@@ -67,6 +67,12 @@ enum db_status variants_record(struct db *db, const char *sha256, const struct v
 		       params, sizeof(params) / sizeof(params[0]), NULL, NULL);
 }
 
+enum db_status variants_forget(struct db *db, const char *sha256)
+{
+	struct db_param params[] = {DB_STR(sha256)};
+	return db_exec(db, "DELETE FROM image_variants WHERE sha256 = ?", params, 1, NULL, NULL);
+}
+
 #define VARIANT_COLUMNS "sha256, size, location, width, height, bytes"
 
 /* A row of VARIANT_COLUMNS; false when it is not one. */

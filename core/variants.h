@@ -32,6 +32,11 @@ bool variants_sha256_ok(const char *text);
 
 /* Records (or records again, the same) a thumbnail of the content sha256. */
 enum db_status variants_record(struct db *db, const char *sha256, const struct variant *v);
+/*
+ * Forgets the thumbnails of the content sha256 (its rows; the caller removes
+ * the files after), once no image has that content.
+ */
+enum db_status variants_forget(struct db *db, const char *sha256);
 /* The thumbnail of sha256 in size; *found false when none is made yet. */
 enum db_status variants_find(struct db *db, const char *sha256, enum variant_size size,
 			     struct variant *v, bool *found);
