@@ -13,6 +13,7 @@
 #include "core/key.h"
 #include "frontend/app.h"
 #include "frontend/heavy.h"
+#include "frontend/page_delete.h"
 #include "frontend/reply.h"
 #include "frontend/request.h"
 #include "frontend/upload.h"
@@ -221,6 +222,8 @@ enum MHD_Result api_list_keys(struct app *app, struct request *req)
 
 enum MHD_Result api_key(struct app *app, struct request *req)
 {
+	if (strcmp(req->method, MHD_HTTP_METHOD_DELETE) == 0)
+		return api_delete(app, req);
 	const char *key = req->path_arg;
 	size_t keylen = strlen(key);
 	char err[PROBLEM_MESSAGE_MAX];

@@ -10,6 +10,7 @@
 #include "core/blob.h"
 #include "core/catalog.h"
 #include "frontend/app.h"
+#include "frontend/auth.h"
 #include "frontend/form.h"
 #include "frontend/job_requests.h"
 #include "frontend/job_wait.h"
@@ -307,6 +308,10 @@ static enum MHD_Result get_log(struct app *app, struct request *req, long long i
 
 static enum MHD_Result retry_job(struct app *app, struct request *req, long long id)
 {
+	/* Running a dead job again is the admin's call once there is an admin. */
+	struct problem p;
+	if (!auth_admin_ok(app, req, &p))
+		return reply_problem(app, req, &p);
 	struct outcome o;
 	struct db *db = catalog_db(app->catalog);
 	if (!job_requests_outcome(db ? jobs_retry(db, id, (int)app->cfg->job_max_attempts)

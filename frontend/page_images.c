@@ -14,6 +14,7 @@
 #include "frontend/form.h"
 #include "frontend/heavy.h"
 #include "frontend/page.h"
+#include "frontend/page_delete.h"
 #include "frontend/page_jobs.h"
 #include "frontend/reply.h"
 #include "frontend/request.h"
@@ -98,6 +99,7 @@ enum MHD_Result page_image(struct app *app, struct request *req)
 	page_add_thumbnails(app, image);
 	page_jobs_add_enhance(app, req, image,
 			      cJSON_GetStringValue(cJSON_GetObjectItem(image, "key_url")));
+	page_delete_offer(app, req, image, &row);
 	return reply_page(app, req, MHD_HTTP_OK, "image", data);
 }
 

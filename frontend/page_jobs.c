@@ -9,6 +9,7 @@
 #include "common/url.h"
 #include "core/catalog.h"
 #include "frontend/app.h"
+#include "frontend/auth.h"
 #include "frontend/form.h"
 #include "core/enhance_job.h"
 #include "frontend/job_requests.h"
@@ -204,6 +205,10 @@ enum MHD_Result page_job(struct app *app, struct request *req)
 	struct outcome o;
 	struct db *db = catalog_db(app->catalog);
 	if (req->problem.status) {
+		status = req->problem.status;
+		page_message(data, false, req->problem.message);
+	} else if (retry && !auth_admin_ok(app, req, &req->problem)) {
+		/* Running a dead job again is the admin's call once there is an admin. */
 		status = req->problem.status;
 		page_message(data, false, req->problem.message);
 	} else if (retry) {

@@ -19,6 +19,7 @@
 #include "frontend/origin.h"
 #include "frontend/page_account.h"
 #include "frontend/page_cache.h"
+#include "frontend/page_delete.h"
 #include "frontend/page_files.h"
 #include "frontend/page_images.h"
 #include "frontend/page_jobs.h"
@@ -67,7 +68,7 @@ static const struct route routes[] = {
 	{"/healthz", false, "GET, HEAD", BODY_IGNORED, false, page_healthz},
 	{"/api/upload", false, "POST", BODY_UPLOAD, true, api_upload},
 	{"/api/list_keys", false, "GET, HEAD, POST", BODY_IGNORED, true, api_list_keys},
-	{"/api/key/", true, "GET, HEAD, POST", BODY_IGNORED, true, api_key},
+	{"/api/key/", true, "GET, HEAD, POST, DELETE", BODY_IGNORED, true, api_key},
 	{"/api/stats", false, "GET, HEAD", BODY_IGNORED, true, api_stats},
 	{"/api/calc", false, "POST", BODY_NUMBERS, true, api_calc},
 	{"/api/enhance/", true, "POST", BODY_PARAMS, true, api_enhance},
@@ -95,6 +96,8 @@ static const struct route routes[] = {
 	{"/u/", true, "GET, HEAD", BODY_IGNORED, false, page_profile},
 	{"/api/users/", true, "GET, HEAD", BODY_IGNORED, true, page_profile},
 	{"/api/reset_password", false, "POST", BODY_FORM, true, account_reset},
+	{"/api/delete/", true, "POST", BODY_IGNORED, true, api_delete},
+	{"/delete", false, "GET, HEAD, POST", BODY_FORM, false, page_delete},
 };
 
 static const struct route *find_route(const char *url, const char **arg)
