@@ -404,7 +404,7 @@ static void who_may_delete(void **state)
 	char ada[TOKEN_MAX], bob[TOKEN_MAX], cy[TOKEN_MAX];
 	make_user("ada", true, ada);
 	make_user("bob", false, bob);
-	make_user("cy", false, cy);
+	make_user("cyd", false, cy);
 	struct image a = make_image(10), b = make_image(11), c = make_image(12), d = make_image(13);
 	upload_as("ada-img", &a, ada);
 	upload_as("bob-img", &b, bob);
