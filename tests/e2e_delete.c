@@ -253,7 +253,8 @@ static int fresh(void **state)
 {
 	(void)state;
 	return sql_exec("DELETE FROM users") && sql_exec("DELETE FROM jobs") &&
-			       sql_empty_gallery() && gallery_clear_cache(&g)
+			       sql_empty_gallery() &&
+			       gallery_clear_cache(&g)
 		       ? 0
 		       : -1;
 }
@@ -471,6 +472,45 @@ static void only_the_admin_retries_dead_jobs(void **state)
 	assert_int_equal(status_of("POST", path, ada), 200);
 	snprintf(q, sizeof(q), "SELECT state = 'queued' FROM jobs WHERE id = %lld", id);
 	assert_int_equal(sql_scalar(q), 1);
+}
+
+static long long memcache_hits(void)
+{
+	struct reply r;
+	assert_true(http_get(g.mc.url, "/stats", &r));
+	long long hits = -1;
+	assert_true(reply_number(&r, "hits", &hits));
+	reply_free(&r);
+	return hits;
+}
+
+/* A key deleted and uploaded again goes on from its old version, so memcache takes it again. */
+static void a_key_uploaded_again_is_cached_again(void **state)
+{
+	(void)state;
+	struct image a = make_image(40), b = make_image(41);
+	upload_as("again", &a, NULL);
+	upload_as("again", &a, NULL);
+	assert_int_equal(sql_scalar("SELECT version FROM images WHERE image_key = 'again'"), 2);
+	assert_int_equal(api_read("again"), 200);
+	assert_int_equal(api_delete("again", NULL), 200);
+	upload_as("again", &b, NULL);
+	assert_int_equal(sql_scalar("SELECT version FROM images WHERE image_key = 'again'"), 3);
+	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM image_deleted_versions"), 0);
+	struct reply r;
+	assert_int_equal(call("GET", "/api/key/again", NULL, NULL, &r), 200);
+	reply_free(&r);
+	long long hits = memcache_hits();
+	assert_int_equal(call("GET", "/api/key/again", NULL, NULL, &r), 200);
+	struct buf want = BUF_INIT;
+	buf_puts(&want, CONTENT_HEAD);
+	assert_true(b64_encode((const char *)b.bytes, b.len, &want));
+	buf_puts(&want, CONTENT_TAIL);
+	assert_int_equal(r.body.len, want.len);
+	assert_memory_equal(r.body.data, want.data, want.len);
+	buf_free(&want);
+	reply_free(&r);
+	assert_int_equal(memcache_hits(), hits + 1);
 }
 
 /* ---- the confirm page ---- */
@@ -761,6 +801,7 @@ int main(void)
 		cmocka_unit_test_setup(unknown_keys_and_wrong_methods, fresh),
 		cmocka_unit_test_setup(an_ownerless_image_goes_everywhere_at_once, fresh),
 		cmocka_unit_test_setup(the_file_goes_only_with_its_last_key, fresh),
+		cmocka_unit_test_setup(a_key_uploaded_again_is_cached_again, fresh),
 		cmocka_unit_test_setup(thumbnails_go_with_the_content, fresh),
 		cmocka_unit_test_setup(the_confirm_page_deletes_without_javascript, fresh),
 		cmocka_unit_test_setup(who_may_delete, fresh),

@@ -596,6 +596,8 @@ bool sql_exec(const char *query)
 bool sql_empty_gallery(void)
 {
 	bool images = sql_exec("DELETE FROM images");
+	/* What the deleted rows' keys remember (008_deleted_versions.sql): a fresh gallery has none. */
+	images = sql_exec("DELETE FROM image_deleted_versions") && images;
 	return sql_exec("DELETE FROM cache_properties") && images;
 }
 

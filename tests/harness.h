@@ -151,7 +151,7 @@ bool reply_number(const struct reply *r, const char *field, long long *value);
 
 /* SQL as the database's administrator, on a fresh connection each call. */
 bool sql_exec(const char *query);
-/* Deletes every row of images and cache_properties; true when both went. */
+/* Deletes every row of images (and the versions of deleted keys) and cache_properties; true when all went. */
 bool sql_empty_gallery(void);
 /* The first column of the first row as a number; -1 on error or no row. */
 long long sql_scalar(const char *query);
