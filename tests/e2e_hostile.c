@@ -1421,6 +1421,71 @@ static int finish_slow_clients(size_t *tried)
 	return wrong;
 }
 
+/* ---- deletion ---- */
+
+/*
+ * POST /api/delete/<key>, DELETE /api/key/<key> and the /delete page: keys that
+ * name no image or break the key rules, wrong methods, a forged token, requests
+ * from another site, page forms without their token. The kept image (ownerless,
+ * no admin: anyone's to delete) must survive every one of them.
+ */
+static void add_delete_cases(void)
+{
+	static const char *const missing[] = {
+		"kept%20", "KEPT", "kep_", "kep%25", "%27%20OR%20%271%27%3D%271", "kept%27--",
+		"..%2Fkept", "kept%2F..", "%2Fkept", "kept%3B%20DROP%20TABLE%20images", "k%C3%A9pt",
+		"kept/extra", "%2A",
+	};
+	char path[512];
+	for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++) {
+		snprintf(path, sizeof(path), "/api/delete/%s", missing[i]);
+		add_request(FRONTEND, 404, "POST", path, "", NULL, 0);
+		if (i % 2 == 0) {
+			snprintf(path, sizeof(path), "/api/key/%s", missing[i]);
+			add_request(FRONTEND, 404, "DELETE", path, "", NULL, 0);
+		}
+	}
+	char *long_key = repeat('k', 256);
+	const char *malformed[] = {"", "%00", "kept%00", "%01kept", "%FF", "%C3%28", "ke%0Apt", long_key};
+	for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
+		snprintf(path, sizeof(path), "/api/delete/%s", malformed[i]);
+		add_request(FRONTEND, 400, "POST", path, "", NULL, 0);
+		snprintf(path, sizeof(path), "/api/key/%s", malformed[i]);
+		add_request(FRONTEND, 400, "DELETE", path, "", NULL, 0);
+	}
+	free(long_key);
+	add_request(FRONTEND, 405, "GET", "/api/delete/kept", "", NULL, 0);
+	add_request(FRONTEND, 405, "PUT", "/api/delete/kept", "", NULL, 0);
+	add_request(FRONTEND, 405, "DELETE", "/api/delete/kept", "", NULL, 0);
+	add_request(FRONTEND, 405, "PATCH", "/api/key/kept", "", NULL, 0);
+	add_request(FRONTEND, 405, "PUT", "/delete", HTML_ACCEPT_LINE, NULL, 0);
+	add_request(FRONTEND, 405, "DELETE", "/delete?key=kept", HTML_ACCEPT_LINE, NULL, 0);
+	/* Rights: a token nobody was given; another site's page. */
+	add_request(FRONTEND, 401, "POST", "/api/delete/kept", "Authorization: Bearer forged\r\n",
+		    NULL, 0);
+	add_request(FRONTEND, 401, "DELETE", "/api/key/kept",
+		    "Authorization: Bearer gallery_0000000000000000000000000000000000000000000\r\n",
+		    NULL, 0);
+	add_request(FRONTEND, 403, "POST", "/api/delete/kept", "Origin: http://evil.example\r\n",
+		    NULL, 0);
+	add_request(FRONTEND, 403, "DELETE", "/api/key/kept", "Sec-Fetch-Site: cross-site\r\n", NULL,
+		    0);
+	/* The confirm page's form: no token, a token of another cookie, no key, a bad key. */
+	static const char form_type[] = "Content-Type: application/x-www-form-urlencoded\r\n";
+	char headers[512];
+	snprintf(headers, sizeof(headers), "%s%s", HTML_ACCEPT_LINE, form_type);
+	add_request(FRONTEND, 403, "POST", "/delete", headers, "key=kept", 8);
+	snprintf(headers, sizeof(headers), "%s%s%s", HTML_ACCEPT_LINE, form_type, CSRF_COOKIE);
+	static const char other_token[] = "key=kept&csrf_token=ffffffffffffffffffffffffffffffff";
+	add_request(FRONTEND, 403, "POST", "/delete", headers, other_token, strlen(other_token));
+	add_form(400, "/delete", "nokey=kept", NULL);
+	add_form(400, "/delete", "key=%FF", NULL);
+	add_form(404, "/delete", "key=kept%20", NULL);
+	add_get(FRONTEND, 400, "/delete", HTML_ACCEPT_LINE);
+	add_get(FRONTEND, 400, "/delete?key=ke%0Apt", HTML_ACCEPT_LINE);
+	add_get(FRONTEND, 404, "/delete?key=%3Cscript%3Ealert(1)%3C%2Fscript%3E", HTML_ACCEPT_LINE);
+}
+
 /* ---- what is stored ---- */
 
 struct stored {
@@ -1566,6 +1631,7 @@ static void test_hostile_corpus(void **state)
 	add_cross_site_cases();
 	add_host_cases();
 	add_account_cases();
+	add_delete_cases();
 	size_t distinct = distinct_cases();
 
 	size_t tried = 0;
