@@ -397,6 +397,7 @@ static enum db_status delete_where(struct catalog *c, const char *select_sql,
 		return DB_FAILED;
 	struct delete_walk w = {allow, ctx, NULL, 0, 0, false, false};
 	enum db_status status;
+	bool in_doubt = false;
 	int attempts = 0;
 	do {
 		/* A deadlock victim is run again, and sees the rows anew. */
@@ -410,13 +411,20 @@ static enum db_status delete_where(struct catalog *c, const char *select_sql,
 			status = DB_FAILED;
 		if (status == DB_OK && !w.refused)
 			status = db_exec(db, delete_sql, p, n, NULL, NULL);
-		if (status == DB_OK && !w.refused)
+		if (status == DB_OK && !w.refused) {
 			status = db_commit(db);
+			in_doubt = status != DB_OK && status != DB_CONFLICT;
+		}
 		if (status != DB_OK || w.refused)
 			db_rollback(db);
 	} while (status == DB_CONFLICT && ++attempts < UPSERT_ATTEMPTS);
 	*refused = status == DB_OK && w.refused;
-	if (status == DB_OK && !w.refused)
+	/*
+	 * A COMMIT whose answer was lost may have landed: gone's work (forgetting
+	 * the cached value, removing files no row names, as the database says) is
+	 * harmless if it did not, and needed if it did. The caller still fails.
+	 */
+	if ((status == DB_OK && !w.refused) || in_doubt)
 		for (size_t i = 0; i < w.n; i++)
 			gone(ctx, &w.rows[i]);
 	free(w.rows);

@@ -87,6 +87,8 @@ enum db_status catalog_delete_owned(struct catalog *c, long long owner_id, catal
  * Deletes the row of key in one transaction, when allow (given the locked row)
  * says it may go; otherwise nothing changes and *refused is true. After the
  * commit gone sees the row that went; neither is called when there is none.
+ * Both deletions call gone also when the COMMIT's answer was lost (and then
+ * fail): the rows may be gone.
  */
 enum db_status catalog_delete_key(struct catalog *c, const char *key, size_t keylen,
 				  catalog_row_fn allow, catalog_row_fn gone, void *ctx,
