@@ -436,6 +436,54 @@ static void who_may_delete(void **state)
 	assert_int_equal(api_delete("bob-img", cy), 404);
 }
 
+/* A browser's session cookie: a DELETE it authenticates needs the CSRF header too. */
+static void a_delete_by_session_cookie_needs_its_csrf_token(void **state)
+{
+	(void)state;
+	char bob[TOKEN_MAX];
+	make_user("bob", false, bob);
+	struct image a = make_image(50);
+	upload_as("bob-cookie", &a, bob);
+	char url[URL_MAX], value[512], session[TOKEN_MAX + 64], cookie_line[TOKEN_MAX + 96];
+	snprintf(url, sizeof(url), "%s/login", g.fe.url);
+	static const char body[] = "username=bob&password=correct+horse+battery+staple&" CSRF_PAIR;
+	const char *login[] = {FORM, HARNESS_CSRF_COOKIE, NULL};
+	struct reply r;
+	assert_true(http_request("POST", url, login, body, strlen(body), &r));
+	assert_int_equal(r.status, 303);
+	const char *set = reply_header(&r, "Set-Cookie", value, sizeof(value));
+	assert_non_null(set);
+	assert_true(strncmp(set, "gallery_session=", 16) == 0);
+	snprintf(session, sizeof(session), "%.*s", (int)strcspn(set, ";"), set);
+	reply_free(&r);
+	snprintf(cookie_line, sizeof(cookie_line), "Cookie: %s", session);
+	/* Without the header: 403, and the image stays. */
+	const char *bare[] = {cookie_line, NULL};
+	assert_int_equal(call("DELETE", "/api/key/bob-cookie", NULL, bare, &r), 403);
+	assert_non_null(strstr(r.body.data, "X-CSRF-Token"));
+	reply_free(&r);
+	assert_int_equal(call("POST", "/api/delete/bob-cookie", NULL, bare, &r), 403);
+	reply_free(&r);
+	assert_int_equal(count_key("bob-cookie"), 1);
+	/* The token a page of the session carries. */
+	const char *html[] = {cookie_line, "Accept: " HTML_ACCEPT, NULL};
+	assert_int_equal(call("GET", "/image?key=bob-cookie", NULL, html, &r), 200);
+	assert_non_null(strstr(r.body.data, "id=\"delete-link\""));
+	const char *at = strstr(r.body.data, "name=\"csrf_token\" value=\"");
+	assert_non_null(at);
+	at += strlen("name=\"csrf_token\" value=\"");
+	char header[128];
+	snprintf(header, sizeof(header), "X-CSRF-Token: %.*s", (int)strcspn(at, "\""), at);
+	reply_free(&r);
+	const char *wrong[] = {cookie_line, "X-CSRF-Token: 00000000000000000000000000000000", NULL};
+	assert_int_equal(call("DELETE", "/api/key/bob-cookie", NULL, wrong, &r), 403);
+	reply_free(&r);
+	const char *right[] = {cookie_line, header, NULL};
+	assert_int_equal(call("DELETE", "/api/key/bob-cookie", NULL, right, &r), 200);
+	reply_free(&r);
+	assert_int_equal(count_key("bob-cookie"), 0);
+}
+
 static void only_the_admin_retries_dead_jobs(void **state)
 {
 	(void)state;
@@ -806,6 +854,7 @@ int main(void)
 		cmocka_unit_test_setup(the_confirm_page_deletes_without_javascript, fresh),
 		cmocka_unit_test_setup(who_may_delete, fresh),
 		cmocka_unit_test_setup(the_page_offers_delete_only_to_those_who_may, fresh),
+		cmocka_unit_test_setup(a_delete_by_session_cookie_needs_its_csrf_token, fresh),
 		cmocka_unit_test_setup(only_the_admin_retries_dead_jobs, fresh),
 		cmocka_unit_test_setup(reads_racing_deletes_and_uploads_never_go_back, fresh),
 	};
