@@ -293,6 +293,9 @@ static void an_ownerless_image_goes_everywhere_at_once(void **state)
 	upload_as("gone soon", &a, NULL);
 	upload_as("stays", &b, NULL);
 	long long before = sql_scalar("SELECT SUM(image_count) FROM image_totals");
+	/* Its tags (as a caption would give it) go with its row. */
+	assert_true(sql_exec("INSERT INTO image_tags (tag, image_id) SELECT 'harbour', id FROM images "
+			     "WHERE image_key IN ('gone soon', 'stays')"));
 	/* A read puts it into memcache; the delete must take it out. */
 	assert_int_equal(api_read("gone soon"), 200);
 	assert_int_equal(api_read("gone soon"), 200);
@@ -306,6 +309,7 @@ static void an_ownerless_image_goes_everywhere_at_once(void **state)
 	assert_false(list_has("gone soon"));
 	assert_true(list_has("stays"));
 	assert_int_equal(sql_scalar("SELECT SUM(image_count) FROM image_totals"), before - 1);
+	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM image_tags"), 1);
 	/* The pages say so too. */
 	const char *html[] = {"Accept: " HTML_ACCEPT, NULL};
 	assert_int_equal(call("GET", "/keys_list", NULL, html, &r), 200);
@@ -318,6 +322,7 @@ static void an_ownerless_image_goes_everywhere_at_once(void **state)
 	assert_int_equal(api_delete("gone soon", NULL), 404);
 	assert_int_equal(status_of("DELETE", "/api/key/stays", NULL), 200);
 	assert_int_equal(api_read("stays"), 404);
+	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM image_tags"), 0);
 }
 
 static void the_file_goes_only_with_its_last_key(void **state)
@@ -559,6 +564,55 @@ static void a_key_uploaded_again_is_cached_again(void **state)
 	buf_free(&want);
 	reply_free(&r);
 	assert_int_equal(memcache_hits(), hits + 1);
+}
+
+/* Writes a file of a few bytes at path, its folders too, dated age_s seconds back. */
+static void plant_old(const char *path, long age_s)
+{
+	char cmd[3 * (GALLERY_PATH_MAX + 200) + 200];
+	snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\" && printf 'RIFF0000WEBP' > '%s' && "
+		 "touch -d '-%ld seconds' '%s'", path, path, age_s, path);
+	assert_int_equal(system(cmd), 0);
+}
+
+/*
+ * A crash between a deletion's commit and the removal of its files leaves
+ * thumbnails no image has (and a worker may finish one for an image being
+ * deleted): the next start's sweep removes them and their rows, and keeps
+ * those of contents that images still have.
+ */
+static void the_start_sweeps_thumbnails_no_image_has(void **state)
+{
+	(void)state;
+	struct image kept = make_image(60);
+	upload_as("kept", &kept, NULL);
+	char kept_sha[SHA_HEX], q[512];
+	sha256_hex(kept.bytes, kept.len, kept_sha);
+	const char *orphan_sha = "0badc0de0badc0de0badc0de0badc0de0badc0de0badc0de0badc0de0badc0de";
+	char orphan_s[GALLERY_PATH_MAX + 200], orphan_m[GALLERY_PATH_MAX + 200],
+	    kept_s[GALLERY_PATH_MAX + 200];
+	thumb_path(orphan_sha, "s", orphan_s, sizeof(orphan_s));
+	thumb_path(orphan_sha, "m", orphan_m, sizeof(orphan_m));
+	thumb_path(kept_sha, "s", kept_s, sizeof(kept_s));
+	plant_old(orphan_s, 600);
+	plant_old(orphan_m, 600);
+	plant_old(kept_s, 600);
+	snprintf(q, sizeof(q),
+		 "INSERT INTO image_variants (sha256, size, location, width, height, bytes) VALUES "
+		 "('%s', 's', '%.2s/%s-s.webp', 8, 8, 12), ('%s', 's', '%.2s/%s-s.webp', 8, 8, 12)",
+		 orphan_sha, orphan_sha, orphan_sha, kept_sha, kept_sha, kept_sha);
+	assert_true(sql_exec(q));
+	assert_int_equal(daemon_stop(&g.fe, SIGTERM), 0);
+	assert_true(daemon_restart(&g.fe, g.fe_settings));
+	assert_false(file_exists(orphan_s));
+	assert_false(file_exists(orphan_m));
+	assert_true(file_exists(kept_s));
+	snprintf(q, sizeof(q), "SELECT COUNT(*) FROM image_variants WHERE sha256 = '%s'", orphan_sha);
+	assert_int_equal(sql_scalar(q), 0);
+	snprintf(q, sizeof(q), "SELECT COUNT(*) FROM image_variants WHERE sha256 = '%s'", kept_sha);
+	assert_int_equal(sql_scalar(q), 1);
+	assert_int_equal(api_read("kept"), 200);
+	assert_true(sql_exec("DELETE FROM image_variants"));
 }
 
 /* ---- the confirm page ---- */
@@ -850,6 +904,7 @@ int main(void)
 		cmocka_unit_test_setup(an_ownerless_image_goes_everywhere_at_once, fresh),
 		cmocka_unit_test_setup(the_file_goes_only_with_its_last_key, fresh),
 		cmocka_unit_test_setup(a_key_uploaded_again_is_cached_again, fresh),
+		cmocka_unit_test_setup(the_start_sweeps_thumbnails_no_image_has, fresh),
 		cmocka_unit_test_setup(thumbnails_go_with_the_content, fresh),
 		cmocka_unit_test_setup(the_confirm_page_deletes_without_javascript, fresh),
 		cmocka_unit_test_setup(who_may_delete, fresh),
