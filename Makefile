@@ -36,6 +36,7 @@ FRONTEND = frontend/api_account.o frontend/auth.o frontend/page_account.o fronte
 	frontend/problem.o frontend/reply.o frontend/request.o frontend/router.o frontend/tpl.o \
 	frontend/upload.o frontend/api_jobs.o frontend/job_requests.o frontend/job_wait.o \
 	frontend/page_jobs.o frontend/heavy.o
+FRONTEND += frontend/image_json.o frontend/caption_edit.o frontend/caption_view.o frontend/page_tags.o
 IMAGING = worker/imaging.o worker/thumbnail.o worker/enhance.o common/buf.o
 WORKER = worker/pool.o worker/kinds.o worker/isolate.o worker/job_log.o worker/job_calc.o \
 	worker/job_mail.o worker/job_test.o worker/image_job.o worker/job_thumbnail.o \
@@ -55,6 +56,7 @@ TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate
 TESTS += $(BIN)/tests/faultproxy
 TESTS += $(BIN)/tests/e2e_keys
 TESTS += $(BIN)/tests/e2e_accounts
+TESTS += $(BIN)/tests/unit_hashtags $(BIN)/tests/e2e_captions
 
 .PHONY: all tests deps test-deps test check-layout asan tsan valgrind fuzz fuzz-targets \
 	bench-memcache bench-worker bench soak clean
@@ -175,6 +177,14 @@ $(BIN)/tests/e2e_doubt: $(call objs,tests/e2e_doubt.o $(TEST_LIB) $(COMMON))
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 $(BIN)/tests/e2e_accounts: $(call objs,tests/e2e_accounts.o $(TEST_LIB) $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BIN)/tests/unit_hashtags: $(call objs,tests/unit_hashtags.o core/hashtags.o core/captions.o $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BIN)/tests/e2e_captions: $(call objs,tests/e2e_captions.o $(TEST_LIB) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
