@@ -218,6 +218,7 @@ tsan: test-deps
 
 # Fuzzing: one libFuzzer binary per parser of outside input (tests/fuzz/fuzz.h).
 FUZZ_TARGETS = form key sniff tpl memcache_request config auth
+FUZZ_TARGETS += hashtags
 FUZZ_form = frontend/form.o core/imagetype.o common/buf.o
 FUZZ_key = core/key.o common/url.o
 FUZZ_sniff = core/imagetype.o
@@ -225,6 +226,7 @@ FUZZ_tpl = frontend/tpl.o common/buf.o
 FUZZ_memcache_request = memcache/request.o
 FUZZ_config = common/config.o common/log.o common/clock.o common/num.o
 FUZZ_auth = core/token.o
+FUZZ_hashtags = core/hashtags.o
 FUZZ_SECONDS ?= 60
 FUZZ_SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
