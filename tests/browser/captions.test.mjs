@@ -72,7 +72,8 @@ test('an upload with a caption shows it, and its hashtag leads to the tag page',
 
   await caption.locator('a.tag', { hasText: '#Autumn' }).click();
   await page.waitForURL(/\/tags\/autumn$/);
-  assert.equal(await page.locator('#tag-title').textContent(), '#autumn');
+  assert.equal(await page.locator('h1').textContent(), '#autumn');
+  assert.equal(await page.locator('#tag-title').textContent(), 'Images with the hashtag #autumn, newest first.');
   const tile = page.locator('#tag-images li', { hasText: 'maple in october' });
   await assert.doesNotReject(tile.waitFor());
   await done('tag-page');
