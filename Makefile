@@ -12,7 +12,7 @@ PKGS = libmicrohttpd libcurl mysqlclient libcjson libsodium
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(DEBUG) $(SAN) -MMD -MP -I. $(PKG_CFLAGS)
-LDLIBS = $(PKG_LIBS) -lb64 -lnettle -lzxcvbn -lpthread -lm
+LDLIBS = $(PKG_LIBS) -lb64 -lnettle -lzxcvbn -lutf8proc -lpthread -lm
 # libvips only where images are decoded: the worker's image operations, their
 # tests and their benchmark.
 VIPS_CFLAGS := $(shell pkg-config --cflags vips 2>/dev/null)
@@ -27,6 +27,7 @@ CORE = core/blob.o core/blob_disk.o core/cache_client.o core/cache_config.o core
 	core/images.o core/imagetype.o core/invalidations.o core/key.o core/orphans.o \
 	core/outcome.o core/stripes.o core/jobs.o core/calc.o core/variants.o core/enhance_job.o \
 	core/password.o core/token.o core/users.o core/sessions.o
+CORE += core/hashtags.o core/captions.o
 MEMCACHE = memcache/cache.o memcache/slab.o memcache/cache_sql.o memcache/stats_timer.o memcache/api.o \
 	memcache/request.o core/cache_config.o
 FRONTEND = frontend/api_account.o frontend/auth.o frontend/page_account.o frontend/page_profile.o \
@@ -36,6 +37,7 @@ FRONTEND = frontend/api_account.o frontend/auth.o frontend/page_account.o fronte
 	frontend/upload.o frontend/api_jobs.o frontend/job_requests.o frontend/job_wait.o \
 	frontend/page_jobs.o frontend/heavy.o
 FRONTEND += frontend/page_delete.o
+FRONTEND += frontend/image_json.o frontend/caption_edit.o frontend/caption_view.o frontend/page_tags.o
 IMAGING = worker/imaging.o worker/thumbnail.o worker/enhance.o common/buf.o
 WORKER = worker/pool.o worker/kinds.o worker/isolate.o worker/job_log.o worker/job_calc.o \
 	worker/job_mail.o worker/job_test.o worker/image_job.o worker/job_thumbnail.o \
@@ -56,6 +58,7 @@ TESTS += $(BIN)/tests/faultproxy
 TESTS += $(BIN)/tests/e2e_keys
 TESTS += $(BIN)/tests/e2e_accounts
 TESTS += $(BIN)/tests/e2e_delete
+TESTS += $(BIN)/tests/unit_hashtags $(BIN)/tests/e2e_captions
 
 .PHONY: all tests deps test-deps test check-layout asan tsan valgrind fuzz fuzz-targets \
 	bench-memcache bench-worker bench soak clean
@@ -180,6 +183,11 @@ $(BIN)/tests/e2e_accounts: $(call objs,tests/e2e_accounts.o $(TEST_LIB) $(COMMON
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 $(BIN)/tests/e2e_delete: $(call objs,tests/e2e_delete.o $(TEST_LIB) $(COMMON))
+$(BIN)/tests/unit_hashtags: $(call objs,tests/unit_hashtags.o core/hashtags.o core/captions.o $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BIN)/tests/e2e_captions: $(call objs,tests/e2e_captions.o $(TEST_LIB) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
@@ -213,6 +221,7 @@ tsan: test-deps
 
 # Fuzzing: one libFuzzer binary per parser of outside input (tests/fuzz/fuzz.h).
 FUZZ_TARGETS = form key sniff tpl memcache_request config auth
+FUZZ_TARGETS += hashtags
 FUZZ_form = frontend/form.o core/imagetype.o common/buf.o
 FUZZ_key = core/key.o common/url.o
 FUZZ_sniff = core/imagetype.o
@@ -220,6 +229,7 @@ FUZZ_tpl = frontend/tpl.o common/buf.o
 FUZZ_memcache_request = memcache/request.o
 FUZZ_config = common/config.o common/log.o common/clock.o common/num.o
 FUZZ_auth = core/token.o
+FUZZ_hashtags = core/hashtags.o
 FUZZ_SECONDS ?= 60
 FUZZ_SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 

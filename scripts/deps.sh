@@ -8,6 +8,7 @@ packages=(
 	libmicrohttpd-dev libcurl4-openssl-dev default-libmysqlclient-dev
 	libcjson-dev libb64-dev uthash-dev libcmocka-dev nettle-dev libsodium-dev libzxcvbn-dev libvips-dev
 	mariadb-server mariadb-client libjs-chart.js
+	libutf8proc-dev
 	"$@"
 )
 
