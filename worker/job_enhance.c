@@ -13,16 +13,22 @@
 #include "worker/kinds.h"
 
 /*
- * The child's input: "<strength>\n" and the image's bytes. Its output: a line
+ * The child's input, after the pixel limit (image_job_isolate): "<strength>\n"
+ * and the image's bytes. Its output: a line
  * "<mime> <before rms> <sharpness> <clipped> <after rms> <sharpness> <clipped>\n"
  * and the enhanced image's bytes.
  */
 enum isolate_op_status job_enhance_op(const struct buf *in, struct buf *out, char *err,
 				      size_t errlen)
 {
-	const char *nl = in->data ? memchr(in->data, '\n', in->len) : NULL;
+	uint64_t max_pixels;
+	const char *head;
+	size_t headlen;
+	if (!image_job_child_input(in, &max_pixels, &head, &headlen, err, errlen))
+		return ISOLATE_OP_PERMANENT;
+	const char *nl = memchr(head, '\n', headlen);
 	char *end = NULL;
-	double strength = nl ? strtod(in->data, &end) : -1;
+	double strength = nl ? strtod(head, &end) : -1;
 	if (!nl || end != nl) {
 		snprintf(err, errlen, "the enhance input has no strength line");
 		return ISOLATE_OP_PERMANENT;
@@ -30,11 +36,11 @@ enum isolate_op_status job_enhance_op(const struct buf *in, struct buf *out, cha
 	if (!image_job_child_init(err, errlen))
 		return ISOLATE_OP_TRANSIENT;
 	const char *src = nl + 1;
-	size_t len = in->len - (size_t)(src - in->data);
+	size_t len = headlen - (size_t)(src - head);
 	struct buf image = BUF_INIT;
 	char mime[ENHANCE_MIME_LEN];
 	struct enhance_measure b, a;
-	enum imaging_outcome o = enhance_make(src, len, strength, IMAGE_JOB_MAX_PIXELS, &image, mime,
+	enum imaging_outcome o = enhance_make(src, len, strength, max_pixels, &image, mime,
 					      &b, &a, err, errlen);
 	bool ok = o == IMAGING_OK &&
 		  buf_printf(out, "%s %.17g %.17g %.17g %.17g %.17g %.17g\n", mime, b.rms_contrast,
@@ -156,19 +162,16 @@ enum job_run job_enhance_run(const struct job_ctx *ctx, struct buf *result, char
 	struct outcome o;
 	if (!enhance_job_parse(ctx->job->payload, &job, &o))
 		return from_outcome(&o, err, errlen);
-	struct buf source = BUF_INIT, input = BUF_INIT, out = BUF_INIT;
+	struct buf source = BUF_INIT, out = BUF_INIT;
+	char head[64];
 	enum job_run run = JOB_RUN_RETRY;
 	/* The source as a reader sees it: memcache or the row's file. */
 	if (!images_read_bytes(ctx->images, job.key, job.keylen, &source, &o)) {
 		run = from_outcome(&o, err, errlen);
 		goto out_free;
 	}
-	if (!buf_printf(&input, "%.17g\n", job.strength) ||
-	    !buf_append(&input, source.data, source.len)) {
-		snprintf(err, errlen, "out of memory");
-		goto out_free;
-	}
-	run = image_job_isolate(ctx, "enhance", input.data, input.len, &out, err, errlen);
+	snprintf(head, sizeof(head), "%.17g\n", job.strength);
+	run = image_job_isolate(ctx, "enhance", head, source.data, source.len, &out, err, errlen);
 	if (run != JOB_RUN_DONE)
 		goto out_free;
 	struct enhanced e;
@@ -188,7 +191,6 @@ enum job_run job_enhance_run(const struct job_ctx *ctx, struct buf *result, char
 	}
 out_free:
 	buf_free(&out);
-	buf_free(&input);
 	buf_free(&source);
 	return run;
 }
