@@ -596,6 +596,57 @@ static void enhance_writes_a_new_image_and_the_cache_forgets_the_old(void **stat
 }
 
 /*
+ * memcache out of the worker's reach (through a proxy that refuses every
+ * connection) while an enhance stores its result over a cached target, then
+ * back: the invalidation memcache missed is sent again, the job is done only
+ * after that, and reads of the target give the new bytes, never the old.
+ */
+static void an_enhance_s_missed_invalidation_is_sent_again(void **state)
+{
+	(void)state;
+	struct bytes src = photo_jpeg(PHOTO, 600), old = photo_jpeg(PHOTO2, 200);
+	upload("inv-src", &src);
+	upload("inv-target", &old);
+	struct buf before = BUF_INIT, cached = BUF_INIT, after = BUF_INIT, raw = BUF_INIT;
+	get_key_json("inv-target", &before);
+	get_key_json("inv-target", &cached);
+	assert_int_equal(before.len, cached.len);
+	char control[GALLERY_PATH_MAX + 64], url[128];
+	snprintf(control, sizeof(control), "%s/memcache-reach", tmp_dir);
+	assert_true(write_file(control, "refuse", 6));
+	struct daemon proxy;
+	assert_true(faultproxy_start(&proxy, g.mc.port, control));
+	snprintf(url, sizeof(url), "GALLERY_MEMCACHE_URL=http://127.0.0.1:%d", proxy.port);
+	struct daemon *w = worker_with(NULL, url);
+	enqueue_enhance("inv-src", "inv-target", "0.30");
+	assert_true(daemon_wait_log(w, "memcache missed an invalidation", WAIT_MS));
+	assert_true(sql_wait_scalar("SELECT version FROM images WHERE image_key = 'inv-target'", 2,
+				    WAIT_MS));
+	/* The new row is committed, memcache still holds the old value: not done yet. */
+	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'enhance' AND "
+				    "state = 'done'"),
+			 0);
+	assert_true(write_file(control, "pass", 4));
+	assert_true(sql_wait_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'enhance' AND "
+				    "state = 'done' AND attempts = 1",
+				    1, WAIT_MS));
+	get_key_json("inv-target", &after);
+	assert_false(after.len == before.len && memcmp(after.data, before.data, after.len) == 0);
+	get_raw("inv-target", &raw);
+	assert_true(raw.len > 3 && (unsigned char)raw.data[0] == 0xff &&
+		    (unsigned char)raw.data[1] == 0xd8);
+	assert_int_not_equal(raw.len, old.len);
+	assert_true(daemon_log_contains(w, "memcache took the target's invalidation"));
+	daemon_stop(&proxy, SIGTERM);
+	buf_free(&before);
+	buf_free(&cached);
+	buf_free(&after);
+	buf_free(&raw);
+	bytes_free(&src);
+	bytes_free(&old);
+}
+
+/*
  * A worker started with a small GALLERY_MAX_PIXELS decodes nothing above it:
  * a thumbnail and an enhance of a larger image end dead at once, saying so,
  * while an image under the limit is still made.
@@ -677,6 +728,7 @@ int main(void)
 		cmocka_unit_test_setup(enhance_writes_a_new_image_and_the_cache_forgets_the_old, fresh),
 		cmocka_unit_test_setup(an_enhance_killed_midway_runs_again_to_the_same_bytes, fresh),
 		cmocka_unit_test_setup(the_worker_refuses_images_over_its_pixel_limit, fresh),
+		cmocka_unit_test_setup(an_enhance_s_missed_invalidation_is_sent_again, fresh),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -75,7 +75,12 @@ bool image_job_child_input(const struct buf *in, uint64_t *max_pixels, const cha
 
 bool image_job_delay(const struct job_ctx *ctx)
 {
-	int64_t until = clock_ms() + ctx->cfg->test_job_delay_ms;
+	return image_job_sleep(ctx, ctx->cfg->test_job_delay_ms);
+}
+
+bool image_job_sleep(const struct job_ctx *ctx, long ms)
+{
+	int64_t until = clock_ms() + ms;
 	while (clock_ms() < until) {
 		if (atomic_load(ctx->cancel))
 			return false;

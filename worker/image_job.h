@@ -30,6 +30,8 @@ bool image_job_child_input(const struct buf *in, uint64_t *max_pixels, const cha
 
 /* The test hook GALLERY_TEST_JOB_DELAY_MS: waits, unless the worker stops; false then. */
 bool image_job_delay(const struct job_ctx *ctx);
+/* Waits ms, unless the worker stops; false then. */
+bool image_job_sleep(const struct job_ctx *ctx, long ms);
 
 /*
  * The fence before a write others will see: renews the lease under this

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/config.h"
+#include "common/log.h"
 #include "core/enhance_job.h"
 #include "core/images.h"
 #include "worker/enhance.h"
@@ -97,6 +98,43 @@ static enum job_run from_outcome(const struct outcome *o, char *err, size_t errl
 	}
 }
 
+enum {
+	/* Sends of a missed invalidation again: the first wait, doubled up to the last. */
+	RESEND_FIRST_MS = 100,
+	RESEND_MAX_MS = 2000,
+};
+
+/*
+ * DESIGN.md's write path: once the job is done (its result visible), no read
+ * of the target may return the old image. A memcache that missed the
+ * invalidation (down or slow) still holds the old value, and only this process
+ * knows it, so the job stays running, sending it again, until memcache takes
+ * it. The pool's heartbeat keeps the lease meanwhile; a stop hands the job
+ * back, and the next attempt, finding the target stored, sends it again.
+ */
+static enum job_run await_forgotten(const struct job_ctx *ctx, char *err, size_t errlen)
+{
+	long wait_ms = RESEND_FIRST_MS;
+	bool said = false;
+	while (!images_invalidations_flush(ctx->images)) {
+		if (!said)
+			log_warn("job %lld attempt %d: memcache has not taken the invalidation of "
+				 "the target; the job ends once it has",
+				 ctx->job->id, ctx->job->attempts);
+		said = true;
+		if (!image_job_sleep(ctx, wait_ms)) {
+			snprintf(err, errlen, "the worker stopped before memcache forgot the "
+					      "target's old value");
+			return JOB_RUN_CANCELLED;
+		}
+		wait_ms = wait_ms * 2 > RESEND_MAX_MS ? RESEND_MAX_MS : wait_ms * 2;
+	}
+	if (said)
+		log_info("job %lld attempt %d: memcache took the target's invalidation",
+			 ctx->job->id, ctx->job->attempts);
+	return JOB_RUN_DONE;
+}
+
 /*
  * Stores the result under the target as an upload does (file, row, thumbnail
  * job, memcache told to forget). A run that finds the target holding these
@@ -111,8 +149,11 @@ static enum job_run store(const struct job_ctx *ctx, const struct enhance_job *j
 	struct image_row row;
 	struct outcome o;
 	if (images_find(ctx->images, job->target, job->targetlen, &row, &o) &&
-	    strcmp(row.sha256, sha) == 0)
-		return JOB_RUN_DONE;
+	    strcmp(row.sha256, sha) == 0) {
+		/* The try that stored it may have ended before memcache forgot. */
+		images_forget(ctx->images, job->target, job->targetlen, row.version);
+		return await_forgotten(ctx, err, errlen);
+	}
 	if (o.code == OUTCOME_UNAVAILABLE)
 		return from_outcome(&o, err, errlen);
 	enum job_run fence = image_job_fence(ctx, err, errlen);
@@ -130,7 +171,7 @@ static enum job_run store(const struct job_ctx *ctx, const struct enhance_job *j
 	images_upload_set_owner(u, job->owner);
 	if (!images_upload_commit(u, job->target, job->targetlen, &row, &o))
 		return from_outcome(&o, err, errlen);
-	return JOB_RUN_DONE;
+	return await_forgotten(ctx, err, errlen);
 }
 
 static bool add_measure(cJSON *root, const char *name, const struct enhance_measure *m)
