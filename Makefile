@@ -54,6 +54,7 @@ TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate
 TESTS += $(BIN)/tests/faultproxy
 TESTS += $(BIN)/tests/e2e_keys
 TESTS += $(BIN)/tests/e2e_accounts
+TESTS += $(BIN)/tests/e2e_throttle
 
 .PHONY: all tests deps test-deps test check-layout asan tsan valgrind fuzz fuzz-targets \
 	bench-memcache bench-worker bench soak clean
@@ -174,6 +175,10 @@ $(BIN)/tests/e2e_doubt: $(call objs,tests/e2e_doubt.o $(TEST_LIB) $(COMMON))
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 $(BIN)/tests/e2e_accounts: $(call objs,tests/e2e_accounts.o $(TEST_LIB) $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BIN)/tests/e2e_throttle: $(call objs,tests/e2e_throttle.o $(TEST_LIB) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 

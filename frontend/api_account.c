@@ -321,7 +321,7 @@ enum MHD_Result account_login(struct app *app, struct request *req)
 		return answer(app, req, 503, DB_DOWN, "login", data);
 	bool known = o == USERS_OK;
 	char address[AUTH_ADDRESS_MAX];
-	auth_address(req->conn, address);
+	auth_address(app, req->conn, address);
 	bool over;
 	long retry;
 	long window = app->cfg->login_window_s;

@@ -108,6 +108,7 @@ int main(int argc, char **argv)
 		.completed = router_completed,
 		.cls = &app,
 		.unescape = router_unescape,
+		.self = &app.server,
 	};
 	struct server *server = server_start(&params, err, sizeof(err));
 	if (!server) {
