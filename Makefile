@@ -57,7 +57,7 @@ TESTS += $(BIN)/tests/e2e_accounts
 TESTS += $(BIN)/tests/e2e_throttle
 
 .PHONY: all tests deps test-deps test check-layout asan tsan valgrind fuzz fuzz-targets \
-	bench-memcache bench-worker bench soak clean
+	bench-memcache bench-worker bench bench-accounts soak clean
 all: $(PROGRAMS)
 tests: $(TESTS)
 
@@ -280,6 +280,18 @@ bench: deps
 	$(MAKE) all
 	bench/frontend.sh $(BIN)
 	bench/keys.sh $(BIN)
+	$(MAKE) bench-accounts
+
+$(BIN)/pwhash_bench: $(call objs,bench/pwhash_bench.o core/password.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# Logins per second, one hash's time and memory, read-hit p99 under a login
+# flood, reads with a session cookie against without.
+bench-accounts: deps
+	scripts/deps.sh wrk
+	$(MAKE) all $(BIN)/pwhash_bench
+	bench/accounts.sh $(BIN)
 
 # Ten minutes of mixed load with memcache killed and MariaDB restarted midway.
 soak: deps
