@@ -13,6 +13,7 @@ struct config;
 struct origin_policy;
 struct images;
 struct job_wait;
+struct offload;
 struct password_hasher;
 struct server;
 struct tpl_set;
@@ -31,6 +32,7 @@ struct app {
 	struct password_hasher *hasher; /* bounds the argon2 hashes running at once */
 	unsigned char csrf_key[32];     /* signs the CSRF tokens of logged-in requests */
 	struct server *server;          /* who sent a request (trusted proxies' X-Forwarded-For) */
+	struct offload *logins;         /* the threads logins run on, off the request threads */
 };
 
 #endif

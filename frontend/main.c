@@ -17,11 +17,14 @@
 #include "frontend/app.h"
 #include "frontend/job_wait.h"
 #include "frontend/origin.h"
+#include "frontend/offload.h"
 #include "frontend/router.h"
 #include "frontend/tpl.h"
 
 enum {
 	SHUTDOWN_GRACE_S = 10,
+	/* Logins run below the request threads' priority: under load, reads come first. */
+	LOGIN_NICE = 10,
 	/* Handlers wait on MariaDB and memcache, so more threads than cores keep the CPU busy. */
 	THREADS_PER_CORE = 4,
 };
@@ -95,6 +98,13 @@ int main(int argc, char **argv)
 		log_error("frontend: cannot set up password hashing");
 		goto out_free_waits;
 	}
+	/* Logins (a hash each) wait suspended for these, never holding a request thread. */
+	app.logins = offload_start((unsigned)sysconf(_SC_NPROCESSORS_ONLN), LOGIN_NICE, err,
+				   sizeof(err));
+	if (!app.logins) {
+		log_error("frontend: cannot start the login threads: %s", err);
+		goto out_free_waits;
+	}
 	struct server_params params = {
 		.bind = cfg.frontend_bind,
 		.port = cfg.frontend_port,
@@ -125,6 +135,7 @@ int main(int argc, char **argv)
 	server_stop(server, SHUTDOWN_GRACE_S);
 	exit_code = EXIT_SUCCESS;
 out_free_waits:
+	offload_stop(app.logins);
 	job_wait_free(app.waits);
 out_close_images:
 	password_hasher_close(app.hasher);

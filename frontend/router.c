@@ -310,6 +310,7 @@ void router_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	form_destroy(req->form);
 	images_upload_abort(req->upload);
 	buf_free(&req->json.buf);
+	free(req->login); /* one block; its check ended before the request could */
 	free(req);
 	*req_cls = NULL;
 }
