@@ -1,4 +1,5 @@
 /* frontend: the gallery's web pages and JSON API. */
+#include <malloc.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,8 @@ enum {
 	SHUTDOWN_GRACE_S = 10,
 	/* Logins run below the request threads' priority: under load, reads come first. */
 	LOGIN_NICE = 10,
+	/* Above an argon2 hash's 19 MiB; glibc's largest mmap threshold is 32 MiB. */
+	HASH_ARENA_BYTES = 32 << 20,
 	/* Handlers wait on MariaDB and memcache, so more threads than cores keep the CPU busy. */
 	THREADS_PER_CORE = 4,
 };
@@ -45,6 +48,15 @@ int main(int argc, char **argv)
 		log_error("frontend: cannot initialise libsodium");
 		return exit_code;
 	}
+	/*
+	 * An argon2 hash mallocs 19 MiB. Above glibc's mmap threshold each hash
+	 * would mmap and munmap it, and munmap takes the process's mmap lock for
+	 * writing: a login thread (at nice 10) preempted there stalls every request
+	 * thread that faults a page meanwhile. Kept in the login threads' arenas,
+	 * the memory is reused from one hash to the next.
+	 */
+	mallopt(M_MMAP_THRESHOLD, HASH_ARENA_BYTES);
+	mallopt(M_TRIM_THRESHOLD, 4 * HASH_ARENA_BYTES);
 	server_block_signals();
 	db_library_init();
 
