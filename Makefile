@@ -38,6 +38,7 @@ FRONTEND = frontend/api_account.o frontend/auth.o frontend/page_account.o fronte
 	frontend/page_jobs.o frontend/heavy.o
 FRONTEND += frontend/page_delete.o
 FRONTEND += frontend/image_json.o frontend/caption_edit.o frontend/caption_view.o frontend/page_tags.o
+FRONTEND += frontend/offload.o
 IMAGING = worker/imaging.o worker/thumbnail.o worker/enhance.o common/buf.o
 WORKER = worker/pool.o worker/kinds.o worker/isolate.o worker/job_log.o worker/job_calc.o \
 	worker/job_mail.o worker/job_test.o worker/image_job.o worker/job_thumbnail.o \
@@ -59,9 +60,10 @@ TESTS += $(BIN)/tests/e2e_keys
 TESTS += $(BIN)/tests/e2e_accounts
 TESTS += $(BIN)/tests/e2e_delete
 TESTS += $(BIN)/tests/unit_hashtags $(BIN)/tests/e2e_captions
+TESTS += $(BIN)/tests/e2e_throttle
 
 .PHONY: all tests deps test-deps test check-layout asan tsan valgrind fuzz fuzz-targets \
-	bench-memcache bench-worker bench soak clean
+	bench-memcache bench-worker bench bench-accounts soak clean
 all: $(PROGRAMS)
 tests: $(TESTS)
 
@@ -194,6 +196,10 @@ $(BIN)/tests/e2e_captions: $(call objs,tests/e2e_captions.o $(TEST_LIB) $(COMMON
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+$(BIN)/tests/e2e_throttle: $(call objs,tests/e2e_throttle.o $(TEST_LIB) $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
 deps:
 	scripts/deps.sh
 
@@ -294,6 +300,18 @@ bench: deps
 	$(MAKE) all
 	bench/frontend.sh $(BIN)
 	bench/keys.sh $(BIN)
+	$(MAKE) bench-accounts
+
+$(BIN)/pwhash_bench: $(call objs,bench/pwhash_bench.o core/password.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# Logins per second, one hash's time and memory, read-hit p99 under a login
+# flood, reads with a session cookie against without.
+bench-accounts: deps
+	scripts/deps.sh wrk
+	$(MAKE) all $(BIN)/pwhash_bench
+	bench/accounts.sh $(BIN)
 
 # Ten minutes of mixed load with memcache killed and MariaDB restarted midway.
 soak: deps

@@ -58,7 +58,7 @@
 	  "more Host names the front end answers (comma-separated), besides PUBLIC_URL's host, " \
 	  "localhost, 127.0.0.1 and [::1]; any other gets 421")                                 \
 	X(INT, max_pixels, "GALLERY_MAX_PIXELS", "100000000", 1, 1000000000000,                   \
-	  "largest image an upload may declare in its header, width x height")                  \
+	  "largest image, width x height: uploads declaring more are refused, the worker decodes no more") \
 	X(INT, worker_threads, "GALLERY_WORKER_THREADS", "0", 0, 256,                             \
 	  "worker: jobs run at once; 0 means one per core")                                    \
 	X(INT, job_lease_s, "GALLERY_JOB_LEASE_S", "30", 1, 3600,                                 \

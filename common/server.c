@@ -96,12 +96,7 @@ static int fd_of(struct MHD_Connection *conn)
 	return info ? info->connect_fd : -1;
 }
 
-/*
- * Who sent the request, for logs: the peer, or when the peer is a trusted proxy,
- * the nearest address in X-Forwarded-For that is not one (the ones before it
- * are whatever the client chose to write).
- */
-static void client_address(const struct server *s, struct MHD_Connection *conn, char *out,
+void server_client_address(const struct server *s, struct MHD_Connection *conn, char *out,
 			   size_t size)
 {
 	snprintf(out, size, "?");
@@ -152,7 +147,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		guard_head_done(s->guard, fd, f.body && !f.status);
 		if (f.status) {
 			char who[CLIENT_ADDRESS_MAX];
-			client_address(s, conn, who, sizeof(who));
+			server_client_address(s, conn, who, sizeof(who));
 			log_info("http: %u to %s: %s", f.status, who, f.why);
 			return http_send_error_close(conn, f.status, f.why);
 		}
@@ -356,6 +351,9 @@ struct server *server_start(const struct server_params *p, char *err, size_t err
 		snprintf(err, errlen, "cannot start the HTTP server's threads");
 		goto out_close;
 	}
+	/* No request is handled before the accept thread starts. */
+	if (p->self)
+		*p->self = s;
 	int rc = pthread_create(&s->acceptor, NULL, accept_connections, s);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot start the accept thread: %s", strerror(rc));

@@ -20,6 +20,7 @@ struct server_params {
 	void *cls; /* handed to both callbacks */
 	/* NULL keeps libmicrohttpd's own percent-decoding of paths and arguments */
 	size_t (*unescape)(void *cls, struct MHD_Connection *conn, char *s);
+	struct server **self; /* NULL, or set to the server before its first request */
 };
 
 /*
@@ -45,5 +46,12 @@ struct server *server_start(const struct server_params *p, char *err, size_t err
  * every connection, idle keep-alive ones included, and frees s.
  */
 void server_stop(struct server *s, unsigned grace_s);
+/*
+ * Who sent the request on conn, as text: the peer, or when the peer is one of
+ * trusted_proxies, the nearest address in X-Forwarded-For that is not one (the
+ * ones before it are whatever the client chose to write).
+ */
+void server_client_address(const struct server *s, struct MHD_Connection *conn, char *out,
+			   size_t size);
 
 #endif

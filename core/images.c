@@ -491,3 +491,13 @@ bool images_upload_commit(struct images_upload *u, const char *key, size_t keyle
 	orphans_recheck(im->orphans);
 	return true;
 }
+
+void images_forget(struct images *im, const char *key, size_t keylen, uint64_t version)
+{
+	invalidations_send(im->invalidations, key, keylen, version);
+}
+
+bool images_invalidations_flush(struct images *im)
+{
+	return invalidations_flush(im->invalidations);
+}

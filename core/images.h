@@ -81,4 +81,16 @@ bool images_upload_commit(struct images_upload *u, const char *key, size_t keyle
 			  struct image_row *row, struct outcome *o);
 void images_upload_abort(struct images_upload *u);
 
+/*
+ * Makes memcache forget key's values older than version, as a commit does.
+ * A writer that found its write already committed by an earlier try calls it,
+ * since that try may have ended before memcache forgot.
+ */
+void images_forget(struct images *im, const char *key, size_t keylen, uint64_t version);
+/*
+ * Sends again the invalidations memcache missed (down or slow). True when none
+ * is missing any more: from then on no read returns a value they replaced.
+ */
+bool images_invalidations_flush(struct images *im);
+
 #endif

@@ -122,6 +122,16 @@ static void resend_pending(struct invalidations *inv)
 	pthread_mutex_unlock(&inv->lock);
 }
 
+bool invalidations_flush(struct invalidations *inv)
+{
+	if (!atomic_load(&inv->any_pending))
+		return true;
+	pthread_mutex_lock(&inv->resend_lock);
+	resend_pending(inv);
+	pthread_mutex_unlock(&inv->resend_lock);
+	return !atomic_load(&inv->any_pending);
+}
+
 bool invalidations_cache_usable(struct invalidations *inv, const char *key, size_t keylen)
 {
 	if (!atomic_load(&inv->any_pending))

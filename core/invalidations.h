@@ -19,6 +19,12 @@ void invalidations_destroy(struct invalidations *inv);
 void invalidations_send(struct invalidations *inv, const char *key, size_t keylen,
 			uint64_t version);
 /*
+ * Sends every missed invalidation again now, waiting for a thread that is
+ * already doing so. True when memcache has taken them all: none is missing.
+ * For a writer that must not report its write done before memcache forgot.
+ */
+bool invalidations_flush(struct invalidations *inv);
+/*
  * True when memcache may be asked for key: no invalidation of it is missing.
  * First sends the missed ones again, unless another thread is doing so.
  */

@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/config.h"
@@ -16,6 +17,7 @@
 #include "frontend/app.h"
 #include "frontend/auth.h"
 #include "frontend/form.h"
+#include "frontend/offload.h"
 #include "frontend/page.h"
 #include "frontend/reply.h"
 #include "frontend/request.h"
@@ -302,6 +304,88 @@ static enum users_outcome find_login(struct db *db, const char *name, size_t len
 	return users_by_username(db, lower, u);
 }
 
+/*
+ * A login, from the request's fields to its outcome: run on a login thread
+ * (offload), one block, freed with the request.
+ */
+struct login_pending {
+	struct offload_task task;
+	struct app *app;
+	const char *name, *pw; /* the request's fields, which outlive the task */
+	size_t nlen, plen;
+	char address[AUTH_ADDRESS_MAX];
+	/* The outcome: */
+	unsigned status; /* 200: logged in, token set */
+	char message[160];
+	long retry_after_s;
+	bool unverified;
+	char username[USERS_NAME_MAX + 1];
+	char token[TOKEN_CHARS + 1];
+};
+
+static bool login_fail(struct login_pending *l, unsigned status, const char *message)
+{
+	l->status = status;
+	snprintf(l->message, sizeof(l->message), "%s", message);
+	return false;
+}
+
+/* On a login thread: the user, the throttle, the hash, the session; false with the outcome set. */
+static bool login_steps(struct login_pending *l)
+{
+	struct app *app = l->app;
+	struct db *db = db_of(app);
+	struct user u;
+	enum users_outcome o = db ? find_login(db, l->name, l->nlen, &u) : USERS_UNAVAILABLE;
+	if (o != USERS_OK && o != USERS_NOT_FOUND)
+		return login_fail(l, 503, DB_DOWN);
+	bool known = o == USERS_OK;
+	long window = app->cfg->login_window_s;
+	bool over;
+	if (users_failures_over(db, known ? u.id : 0, l->address, window, LOGIN_MAX_PER_USER,
+				LOGIN_MAX_PER_ADDRESS, &over, &l->retry_after_s) != USERS_OK)
+		return login_fail(l, 503, DB_DOWN);
+	if (over) {
+		login_fail(l, 429, "");
+		snprintf(l->message, sizeof(l->message),
+			 "too many failed logins; try again in %ld seconds", l->retry_after_s);
+		return false;
+	}
+	if (!password_verify(app->hasher, known ? u.password_hash : NULL, l->pw, l->plen)) {
+		users_failure_add(db, known ? u.id : 0, l->address, window);
+		return login_fail(l, 401, "wrong username or password");
+	}
+	if (!u.verified) {
+		l->unverified = true;
+		return login_fail(l, 403, "verify your email first: open the link we mailed you, or "
+					  "send the link again");
+	}
+	if (password_needs_rehash(u.password_hash)) {
+		char hash[PASSWORD_HASH_MAX];
+		if (password_hash(app->hasher, l->pw, l->plen, hash))
+			users_set_password(db, u.id, hash);
+	}
+	users_failures_clear(db, u.id);
+	unsigned char hash[TOKEN_HASH_BYTES];
+	token_new(l->token);
+	token_hash(l->token, TOKEN_CHARS, hash);
+	if (sessions_create(db, u.id, SESSION_BROWSER, NULL, hash,
+			    app->cfg->session_max_days * DAY_S) != DB_OK) {
+		sodium_memzero(l->token, sizeof(l->token));
+		return login_fail(l, 503, DB_DOWN);
+	}
+	snprintf(l->username, sizeof(l->username), "%s", u.username);
+	l->status = 200;
+	return true;
+}
+
+static void login_run(void *ctx)
+{
+	login_steps(ctx);
+}
+
+static enum MHD_Result login_answer(struct app *app, struct request *req, cJSON *data);
+
 enum MHD_Result account_login(struct app *app, struct request *req)
 {
 	cJSON *data = request_is_api(req) ? NULL : login_data(req);
@@ -309,71 +393,54 @@ enum MHD_Result account_login(struct app *app, struct request *req)
 		return answer(app, req, req->problem.status, req->problem.message, "login", data);
 	if (!request_is_post(req))
 		return answer(app, req, 200, "", "login", data);
+	if (req->login)
+		return login_answer(app, req, data);
 	size_t nlen, plen;
 	const char *name = field(req, "username", &nlen), *pw = field(req, "password", &plen);
 	if (!name || !pw || !nlen || !plen || plen > PASSWORD_MAX_BYTES)
 		return answer(app, req, 400, "give a username (or email) and a password", "login",
 			      data);
-	struct db *db = db_of(app);
-	struct user u;
-	enum users_outcome o = db ? find_login(db, name, nlen, &u) : USERS_UNAVAILABLE;
-	if (o != USERS_OK && o != USERS_NOT_FOUND)
+	struct login_pending *l = calloc(1, sizeof(*l));
+	if (!l)
+		return answer(app, req, 500, "out of memory", "login", data);
+	*l = (struct login_pending){.app = app, .name = name, .pw = pw, .nlen = nlen, .plen = plen};
+	auth_address(app, req->conn, l->address);
+	l->task = (struct offload_task){.run = login_run, .ctx = l, .conn = req->conn};
+	req->login = l;
+	cJSON_Delete(data);
+	/* libmicrohttpd calls this again once the login ran: see login_answer. */
+	req->answered = false;
+	offload_submit(app->logins, &l->task);
+	return MHD_YES;
+}
+
+static enum MHD_Result login_answer(struct app *app, struct request *req, cJSON *data)
+{
+	struct login_pending *l = req->login;
+	if (!atomic_load(&l->task.finished))
 		return answer(app, req, 503, DB_DOWN, "login", data);
-	bool known = o == USERS_OK;
-	char address[AUTH_ADDRESS_MAX];
-	auth_address(req->conn, address);
-	bool over;
-	long retry;
-	long window = app->cfg->login_window_s;
-	if (users_failures_over(db, known ? u.id : 0, address, window, LOGIN_MAX_PER_USER,
-				LOGIN_MAX_PER_ADDRESS, &over, &retry) != USERS_OK)
-		return answer(app, req, 503, DB_DOWN, "login", data);
-	if (over) {
-		req->retry_after_s = (unsigned)retry;
-		char msg[160];
-		snprintf(msg, sizeof(msg), "too many failed logins; try again in %ld seconds", retry);
-		return answer(app, req, 429, msg, "login", data);
-	}
-	bool ok = password_verify(app->hasher, known ? u.password_hash : NULL, pw, plen);
-	if (!ok) {
-		users_failure_add(db, known ? u.id : 0, address, window);
-		return answer(app, req, 401, "wrong username or password", "login", data);
-	}
-	if (!u.verified) {
-		if (data)
+	if (l->status != 200) {
+		if (l->status == 429)
+			req->retry_after_s = (unsigned)l->retry_after_s;
+		if (l->unverified && data)
 			cJSON_AddBoolToObject(data, "unverified", true);
-		return answer(app, req, 403,
-			      "verify your email first: open the link we mailed you, or send the "
-			      "link again",
-			      "login", data);
+		return answer(app, req, l->status, l->message, "login", data);
 	}
-	if (password_needs_rehash(u.password_hash)) {
-		char hash[PASSWORD_HASH_MAX];
-		if (password_hash(app->hasher, pw, plen, hash))
-			users_set_password(db, u.id, hash);
-	}
-	users_failures_clear(db, u.id);
-	char token[TOKEN_CHARS + 1];
-	unsigned char hash[TOKEN_HASH_BYTES];
-	token_new(token);
-	token_hash(token, TOKEN_CHARS, hash);
-	if (sessions_create(db, u.id, SESSION_BROWSER, NULL, hash,
-			    app->cfg->session_max_days * DAY_S) != DB_OK)
-		return answer(app, req, 503, DB_DOWN, "login", data);
-	log_info("accounts: %s logged in", u.username);
+	char *token = l->token;
+	log_info("accounts: %s logged in", l->username);
 	if (request_is_api(req)) {
 		cJSON_Delete(data);
 		cJSON *ok_json = http_success_object();
 		char bearer[TOKEN_CHARS + 8];
 		snprintf(bearer, sizeof(bearer), TOKEN_BEARER_PREFIX "%s", token);
 		cJSON_AddStringToObject(ok_json, "token", bearer);
-		sodium_memzero(token, sizeof(token));
+		sodium_memzero(l->token, sizeof(l->token));
 		req->no_store = true;
 		return reply_json_with(app, req, 200, ok_json);
 	}
 	cJSON_Delete(data);
 	snprintf(req->set_session, sizeof(req->set_session), "%s", token);
-	sodium_memzero(token, sizeof(token));
+	sodium_memzero(l->token, sizeof(l->token));
 	struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
 	if (r) {
 		MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, "/");

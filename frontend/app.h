@@ -13,7 +13,9 @@ struct config;
 struct origin_policy;
 struct images;
 struct job_wait;
+struct offload;
 struct password_hasher;
+struct server;
 struct tpl_set;
 
 struct app {
@@ -29,6 +31,8 @@ struct app {
 	struct heavy heavy; /* list_keys streams, filtered key pages */
 	struct password_hasher *hasher; /* bounds the argon2 hashes running at once */
 	unsigned char csrf_key[32];     /* signs the CSRF tokens of logged-in requests */
+	struct server *server;          /* who sent a request (trusted proxies' X-Forwarded-For) */
+	struct offload *logins;         /* the threads logins run on, off the request threads */
 };
 
 #endif

@@ -1,7 +1,7 @@
 /* auth: who a request comes from (session cookie or bearer token), and the cookie and CSRF token tied to it. */
 #include "auth.h"
 
-#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/config.h"
+#include "common/server.h"
 #include "core/catalog.h"
 #include "core/sessions.h"
 #include "core/users.h"
@@ -156,17 +157,14 @@ bool auth_admin_ok(struct app *app, const struct request *req, struct problem *p
 	return problem_set(p, 403, "only the gallery's admin may do this; log in as the admin at /login");
 }
 
-void auth_address(struct MHD_Connection *conn, char out[AUTH_ADDRESS_MAX])
+void auth_address(const struct app *app, struct MHD_Connection *conn,
+		  char out[AUTH_ADDRESS_MAX])
 {
 	snprintf(out, AUTH_ADDRESS_MAX, "unknown");
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (!ci || !ci->client_addr)
-		return;
-	const struct sockaddr *sa = ci->client_addr;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, AUTH_ADDRESS_MAX);
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
-			  AUTH_ADDRESS_MAX);
+	if (app->server)
+		server_client_address(app->server, conn, out, AUTH_ADDRESS_MAX);
+	/* A trusted proxy's X-Forwarded-For is text: keep the column's ASCII, whatever it holds. */
+	for (char *c = out; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '.' && *c != ':')
+			*c = '_';
 }

@@ -38,7 +38,11 @@ void auth_clear_cookie(const struct app *app, struct MHD_Response *r);
  * with the reason (403, or 503 when the database does not answer) in p.
  */
 bool auth_admin_ok(struct app *app, const struct request *req, struct problem *p);
-/* The client's address as text, for login throttling. */
-void auth_address(struct MHD_Connection *conn, char out[AUTH_ADDRESS_MAX]);
+/*
+ * The client's address as text, for login throttling: the peer's, or the one a
+ * proxy of GALLERY_TRUSTED_PROXIES forwarded (X-Forwarded-For), as the logs say.
+ */
+void auth_address(const struct app *app, struct MHD_Connection *conn,
+		  char out[AUTH_ADDRESS_MAX]);
 
 #endif

@@ -1,4 +1,5 @@
 /* frontend: the gallery's web pages and JSON API. */
+#include <malloc.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,11 +18,16 @@
 #include "frontend/app.h"
 #include "frontend/job_wait.h"
 #include "frontend/origin.h"
+#include "frontend/offload.h"
 #include "frontend/router.h"
 #include "frontend/tpl.h"
 
 enum {
 	SHUTDOWN_GRACE_S = 10,
+	/* Logins run below the request threads' priority: under load, reads come first. */
+	LOGIN_NICE = 10,
+	/* Above an argon2 hash's 19 MiB; glibc's largest mmap threshold is 32 MiB. */
+	HASH_ARENA_BYTES = 32 << 20,
 	/* Handlers wait on MariaDB and memcache, so more threads than cores keep the CPU busy. */
 	THREADS_PER_CORE = 4,
 };
@@ -42,6 +48,15 @@ int main(int argc, char **argv)
 		log_error("frontend: cannot initialise libsodium");
 		return exit_code;
 	}
+	/*
+	 * An argon2 hash mallocs 19 MiB. Above glibc's mmap threshold each hash
+	 * would mmap and munmap it, and munmap takes the process's mmap lock for
+	 * writing: a login thread (at nice 10) preempted there stalls every request
+	 * thread that faults a page meanwhile. Kept in the login threads' arenas,
+	 * the memory is reused from one hash to the next.
+	 */
+	mallopt(M_MMAP_THRESHOLD, HASH_ARENA_BYTES);
+	mallopt(M_TRIM_THRESHOLD, 4 * HASH_ARENA_BYTES);
 	server_block_signals();
 	db_library_init();
 
@@ -95,6 +110,13 @@ int main(int argc, char **argv)
 		log_error("frontend: cannot set up password hashing");
 		goto out_free_waits;
 	}
+	/* Logins (a hash each) wait suspended for these, never holding a request thread. */
+	app.logins = offload_start((unsigned)sysconf(_SC_NPROCESSORS_ONLN), LOGIN_NICE, err,
+				   sizeof(err));
+	if (!app.logins) {
+		log_error("frontend: cannot start the login threads: %s", err);
+		goto out_free_waits;
+	}
 	struct server_params params = {
 		.bind = cfg.frontend_bind,
 		.port = cfg.frontend_port,
@@ -108,6 +130,7 @@ int main(int argc, char **argv)
 		.completed = router_completed,
 		.cls = &app,
 		.unescape = router_unescape,
+		.self = &app.server,
 	};
 	struct server *server = server_start(&params, err, sizeof(err));
 	if (!server) {
@@ -124,6 +147,7 @@ int main(int argc, char **argv)
 	server_stop(server, SHUTDOWN_GRACE_S);
 	exit_code = EXIT_SUCCESS;
 out_free_waits:
+	offload_stop(app.logins);
 	job_wait_free(app.waits);
 out_close_images:
 	password_hasher_close(app.hasher);

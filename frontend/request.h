@@ -12,6 +12,7 @@
 
 struct form;
 struct images_upload;
+struct login_pending;
 struct route;
 
 struct request {
@@ -38,6 +39,7 @@ struct request {
 	char set_session[TOKEN_CHARS + 1]; /* a new session cookie; "" for none */
 	bool clear_session, no_store, no_referrer;
 	unsigned retry_after_s;
+	struct login_pending *login; /* a login waiting for its password check (api_account.c) */
 };
 
 bool request_is_post(const struct request *req);

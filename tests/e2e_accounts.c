@@ -8,6 +8,7 @@
 
 #include <curl/curl.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -291,6 +292,45 @@ static void api_login_gives_a_bearer_token(void **state)
 	assert_int_equal(me_status(header, NULL), 401);
 	snprintf(header, sizeof(header), "Authorization: Bearer %s", again);
 	assert_int_equal(me_status(header, NULL), 200);
+}
+
+/*
+ * A user whose stored hash was made with weaker argon2id parameters than the
+ * front end uses now (an older release's, or an imported account) logs in as
+ * before, and the login stores a new hash of today's parameters.
+ */
+static void a_weaker_hash_is_upgraded_at_login(void **state)
+{
+	(void)state;
+	static const char pw[] = "correct horse battery staple";
+	char weak[crypto_pwhash_STRBYTES], q[512];
+	assert_int_equal(sodium_init() < 0, 0);
+	assert_int_equal(crypto_pwhash_str(weak, pw, strlen(pw), crypto_pwhash_OPSLIMIT_MIN,
+					   8u << 20),
+			 0);
+	snprintf(q, sizeof(q),
+		 "INSERT INTO users (username, email, password_hash, verified_at) VALUES "
+		 "('old.hash', 'old.hash@example.org', '%s', NOW(3))",
+		 weak);
+	assert_true(sql_exec(q));
+	char token[COOKIE_MAX];
+	assert_int_equal(api_login("old.hash", PASSWORD, token), 200);
+	assert_true(strlen(token) > 10);
+	/* The stored hash is another, of today's parameters (19 MiB, 2 passes), and it verifies. */
+	assert_int_equal(sql_scalar("SELECT password_hash LIKE '$argon2id$v=19$m=19456,t=2,%' "
+				    "FROM users WHERE username = 'old.hash'"),
+			 1);
+	snprintf(q, sizeof(q),
+		 "SELECT COUNT(*) FROM users WHERE username = 'old.hash' AND password_hash <> '%s'",
+		 weak);
+	assert_int_equal(sql_scalar(q), 1);
+	/* It still opens the account, by the page as by the API. */
+	char cookie[COOKIE_MAX];
+	assert_int_equal(page_login("old.hash", "correct+horse+battery+staple", cookie), 303);
+	assert_true(cookie[0] != '\0');
+	assert_int_equal(api_login("old.hash", "wrong+password+here", token), 401);
+	assert_true(sql_exec("DELETE FROM users WHERE username = 'old.hash'"));
+	assert_true(sql_exec("DELETE FROM login_failures"));
 }
 
 static void known_email_gets_the_same_answer_and_a_notice(void **state)
@@ -940,6 +980,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(sign_up_verify_log_in_upload_log_out),
 	    cmocka_unit_test(api_login_gives_a_bearer_token),
+	    cmocka_unit_test(a_weaker_hash_is_upgraded_at_login),
 	    cmocka_unit_test(known_email_gets_the_same_answer_and_a_notice),
 	    cmocka_unit_test(sixth_failure_is_429_until_the_window_passes),
 	    cmocka_unit_test(unknown_user_and_wrong_password_look_the_same),

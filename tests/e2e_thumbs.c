@@ -116,16 +116,22 @@ static void upload(const char *key, const struct bytes *b)
 	reply_free(&r);
 }
 
-static struct daemon *worker(const char *delay_ms)
+/* A worker with the test's settings plus extra (a "NAME=value" or NULL). */
+static struct daemon *worker_with(const char *delay_ms, const char *extra)
 {
 	char delay[64];
 	snprintf(delay, sizeof(delay), "GALLERY_TEST_JOB_DELAY_MS=%s", delay_ms ? delay_ms : "0");
 	setting settings[] = {g.data_dir_setting, g.memcache_url_setting, delay,
-			      "GALLERY_WORKER_THREADS=2", "GALLERY_JOB_LEASE_S=2", NULL};
+			      "GALLERY_WORKER_THREADS=2", "GALLERY_JOB_LEASE_S=2", extra, NULL};
 	assert_true(nworkers < sizeof(workers) / sizeof(workers[0]));
 	struct daemon *w = &workers[nworkers++];
 	assert_true(worker_start(w, settings));
 	return w;
+}
+
+static struct daemon *worker(const char *delay_ms)
+{
+	return worker_with(delay_ms, NULL);
 }
 
 static void stop_workers(void)
@@ -589,6 +595,95 @@ static void enhance_writes_a_new_image_and_the_cache_forgets_the_old(void **stat
 	bytes_free(&old);
 }
 
+/*
+ * memcache out of the worker's reach (through a proxy that refuses every
+ * connection) while an enhance stores its result over a cached target, then
+ * back: the invalidation memcache missed is sent again, the job is done only
+ * after that, and reads of the target give the new bytes, never the old.
+ */
+static void an_enhance_s_missed_invalidation_is_sent_again(void **state)
+{
+	(void)state;
+	struct bytes src = photo_jpeg(PHOTO, 600), old = photo_jpeg(PHOTO2, 200);
+	upload("inv-src", &src);
+	upload("inv-target", &old);
+	struct buf before = BUF_INIT, cached = BUF_INIT, after = BUF_INIT, raw = BUF_INIT;
+	get_key_json("inv-target", &before);
+	get_key_json("inv-target", &cached);
+	assert_int_equal(before.len, cached.len);
+	char control[GALLERY_PATH_MAX + 64], url[128];
+	snprintf(control, sizeof(control), "%s/memcache-reach", tmp_dir);
+	assert_true(write_file(control, "refuse", 6));
+	struct daemon proxy;
+	assert_true(faultproxy_start(&proxy, g.mc.port, control));
+	snprintf(url, sizeof(url), "GALLERY_MEMCACHE_URL=http://127.0.0.1:%d", proxy.port);
+	struct daemon *w = worker_with(NULL, url);
+	enqueue_enhance("inv-src", "inv-target", "0.30");
+	assert_true(daemon_wait_log(w, "memcache missed an invalidation", WAIT_MS));
+	assert_true(sql_wait_scalar("SELECT version FROM images WHERE image_key = 'inv-target'", 2,
+				    WAIT_MS));
+	/* The new row is committed, memcache still holds the old value: not done yet. */
+	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'enhance' AND "
+				    "state = 'done'"),
+			 0);
+	assert_true(write_file(control, "pass", 4));
+	assert_true(sql_wait_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'enhance' AND "
+				    "state = 'done' AND attempts = 1",
+				    1, WAIT_MS));
+	get_key_json("inv-target", &after);
+	assert_false(after.len == before.len && memcmp(after.data, before.data, after.len) == 0);
+	get_raw("inv-target", &raw);
+	assert_true(raw.len > 3 && (unsigned char)raw.data[0] == 0xff &&
+		    (unsigned char)raw.data[1] == 0xd8);
+	assert_int_not_equal(raw.len, old.len);
+	assert_true(daemon_log_contains(w, "memcache took the target's invalidation"));
+	daemon_stop(&proxy, SIGTERM);
+	buf_free(&before);
+	buf_free(&cached);
+	buf_free(&after);
+	buf_free(&raw);
+	bytes_free(&src);
+	bytes_free(&old);
+}
+
+/*
+ * A worker started with a small GALLERY_MAX_PIXELS decodes nothing above it:
+ * a thumbnail and an enhance of a larger image end dead at once, saying so,
+ * while an image under the limit is still made.
+ */
+static void the_worker_refuses_images_over_its_pixel_limit(void **state)
+{
+	(void)state;
+	/* About 800 x 450 and 200 x 112: over and under 100,000 pixels. */
+	struct bytes big = photo_jpeg(PHOTO, 800), small = photo_jpeg(PHOTO, 200);
+	char big_sha[SHA_HEX], small_sha[SHA_HEX];
+	plant("over the limit", big.data, big.len, big_sha);
+	/* The front end has the default limit: the upload passes, the worker's own limit refuses. */
+	upload("px-src", &big);
+	struct daemon *w = worker_with(NULL, "GALLERY_MAX_PIXELS=100000");
+	assert_true(daemon_log_contains(w, "at most 100000 pixels an image"));
+	char q[512];
+	snprintf(q, sizeof(q),
+		 "SELECT COUNT(*) FROM jobs WHERE dedupe_key = '%s' AND state = 'dead'", big_sha);
+	assert_true(sql_wait_scalar(q, 1, WAIT_MS));
+	snprintf(q, sizeof(q),
+		 "SELECT COUNT(*) FROM jobs WHERE dedupe_key = '%s' AND attempts = 1 AND error LIKE "
+		 "'too many pixels: 800x%%is over the limit of 100000'",
+		 big_sha);
+	assert_int_equal(sql_scalar(q), 1);
+	enqueue_enhance("px-src", "px-enhanced", "0.30");
+	assert_true(sql_wait_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'enhance' AND "
+				    "state = 'dead' AND attempts = 1 AND error LIKE "
+				    "'too many pixels:%over the limit of 100000'",
+				    1, WAIT_MS));
+	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM images WHERE image_key = 'px-enhanced'"), 0);
+	plant("under the limit", small.data, small.len, small_sha);
+	assert_true(wait_thumbnails(small_sha));
+	assert_true(daemon_alive(w));
+	bytes_free(&big);
+	bytes_free(&small);
+}
+
 /* A worker killed in the middle of an enhance: attempt 2 writes it, once, to the same bytes. */
 static void an_enhance_killed_midway_runs_again_to_the_same_bytes(void **state)
 {
@@ -632,6 +727,8 @@ int main(void)
 		cmocka_unit_test_setup(hostile_files_end_dead_and_the_worker_lives, fresh),
 		cmocka_unit_test_setup(enhance_writes_a_new_image_and_the_cache_forgets_the_old, fresh),
 		cmocka_unit_test_setup(an_enhance_killed_midway_runs_again_to_the_same_bytes, fresh),
+		cmocka_unit_test_setup(the_worker_refuses_images_over_its_pixel_limit, fresh),
+		cmocka_unit_test_setup(an_enhance_s_missed_invalidation_is_sent_again, fresh),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,7 +1,10 @@
 /* image_job: what the thumbnail and enhance jobs share: the isolated decode, the test delay, the fence. */
 #include "image_job.h"
 
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "common/clock.h"
@@ -15,21 +18,33 @@ enum {
 	DELAY_SLICE_MS = 50,
 };
 
-enum job_run image_job_isolate(const struct job_ctx *ctx, const char *op, const void *input,
-			       size_t len, struct buf *out, char *err, size_t errlen)
+enum job_run image_job_isolate(const struct job_ctx *ctx, const char *op, const char *head,
+			       const void *image, size_t len, struct buf *out, char *err,
+			       size_t errlen)
 {
+	/* The child reads no settings: the limit travels with the image, so that
+	 * the decoder refuses exactly what this worker's configuration says. */
+	struct buf input = BUF_INIT;
+	if (!buf_printf(&input, "%" PRIu64 "\n%s", (uint64_t)ctx->cfg->max_pixels, head) ||
+	    !buf_append(&input, image, len)) {
+		buf_free(&input);
+		snprintf(err, errlen, "out of memory");
+		return JOB_RUN_RETRY;
+	}
 	struct isolate_params p = {
 		.program = ctx->self_path,
 		.op = op,
-		.input = input,
-		.input_len = len,
+		.input = input.data,
+		.input_len = input.len,
 		.timeout_ms = IMAGE_TIMEOUT_MS,
 		/* Outputs are at most a few times the input: a WebP of each size, an enhanced copy. */
 		.max_output = 4 * len + (64u << 20),
 		.cancel = ctx->cancel,
 		.what = "the image decoder",
 	};
-	switch (isolate_run(&p, out, err, errlen)) {
+	enum isolate_status status = isolate_run(&p, out, err, errlen);
+	buf_free(&input);
+	switch (status) {
 	case ISOLATE_OK:
 		return JOB_RUN_DONE;
 	case ISOLATE_PERMANENT:
@@ -42,9 +57,30 @@ enum job_run image_job_isolate(const struct job_ctx *ctx, const char *op, const 
 	return JOB_RUN_RETRY;
 }
 
+bool image_job_child_input(const struct buf *in, uint64_t *max_pixels, const char **rest,
+			   size_t *restlen, char *err, size_t errlen)
+{
+	const char *nl = in->data ? memchr(in->data, '\n', in->len) : NULL;
+	char *end = NULL;
+	unsigned long long limit = nl ? strtoull(in->data, &end, 10) : 0;
+	if (!nl || end != nl || end == in->data || limit == 0) {
+		snprintf(err, errlen, "the image input has no pixel limit line");
+		return false;
+	}
+	*max_pixels = (uint64_t)limit;
+	*rest = nl + 1;
+	*restlen = in->len - (size_t)(*rest - in->data);
+	return true;
+}
+
 bool image_job_delay(const struct job_ctx *ctx)
 {
-	int64_t until = clock_ms() + ctx->cfg->test_job_delay_ms;
+	return image_job_sleep(ctx, ctx->cfg->test_job_delay_ms);
+}
+
+bool image_job_sleep(const struct job_ctx *ctx, long ms)
+{
+	int64_t until = clock_ms() + ms;
 	while (clock_ms() < until) {
 		if (atomic_load(ctx->cancel))
 			return false;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/config.h"
+#include "common/log.h"
 #include "core/enhance_job.h"
 #include "core/images.h"
 #include "worker/enhance.h"
@@ -13,16 +14,22 @@
 #include "worker/kinds.h"
 
 /*
- * The child's input: "<strength>\n" and the image's bytes. Its output: a line
+ * The child's input, after the pixel limit (image_job_isolate): "<strength>\n"
+ * and the image's bytes. Its output: a line
  * "<mime> <before rms> <sharpness> <clipped> <after rms> <sharpness> <clipped>\n"
  * and the enhanced image's bytes.
  */
 enum isolate_op_status job_enhance_op(const struct buf *in, struct buf *out, char *err,
 				      size_t errlen)
 {
-	const char *nl = in->data ? memchr(in->data, '\n', in->len) : NULL;
+	uint64_t max_pixels;
+	const char *head;
+	size_t headlen;
+	if (!image_job_child_input(in, &max_pixels, &head, &headlen, err, errlen))
+		return ISOLATE_OP_PERMANENT;
+	const char *nl = memchr(head, '\n', headlen);
 	char *end = NULL;
-	double strength = nl ? strtod(in->data, &end) : -1;
+	double strength = nl ? strtod(head, &end) : -1;
 	if (!nl || end != nl) {
 		snprintf(err, errlen, "the enhance input has no strength line");
 		return ISOLATE_OP_PERMANENT;
@@ -30,11 +37,11 @@ enum isolate_op_status job_enhance_op(const struct buf *in, struct buf *out, cha
 	if (!image_job_child_init(err, errlen))
 		return ISOLATE_OP_TRANSIENT;
 	const char *src = nl + 1;
-	size_t len = in->len - (size_t)(src - in->data);
+	size_t len = headlen - (size_t)(src - head);
 	struct buf image = BUF_INIT;
 	char mime[ENHANCE_MIME_LEN];
 	struct enhance_measure b, a;
-	enum imaging_outcome o = enhance_make(src, len, strength, IMAGE_JOB_MAX_PIXELS, &image, mime,
+	enum imaging_outcome o = enhance_make(src, len, strength, max_pixels, &image, mime,
 					      &b, &a, err, errlen);
 	bool ok = o == IMAGING_OK &&
 		  buf_printf(out, "%s %.17g %.17g %.17g %.17g %.17g %.17g\n", mime, b.rms_contrast,
@@ -91,6 +98,43 @@ static enum job_run from_outcome(const struct outcome *o, char *err, size_t errl
 	}
 }
 
+enum {
+	/* Sends of a missed invalidation again: the first wait, doubled up to the last. */
+	RESEND_FIRST_MS = 100,
+	RESEND_MAX_MS = 2000,
+};
+
+/*
+ * DESIGN.md's write path: once the job is done (its result visible), no read
+ * of the target may return the old image. A memcache that missed the
+ * invalidation (down or slow) still holds the old value, and only this process
+ * knows it, so the job stays running, sending it again, until memcache takes
+ * it. The pool's heartbeat keeps the lease meanwhile; a stop hands the job
+ * back, and the next attempt, finding the target stored, sends it again.
+ */
+static enum job_run await_forgotten(const struct job_ctx *ctx, char *err, size_t errlen)
+{
+	long wait_ms = RESEND_FIRST_MS;
+	bool said = false;
+	while (!images_invalidations_flush(ctx->images)) {
+		if (!said)
+			log_warn("job %lld attempt %d: memcache has not taken the invalidation of "
+				 "the target; the job ends once it has",
+				 ctx->job->id, ctx->job->attempts);
+		said = true;
+		if (!image_job_sleep(ctx, wait_ms)) {
+			snprintf(err, errlen, "the worker stopped before memcache forgot the "
+					      "target's old value");
+			return JOB_RUN_CANCELLED;
+		}
+		wait_ms = wait_ms * 2 > RESEND_MAX_MS ? RESEND_MAX_MS : wait_ms * 2;
+	}
+	if (said)
+		log_info("job %lld attempt %d: memcache took the target's invalidation",
+			 ctx->job->id, ctx->job->attempts);
+	return JOB_RUN_DONE;
+}
+
 /*
  * Stores the result under the target as an upload does (file, row, thumbnail
  * job, memcache told to forget). A run that finds the target holding these
@@ -105,8 +149,11 @@ static enum job_run store(const struct job_ctx *ctx, const struct enhance_job *j
 	struct image_row row;
 	struct outcome o;
 	if (images_find(ctx->images, job->target, job->targetlen, &row, &o) &&
-	    strcmp(row.sha256, sha) == 0)
-		return JOB_RUN_DONE;
+	    strcmp(row.sha256, sha) == 0) {
+		/* The try that stored it may have ended before memcache forgot. */
+		images_forget(ctx->images, job->target, job->targetlen, row.version);
+		return await_forgotten(ctx, err, errlen);
+	}
 	if (o.code == OUTCOME_UNAVAILABLE)
 		return from_outcome(&o, err, errlen);
 	enum job_run fence = image_job_fence(ctx, err, errlen);
@@ -124,7 +171,7 @@ static enum job_run store(const struct job_ctx *ctx, const struct enhance_job *j
 	images_upload_set_owner(u, job->owner);
 	if (!images_upload_commit(u, job->target, job->targetlen, &row, &o))
 		return from_outcome(&o, err, errlen);
-	return JOB_RUN_DONE;
+	return await_forgotten(ctx, err, errlen);
 }
 
 static bool add_measure(cJSON *root, const char *name, const struct enhance_measure *m)
@@ -156,19 +203,16 @@ enum job_run job_enhance_run(const struct job_ctx *ctx, struct buf *result, char
 	struct outcome o;
 	if (!enhance_job_parse(ctx->job->payload, &job, &o))
 		return from_outcome(&o, err, errlen);
-	struct buf source = BUF_INIT, input = BUF_INIT, out = BUF_INIT;
+	struct buf source = BUF_INIT, out = BUF_INIT;
+	char head[64];
 	enum job_run run = JOB_RUN_RETRY;
 	/* The source as a reader sees it: memcache or the row's file. */
 	if (!images_read_bytes(ctx->images, job.key, job.keylen, &source, &o)) {
 		run = from_outcome(&o, err, errlen);
 		goto out_free;
 	}
-	if (!buf_printf(&input, "%.17g\n", job.strength) ||
-	    !buf_append(&input, source.data, source.len)) {
-		snprintf(err, errlen, "out of memory");
-		goto out_free;
-	}
-	run = image_job_isolate(ctx, "enhance", input.data, input.len, &out, err, errlen);
+	snprintf(head, sizeof(head), "%.17g\n", job.strength);
+	run = image_job_isolate(ctx, "enhance", head, source.data, source.len, &out, err, errlen);
 	if (run != JOB_RUN_DONE)
 		goto out_free;
 	struct enhanced e;
@@ -188,7 +232,6 @@ enum job_run job_enhance_run(const struct job_ctx *ctx, struct buf *result, char
 	}
 out_free:
 	buf_free(&out);
-	buf_free(&input);
 	buf_free(&source);
 	return run;
 }

@@ -24,14 +24,18 @@ struct made {
 enum isolate_op_status job_thumbnail_op(const struct buf *in, struct buf *out, char *err,
 					size_t errlen)
 {
+	uint64_t max_pixels;
+	const char *src;
+	size_t len;
+	if (!image_job_child_input(in, &max_pixels, &src, &len, err, errlen))
+		return ISOLATE_OP_PERMANENT;
 	if (!image_job_child_init(err, errlen))
 		return ISOLATE_OP_TRANSIENT;
 	for (int i = 0; i < VARIANT_SIZE_COUNT; i++) {
 		struct buf webp = BUF_INIT;
 		unsigned w = 0, h = 0;
 		enum imaging_outcome o =
-			thumbnail_make(in->data ? in->data : "", in->len,
-				       variants_size_px((enum variant_size)i), IMAGE_JOB_MAX_PIXELS,
+			thumbnail_make(src, len, variants_size_px((enum variant_size)i), max_pixels,
 				       &webp, &w, &h, err, errlen);
 		bool ok = o == IMAGING_OK && buf_printf(out, "%u %u %zu\n", w, h, webp.len) &&
 			  buf_append(out, webp.data, webp.len);
@@ -151,7 +155,8 @@ enum job_run job_thumbnail_run(const struct job_ctx *ctx, struct buf *result, ch
 		snprintf(err, errlen, "cannot read the image %s.%s: %s", ref.sha256, ref.ext, why);
 		goto out_free;
 	}
-	run = image_job_isolate(ctx, "thumbnail", original.data, original.len, &out, err, errlen);
+	run = image_job_isolate(ctx, "thumbnail", "", original.data, original.len, &out, err,
+				errlen);
 	if (run != JOB_RUN_DONE)
 		goto out_free;
 	struct made made[VARIANT_SIZE_COUNT];

@@ -77,14 +77,18 @@ int main(int argc, char **argv)
 		env.images = images_open(catalog, cache, env.blobs, err, sizeof(err));
 	else if (!cache)
 		snprintf(err, sizeof(err), "cannot use GALLERY_MEMCACHE_URL %s", cfg.memcache_url);
+	/* Enhance results pass the same check as uploads, with the front end's limit. */
+	if (env.images)
+		images_set_max_pixels(env.images, (uint64_t)cfg.max_pixels);
 	struct pool *pool = env.images ? pool_start(&cfg, self, &env, err, sizeof(err)) : NULL;
 	if (!pool) {
 		log_error("worker: %s", err);
 		goto out_close;
 	}
-	log_info("worker started: %ld threads, lease %ld s, at most %ld attempts, mail %s%s",
+	log_info("worker started: %ld threads, lease %ld s, at most %ld attempts, "
+		 "at most %ld pixels an image, mail %s%s",
 		 cfg.worker_threads > 0 ? cfg.worker_threads : sysconf(_SC_NPROCESSORS_ONLN),
-		 cfg.job_lease_s, cfg.job_max_attempts,
+		 cfg.job_lease_s, cfg.job_max_attempts, cfg.max_pixels,
 		 *cfg.smtp_url ? "to " : "as files in DATA_DIR/mail",
 		 *cfg.smtp_url ? cfg.smtp_url : "");
 	int sig;
