@@ -515,9 +515,16 @@ static void test_memory_stays_flat_while_many_read_a_big_list(void **state)
 		assert_int_equal(s[i].wrong, 0);
 	}
 	long after = vm_hwm_kb(big.fe.pid);
-	print_message("front end peak RSS %ld kB before, %ld kB after %d x 3 reads of %d keys\n",
-		      before, after, STREAM_CLIENTS, BIG_ROWS);
-	if (after - before > RSS_GROWTH_MAX_KB)
+	/*
+	 * Under ThreadSanitizer the peak counts its shadow memory and per-thread
+	 * caches, which grow with the threads a run wakes (15 MB for these
+	 * readers), not the front end's own memory: the bound is make test's.
+	 */
+	bool tsan = getenv("GALLERY_TEST_TSAN") && *getenv("GALLERY_TEST_TSAN");
+	print_message("front end peak RSS %ld kB before, %ld kB after %d x 3 reads of %d keys%s\n",
+		      before, after, STREAM_CLIENTS, BIG_ROWS,
+		      tsan ? " (not bounded under ThreadSanitizer)" : "");
+	if (!tsan && after - before > RSS_GROWTH_MAX_KB)
 		fail_msg("the front end's peak RSS grew by %ld kB (at most %d)", after - before,
 			 RSS_GROWTH_MAX_KB);
 	assert_true(gallery_stop(&big));
