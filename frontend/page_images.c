@@ -11,7 +11,6 @@
 #include "core/images.h"
 #include "core/key.h"
 #include "frontend/app.h"
-#include "frontend/heavy.h"
 #include "frontend/form.h"
 #include "frontend/heavy.h"
 #include "frontend/page.h"
