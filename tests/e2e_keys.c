@@ -608,6 +608,68 @@ static void test_a_list_that_waits_too_long_gets_503_with_retry_after(void **sta
 	assert_true(gallery_stop(&strict));
 }
 
+struct page_reader {
+	pthread_t thread;
+	const char *url;
+	long ok, other;
+};
+
+static void *read_filtered_pages(void *arg)
+{
+	struct page_reader *p = arg;
+	for (int i = 0; i < 2; i++) {
+		struct reply r;
+		char url[128];
+		snprintf(url, sizeof(url), "%s/keys_list?q=m00", p->url);
+		if (http_call("GET", url, NULL, NULL, 0, &r) && r.status == 200 &&
+		    strstr(r.body.data, "m009999"))
+			p->ok++;
+		else
+			p->other++;
+		reply_free(&r);
+	}
+	return NULL;
+}
+
+/*
+ * Filtered /keys_list pages share the line with whole lists: with one place
+ * and lists streaming, each page waits its turn and is shown, not refused.
+ */
+static void test_filtered_pages_wait_in_line_with_the_lists(void **state)
+{
+	(void)state;
+	struct gallery line;
+	static char wait[64];
+	snprintf(wait, sizeof(wait), "GALLERY_HEAVY_WAIT_MS=%d", 60000 * harness_slowdown());
+	const setting extra[] = {"GALLERY_HEAVY_REQUESTS=1", wait, NULL};
+	assert_true(gallery_start(&line, "keys-line", NULL, extra));
+	struct streamer s[STREAM_CLIENTS / 2];
+	struct page_reader p[STREAM_CLIENTS / 2];
+	for (int i = 0; i < STREAM_CLIENTS / 2; i++) {
+		s[i] = (struct streamer){.url = line.fe.url, .rounds = 2};
+		p[i] = (struct page_reader){.url = line.fe.url};
+		assert_int_equal(pthread_create(&s[i].thread, NULL, stream_loop, &s[i]), 0);
+		assert_int_equal(pthread_create(&p[i].thread, NULL, read_filtered_pages, &p[i]), 0);
+	}
+	long lists = 0, busy = 0, pages = 0, other = 0;
+	for (int i = 0; i < STREAM_CLIENTS / 2; i++) {
+		pthread_join(s[i].thread, NULL);
+		pthread_join(p[i].thread, NULL);
+		assert_int_equal(s[i].wrong, 0);
+		lists += s[i].complete;
+		busy += s[i].busy;
+		pages += p[i].ok;
+		other += p[i].other;
+	}
+	print_message("one place: %ld lists, %ld filtered pages, %ld busy, %ld other answers\n",
+		      lists, pages, busy, other);
+	assert_int_equal(lists, STREAM_CLIENTS);
+	assert_int_equal(pages, STREAM_CLIENTS);
+	assert_int_equal(busy, 0);
+	assert_int_equal(other, 0);
+	assert_true(gallery_stop(&line));
+}
+
 static int start(void **state)
 {
 	(void)state;
@@ -639,6 +701,7 @@ int main(void)
 	    cmocka_unit_test(test_memory_stays_flat_while_many_read_a_big_list),
 	    cmocka_unit_test(test_a_burst_of_lists_is_served_in_turn_while_raw_stays_fast),
 	    cmocka_unit_test(test_a_list_that_waits_too_long_gets_503_with_retry_after),
+	    cmocka_unit_test(test_filtered_pages_wait_in_line_with_the_lists),
 	};
 	int failed = cmocka_run_group_tests_name("keys at scale", tests, start, stop);
 	curl_global_cleanup();
