@@ -45,7 +45,9 @@
 	  "seconds between cache_stats rows")                                                    \
 	X(INT, threads, "GALLERY_THREADS", "0", 0, 256, "HTTP threads; 0 means one per core")        \
 	X(INT, heavy_requests, "GALLERY_HEAVY_REQUESTS", "2", 0, 256,                            \
-	  "whole-list requests (list_keys, filtered key pages) served at once; more get 503; 0: no bound") \
+	  "whole-list requests (list_keys, filtered key pages) served at once; more wait in line; 0: no bound") \
+	X(INT, heavy_wait_ms, "GALLERY_HEAVY_WAIT_MS", "10000", 0, 600000,                        \
+	  "how long a whole-list request waits in line for its turn before 503; 0: 503 at once") \
 	X(STR, template_dir, "GALLERY_TEMPLATE_DIR", "./templates", 0, 0, "HTML templates")      \
 	X(INT, template_strict, "GALLERY_TEMPLATE_STRICT", "0", 0, 1,                             \
 	  "1: a page naming a value its data lacks answers 500 instead of leaving it empty")   \

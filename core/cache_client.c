@@ -68,6 +68,8 @@ struct cache_client {
 	long timeout_ms;
 	/* Monotonic ms until which calls answer DOWN without trying; 0 when memcache answers. */
 	_Atomic int64_t down_until_ms;
+	/* When memcache last answered a call (clock_ms), so that one slow call among answered ones trips nothing. */
+	_Atomic int64_t answered_ms;
 	/* One limit for all of this client's warnings, so that a dead memcache does not flood the log. */
 	struct log_limit warnings;
 };
@@ -96,8 +98,24 @@ static void breaker_trip(struct cache_client *cc)
 	atomic_store(&cc->down_until_ms, clock_ms() + BREAKER_OPEN_MS);
 }
 
+/*
+ * A call that found memcache unreachable opens the breaker, unless memcache
+ * answered another call since this one began: then it is there, and this call
+ * was slow (a stalled thread, a busy machine), which says nothing about the
+ * next. A refused connection is never slow: nobody listens.
+ */
+static bool breaker_failed(struct cache_client *cc, CURLcode rc, int64_t began_ms)
+{
+	bool refused = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST;
+	if (!refused && atomic_load(&cc->answered_ms) >= began_ms)
+		return false;
+	breaker_trip(cc);
+	return true;
+}
+
 static void breaker_close(struct cache_client *cc)
 {
+	atomic_store(&cc->answered_ms, clock_ms());
 	if (atomic_load(&cc->down_until_ms) != 0 && atomic_exchange(&cc->down_until_ms, 0) != 0)
 		log_info("cache_client: memcache answers again");
 }
@@ -212,13 +230,15 @@ static bool set_request(const struct cache_client *cc, struct handle *h, enum ro
 
 /*
  * Sends one request and appends the answer's body to answer. False when no
- * HTTP answer came: the breaker is open, or the transfer failed (logged).
+ * HTTP answer came: the breaker is open (unless past_breaker), or the transfer
+ * failed (logged).
  */
-static bool call(struct cache_client *cc, enum route route, const char *body, size_t len,
-		 struct buf *answer, long *status)
+static bool call_via(struct cache_client *cc, enum route route, const char *body, size_t len,
+		     struct buf *answer, long *status, bool past_breaker)
 {
-	if (!breaker_allows(cc))
+	if (!past_breaker && !breaker_allows(cc))
 		return false;
+	int64_t began_ms = clock_ms();
 	struct handle *h = thread_handle(cc);
 	if (!h) {
 		warn_limited(cc, "cannot make a curl handle (out of memory)");
@@ -232,18 +252,26 @@ static bool call(struct cache_client *cc, enum route route, const char *body, si
 	CURLcode rc = curl_easy_perform(h->curl);
 	if (rc != CURLE_OK) {
 		/* Only an unreachable memcache opens the breaker, not a local failure. */
-		bool unreachable = is_unreachable(rc);
+		bool unreachable = is_unreachable(rc), tripped = false;
 		if (unreachable)
-			breaker_trip(cc);
+			tripped = breaker_failed(cc, rc, began_ms);
 		else
 			breaker_close(cc);
 		warn_limited(cc, "memcache %s: %s%s", route_paths[route],
 			     h->error[0] ? h->error : curl_easy_strerror(rc),
-			     unreachable ? "; answering DOWN without asking for a while" : "");
+			     tripped ? "; answering DOWN without asking for a while"
+			     : unreachable ? "; memcache answered other calls meanwhile"
+					   : "");
 		return false;
 	}
 	breaker_close(cc);
 	return curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, status) == CURLE_OK;
+}
+
+static bool call(struct cache_client *cc, enum route route, const char *body, size_t len,
+		 struct buf *answer, long *status)
+{
+	return call_via(cc, route, body, len, answer, status, false);
 }
 
 /* Logs an answer the client did not expect; the answer starts at answer->data + from. */
@@ -373,6 +401,7 @@ struct cache_client *cache_client_open(const char *url, const char *token, long 
 	cc->headers = more;
 	cc->timeout_ms = timeout_ms;
 	atomic_store(&cc->down_until_ms, 0);
+	atomic_store(&cc->answered_ms, 0);
 	return cc;
 out_urls:
 	free_urls(cc);
@@ -401,8 +430,8 @@ void cache_client_close(struct cache_client *cc)
 	free(cc);
 }
 
-enum cache_answer cache_client_get(struct cache_client *cc, const char *key, size_t keylen,
-				   struct buf *out)
+static enum cache_answer get_via(struct cache_client *cc, const char *key, size_t keylen,
+				 struct buf *out, bool past_breaker)
 {
 	struct buf body = BUF_INIT;
 	if (!key_body(&body, key, keylen) || !buf_puts(&body, "}")) {
@@ -412,7 +441,7 @@ enum cache_answer cache_client_get(struct cache_client *cc, const char *key, siz
 	}
 	size_t start = out->len;
 	long status = 0;
-	bool answered = call(cc, ROUTE_GET, body.data, body.len, out, &status);
+	bool answered = call_via(cc, ROUTE_GET, body.data, body.len, out, &status, past_breaker);
 	buf_free(&body);
 	if (answered && status == HTTP_OK)
 		return CACHE_ANSWER_OK;
@@ -422,6 +451,18 @@ enum cache_answer cache_client_get(struct cache_client *cc, const char *key, siz
 					     : unexpected(cc, ROUTE_GET, status, out, start);
 	buf_truncate(out, start);
 	return a;
+}
+
+enum cache_answer cache_client_get(struct cache_client *cc, const char *key, size_t keylen,
+				   struct buf *out)
+{
+	return get_via(cc, key, keylen, out, false);
+}
+
+enum cache_answer cache_client_get_past_breaker(struct cache_client *cc, const char *key,
+						size_t keylen, struct buf *out)
+{
+	return get_via(cc, key, keylen, out, true);
 }
 
 const char *cache_client_content(const struct buf *answer, size_t *len)

@@ -32,6 +32,12 @@ void cache_client_close(struct cache_client *cc);
  */
 enum cache_answer cache_client_get(struct cache_client *cc, const char *key, size_t keylen,
 				   struct buf *out);
+/*
+ * A get that asks even while the breaker is open: for when memcache is the only
+ * place left to look (the database does not answer), at the cost of a timeout.
+ */
+enum cache_answer cache_client_get_past_breaker(struct cache_client *cc, const char *key,
+						size_t keylen, struct buf *out);
 /* The base64 inside a get answer, or NULL when the answer is not of that shape. */
 const char *cache_client_content(const struct buf *answer, size_t *len);
 enum cache_answer cache_client_put(struct cache_client *cc, const char *key, size_t keylen,

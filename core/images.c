@@ -142,13 +142,37 @@ static bool read_current_file(struct images *im, const char *key, size_t keylen,
 	return outcome_set(o, OUTCOME_INTERNAL, "the image file cannot be read");
 }
 
-/* memcache's answer for key, unless a missed invalidation keeps it from being asked. */
+/* memcache's answer for key, unless a missed invalidation keeps it from being asked (*stale). */
 static enum cache_answer cached_get(struct images *im, const char *key, size_t keylen,
-				    struct buf *answer)
+				    struct buf *answer, bool *stale)
 {
-	if (!invalidations_cache_usable(im->invalidations, key, keylen))
+	*stale = !invalidations_cache_usable(im->invalidations, key, keylen);
+	if (*stale)
 		return CACHE_ANSWER_DOWN;
 	return cache_client_get(im->cache, key, keylen, answer);
+}
+
+/*
+ * When memcache gave no answer and the database cannot answer either, memcache
+ * is the only place left: it is asked once more, past its breaker. The breaker
+ * may be open because another call was slow, and a call may have timed out only
+ * because this machine stalled while its answer was on the way. It costs at
+ * most one memcache timeout, and only while the database is away; a key with
+ * a missed invalidation is still never read from memcache. True with the hit
+ * in answer.
+ */
+static bool cached_last_chance(struct images *im, const char *key, size_t keylen,
+			       enum cache_answer cached, bool stale, const struct outcome *o,
+			       struct buf *answer)
+{
+	if (cached != CACHE_ANSWER_DOWN || stale || o->code != OUTCOME_UNAVAILABLE)
+		return false;
+	buf_reset(answer);
+	if (cache_client_get_past_breaker(im->cache, key, keylen, answer) == CACHE_ANSWER_OK &&
+	    cache_client_content(answer, NULL))
+		return true;
+	buf_reset(answer);
+	return false;
 }
 
 /* Appends the JSON answer for bytes: the shape memcache holds and /api/key sends. */
@@ -170,13 +194,18 @@ static void cache_put(struct images *im, const struct image_row *row, const stru
 bool images_read_json(struct images *im, const char *key, size_t keylen, struct buf *answer,
 		      struct outcome *o)
 {
-	enum cache_answer cached = cached_get(im, key, keylen, answer);
+	bool stale;
+	enum cache_answer cached = cached_get(im, key, keylen, answer, &stale);
 	if (cached == CACHE_ANSWER_OK && cache_client_content(answer, NULL))
 		return true;
 	buf_reset(answer);
 	struct image_row row;
 	struct buf bytes = BUF_INIT;
 	bool ok = read_current_file(im, key, keylen, &row, &bytes, o);
+	if (!ok && cached_last_chance(im, key, keylen, cached, stale, o, answer)) {
+		buf_free(&bytes);
+		return true;
+	}
 	if (ok && !wrap_json(&bytes, answer))
 		ok = outcome_set(o, OUTCOME_INTERNAL, "out of memory");
 	buf_free(&bytes);
@@ -185,24 +214,31 @@ bool images_read_json(struct images *im, const char *key, size_t keylen, struct 
 	return ok;
 }
 
+/* A hit's base64 span, decoded once, straight into the bytes; answer is freed. */
+static bool decode_hit(struct buf *answer, struct buf *bytes, struct outcome *o)
+{
+	size_t len;
+	const char *b64 = cache_client_content(answer, &len);
+	bool ok = b64_decode(b64, len, bytes) || outcome_set(o, OUTCOME_INTERNAL, "out of memory");
+	buf_free(answer);
+	return ok;
+}
+
 bool images_read_bytes(struct images *im, const char *key, size_t keylen, struct buf *bytes,
 		       struct outcome *o)
 {
 	struct buf answer = BUF_INIT;
-	enum cache_answer cached = cached_get(im, key, keylen, &answer);
-	const char *b64;
-	size_t len;
-	bool ok = true;
-	if (cached == CACHE_ANSWER_OK && (b64 = cache_client_content(&answer, &len))) {
-		/* The base64 span is decoded once, straight into the bytes. */
-		if (!b64_decode(b64, len, bytes))
-			ok = outcome_set(o, OUTCOME_INTERNAL, "out of memory");
-		buf_free(&answer);
-		return ok;
-	}
+	bool stale;
+	enum cache_answer cached = cached_get(im, key, keylen, &answer, &stale);
+	if (cached == CACHE_ANSWER_OK && cache_client_content(&answer, NULL))
+		return decode_hit(&answer, bytes, o);
 	buf_reset(&answer);
 	struct image_row row;
-	ok = read_current_file(im, key, keylen, &row, bytes, o);
+	bool ok = read_current_file(im, key, keylen, &row, bytes, o);
+	if (!ok && cached_last_chance(im, key, keylen, cached, stale, o, &answer)) {
+		buf_reset(bytes);
+		return decode_hit(&answer, bytes, o);
+	}
 	/* The file is sent as it is; only memcache needs the base64. */
 	if (ok && cached == CACHE_ANSWER_MISS && wrap_json(bytes, &answer))
 		cache_put(im, &row, &answer);

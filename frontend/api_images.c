@@ -159,7 +159,7 @@ static void free_key_stream(void *cls)
 {
 	struct key_stream *st = cls;
 	catalog_keys_close(st->keys);
-	heavy_leave(&st->app->heavy);
+	heavy_leave(st->app->heavy);
 	free(st);
 }
 
@@ -198,7 +198,15 @@ enum MHD_Result api_list_keys(struct app *app, struct request *req)
 		free(st);
 		return reply_error(app, req, 400, err);
 	}
-	if (!heavy_enter(&app->heavy)) {
+	switch (heavy_enter(app->heavy, req->conn, &req->heavy)) {
+	case HEAVY_GO:
+		break;
+	case HEAVY_WAIT:
+		free(st);
+		/* libmicrohttpd calls the handler again when its turn comes or its wait is over. */
+		req->answered = false;
+		return MHD_YES;
+	case HEAVY_BUSY:
 		free(st);
 		return reply_error(app, req, 503, "too many lists are being read; try again in a moment");
 	}
@@ -207,7 +215,7 @@ enum MHD_Result api_list_keys(struct app *app, struct request *req)
 						  st->paged ? (st->limit ? st->limit + 1 : 0) : 0,
 						  &st->keys);
 	if (status != DB_OK) {
-		heavy_leave(&app->heavy);
+		heavy_leave(app->heavy);
 		free(st);
 		return reply_error(app, req, 503, "the database does not answer; try again in a moment");
 	}

@@ -4,10 +4,10 @@
 
 #include <stdint.h>
 
-#include "frontend/heavy.h"
 
 struct blob_store;
 struct cache_client;
+struct heavy;
 struct catalog;
 struct config;
 struct origin_policy;
@@ -28,7 +28,7 @@ struct app {
 	struct job_wait *waits;
 	struct origin_policy *origins;
 	uint64_t max_upload_bytes;
-	struct heavy heavy; /* list_keys streams, filtered key pages */
+	struct heavy *heavy; /* list_keys streams, filtered key pages */
 	struct password_hasher *hasher; /* bounds the argon2 hashes running at once */
 	unsigned char csrf_key[32];     /* signs the CSRF tokens of logged-in requests */
 	struct server *server;          /* who sent a request (trusted proxies' X-Forwarded-For) */

@@ -16,6 +16,7 @@
 #include "core/password.h"
 #include "frontend/auth.h"
 #include "frontend/app.h"
+#include "frontend/heavy.h"
 #include "frontend/job_wait.h"
 #include "frontend/origin.h"
 #include "frontend/offload.h"
@@ -61,7 +62,6 @@ int main(int argc, char **argv)
 	db_library_init();
 
 	struct app app = {.cfg = &cfg, .max_upload_bytes = (uint64_t)cfg.max_upload_mb << 20};
-	app.heavy.max = (unsigned)cfg.heavy_requests;
 	app.templates = tpl_load_dir(cfg.template_dir, err, sizeof(err));
 	if (!app.templates) {
 		log_error("frontend: templates: %s", err);
@@ -99,6 +99,12 @@ int main(int argc, char **argv)
 	if (!app.waits) {
 		log_error("frontend: %s", err);
 		goto out_close_images;
+	}
+	app.heavy = heavy_start((unsigned)cfg.heavy_requests, (unsigned)cfg.heavy_wait_ms, err,
+				sizeof(err));
+	if (!app.heavy) {
+		log_error("frontend: %s", err);
+		goto out_free_waits;
 	}
 	if (!auth_load_key(cfg.data_dir, app.csrf_key, err, sizeof(err))) {
 		log_error("frontend: %s", err);
@@ -144,10 +150,12 @@ int main(int argc, char **argv)
 	log_info("frontend stopping on signal %d", sig);
 	/* Waiting requests answer now, so that the server's drain does not wait for them. */
 	job_wait_stop(app.waits);
+	heavy_stop(app.heavy);
 	server_stop(server, SHUTDOWN_GRACE_S);
 	exit_code = EXIT_SUCCESS;
 out_free_waits:
 	offload_stop(app.logins);
+	heavy_free(app.heavy);
 	job_wait_free(app.waits);
 out_close_images:
 	password_hasher_close(app.hasher);

@@ -295,7 +295,15 @@ enum MHD_Result page_keys(struct app *app, struct request *req)
 	bool backward = !after && before;
 	bool heavy = *filter;
 	/* A filter's count reads every key: such pages share the bound of whole lists. */
-	if (heavy && !heavy_enter(&app->heavy)) {
+	switch (heavy ? heavy_enter(app->heavy, req->conn, &req->heavy) : HEAVY_GO) {
+	case HEAVY_GO:
+		break;
+	case HEAVY_WAIT:
+		cJSON_Delete(data);
+		/* libmicrohttpd calls the handler again when its turn comes or its wait is over. */
+		req->answered = false;
+		return MHD_YES;
+	case HEAVY_BUSY:
 		page_message(data, false, "Too many lists are being read; try again in a moment.");
 		return reply_page(app, req, MHD_HTTP_SERVICE_UNAVAILABLE, "keys", data);
 	}
@@ -309,7 +317,7 @@ enum MHD_Result page_keys(struct app *app, struct request *req)
 		status = *filter ? catalog_count_matching(app->catalog, filter, &total)
 				 : catalog_totals(app->catalog, &total, &bytes);
 	if (heavy)
-		heavy_leave(&app->heavy);
+		heavy_leave(app->heavy);
 	if (status != DB_OK) {
 		page_message(data, false, "The database does not answer; try again in a moment.");
 		return reply_page(app, req, MHD_HTTP_SERVICE_UNAVAILABLE, "keys", data);

@@ -8,6 +8,7 @@
 
 #include "common/http.h"
 #include "core/sessions.h"
+#include "frontend/heavy.h"
 #include "frontend/problem.h"
 
 struct form;
@@ -31,6 +32,7 @@ struct request {
 	struct http_body json; /* a JSON body, on routes that take one */
 	bool has_json;
 	bool resumed; /* its handler suspended it to wait, and a waiter resumed it */
+	enum heavy_ticket heavy; /* its place in the line of heavy requests */
 	bool auth_done;             /* auth_resolve ran */
 	bool logged_in;             /* user names who sent it */
 	bool by_cookie;             /* through the session cookie (so CSRF applies), not a bearer token */

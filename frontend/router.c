@@ -328,10 +328,12 @@ enum MHD_Result router_handle(void *cls, struct MHD_Connection *conn, const char
 void router_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		      enum MHD_RequestTerminationCode toe)
 {
-	(void)cls, (void)conn, (void)toe;
+	(void)conn, (void)toe;
+	struct app *app = cls;
 	struct request *req = *req_cls;
 	if (!req)
 		return;
+	heavy_forget(app->heavy, &req->heavy);
 	form_destroy(req->form);
 	images_upload_abort(req->upload);
 	buf_free(&req->json.buf);

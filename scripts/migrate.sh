@@ -77,6 +77,26 @@ for version in "${!recorded[@]}"; do
 		die "$db recorded migration $version as ${recorded[$version]}, but $migrations holds $file"
 done
 
+# When the server refused a statement for want of a privilege (the user that
+# start.sh logs in as on a server of one's own may lack one, e.g. TRIGGER for
+# 004's triggers), says which and how to grant it. errors: the client's stderr.
+explain_privilege() { # file errors
+	local file=$1 errors=$2 user privilege
+	user=$(grep -o "to user '[^']*'@'[^']*'" "$errors" | head -1 | sed 's/^to user //' || true)
+	if grep -q 'You do not have the SUPER privilege and binary logging is enabled' "$errors"; then
+		echo "migrate: $file creates triggers, and this server logs binary: that needs the SUPER" \
+			"privilege, or an administrator's SET GLOBAL log_bin_trust_function_creators = 1;" \
+			"then run again" >&2
+	elif privilege=$(grep -o '[A-Z][A-Z ]* command denied to user' "$errors" | head -1) && [[ -n $privilege ]]; then
+		privilege=${privilege% command denied to user}
+		echo "migrate: $file needs the $privilege privilege on $db, which ${user:-this user}" \
+			"lacks. As an administrator: GRANT $privilege ON \`$db\`.* TO ${user:-the user};" \
+			"then run again" >&2
+	fi
+}
+
+errors=$(mktemp)
+trap 'rm -f "$errors"' EXIT
 mapfile -t versions < <(printf '%s\n' "${versions[@]}" | sort -n | sed '/^$/d')
 for version in "${versions[@]}"; do
 	[[ -z ${recorded[$version]:-} ]] || continue
@@ -84,11 +104,15 @@ for version in "${versions[@]}"; do
 	# One session: the client stops at the first failing statement, so the row
 	# that records the migration is written only when every statement before it
 	# succeeded.
-	{
+	if ! {
 		cat "$migrations/$file"
 		printf '\nINSERT INTO schema_migrations (version, name) VALUES (%d, '\''%s'\'');\n' \
 			"$version" "${file%.sql}"
-	} | "${client[@]}" ||
+	} | "${client[@]}" 2>"$errors"; then
+		cat "$errors" >&2
+		explain_privilege "$file" "$errors"
 		die "$file failed and is not recorded; statements before the failing one may have run. Fix it and run again; later migrations were not applied"
+	fi
+	cat "$errors" >&2
 	echo "migrate: applied $file"
 done

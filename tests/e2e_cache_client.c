@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -570,6 +571,187 @@ static void test_down_is_fast_and_recovers(void **state)
 	expect_hit("k", "QUJD");
 }
 
+/*
+ * A relay in front of memcache that forwards every call but holds, unanswered,
+ * one that names the key "slow": one call made slow (a stalled thread, a busy
+ * machine) while memcache answers the others.
+ */
+enum { RELAY_PAIRS = 8, RELAY_POLL_MS = 50, RELAY_CHUNK = 64 * 1024 };
+
+struct relay {
+	int listener, port, target_port;
+	atomic_bool stop;
+	pthread_t acceptor;
+	pthread_t pairs[RELAY_PAIRS];
+	int fds[RELAY_PAIRS][2];
+	atomic_int npairs;
+	atomic_int held; /* calls held so far */
+};
+
+static bool write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+struct relay_pair_arg {
+	struct relay *r;
+	int i;
+};
+
+static void *relay_pair(void *arg)
+{
+	struct relay_pair_arg *a = arg;
+	struct relay *r = a->r;
+	int from = r->fds[a->i][0], server = r->fds[a->i][1];
+	free(a);
+	char *chunk = malloc(RELAY_CHUNK);
+	bool held = false;
+	while (chunk && !atomic_load(&r->stop)) {
+		struct pollfd p[2] = {{.fd = from, .events = POLLIN}, {.fd = server, .events = POLLIN}};
+		if (poll(p, 2, RELAY_POLL_MS) <= 0)
+			continue;
+		if (p[0].revents) {
+			ssize_t n = read(from, chunk, RELAY_CHUNK);
+			if (n <= 0)
+				break;
+			if (!held && memmem(chunk, (size_t)n, "\"slow\"", 6)) {
+				held = true;
+				atomic_fetch_add(&r->held, 1);
+			}
+			if (!held && !write_all(server, chunk, (size_t)n))
+				break;
+		}
+		if (p[1].revents) {
+			ssize_t n = read(server, chunk, RELAY_CHUNK);
+			if (n <= 0 || !write_all(from, chunk, (size_t)n))
+				break;
+		}
+	}
+	free(chunk);
+	close(from);
+	close(server);
+	return NULL;
+}
+
+static void *relay_accept(void *arg)
+{
+	struct relay *r = arg;
+	while (!atomic_load(&r->stop)) {
+		struct pollfd p = {.fd = r->listener, .events = POLLIN};
+		if (poll(&p, 1, RELAY_POLL_MS) <= 0)
+			continue;
+		int from = accept(r->listener, NULL, NULL);
+		if (from < 0)
+			continue;
+		int i = atomic_load(&r->npairs);
+		int server = i < RELAY_PAIRS ? tcp_connect(r->target_port, NULL, 5) : -1;
+		struct relay_pair_arg *a = server >= 0 ? malloc(sizeof(*a)) : NULL;
+		if (!a) {
+			close(from);
+			if (server >= 0)
+				close(server);
+			continue;
+		}
+		*a = (struct relay_pair_arg){r, i};
+		r->fds[i][0] = from;
+		r->fds[i][1] = server;
+		if (pthread_create(&r->pairs[i], NULL, relay_pair, a) != 0) {
+			free(a);
+			close(from);
+			close(server);
+			continue;
+		}
+		atomic_store(&r->npairs, i + 1);
+	}
+	return NULL;
+}
+
+static void relay_start(struct relay *r, int target_port)
+{
+	memset(r, 0, sizeof(*r));
+	r->target_port = target_port;
+	r->port = harness_free_port();
+	r->listener = blackhole(r->port);
+	int flags = fcntl(r->listener, F_GETFL);
+	assert_int_equal(fcntl(r->listener, F_SETFL, flags & ~O_NONBLOCK), 0);
+	assert_int_equal(pthread_create(&r->acceptor, NULL, relay_accept, r), 0);
+}
+
+static void relay_stop(struct relay *r)
+{
+	atomic_store(&r->stop, true);
+	pthread_join(r->acceptor, NULL);
+	for (int i = 0; i < atomic_load(&r->npairs); i++)
+		pthread_join(r->pairs[i], NULL);
+	close(r->listener);
+}
+
+struct slow_call {
+	struct cache_client *cc;
+	enum cache_answer answer;
+	atomic_bool done;
+};
+
+static void *call_slow(void *arg)
+{
+	struct slow_call *c = arg;
+	struct buf out = BUF_INIT;
+	c->answer = cache_client_get(c->cc, "slow", 4, &out);
+	buf_free(&out);
+	atomic_store(&c->done, true);
+	return NULL;
+}
+
+/*
+ * One call that times out while memcache answers the others opens no breaker:
+ * the next call asks memcache, and is answered. (A database outage then needs
+ * memcache for every cached read, and one slow call used to turn 500 ms of
+ * them into 503s.)
+ */
+static void test_one_slow_call_among_answered_ones_opens_no_breaker(void **state)
+{
+	(void)state;
+	struct relay r;
+	relay_start(&r, mc.port);
+	char url[64];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", r.port);
+	struct cache_client *cc = cache_client_open(url, NULL, TIMEOUT_MS);
+	assert_non_null(cc);
+	struct slow_call slow = {.cc = cc};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, call_slow, &slow), 0);
+	/* memcache answers this thread's calls all the while the slow one waits. */
+	long answered = 0, unanswered = 0;
+	while (!atomic_load(&slow.done)) {
+		struct buf out = BUF_INIT;
+		enum cache_answer a = cache_client_get(cc, "k", 1, &out);
+		buf_free(&out);
+		answered += a != CACHE_ANSWER_DOWN;
+		unanswered += a == CACHE_ANSWER_DOWN;
+		sleep_ms(20);
+	}
+	pthread_join(t, NULL);
+	struct buf out = BUF_INIT;
+	enum cache_answer next = cache_client_get(cc, "k", 1, &out);
+	buf_free(&out);
+	print_message("one slow call: %s after it; %ld calls answered, %ld not, while it waited\n",
+		      next == CACHE_ANSWER_DOWN ? "DOWN" : "answered", answered, unanswered);
+	cache_client_close(cc);
+	relay_stop(&r);
+	assert_int_equal(atomic_load(&r.held), 1);
+	assert_int_equal(slow.answer, CACHE_ANSWER_DOWN);
+	assert_true(answered > 0);
+	assert_int_equal(unanswered, 0);
+	assert_int_not_equal(next, CACHE_ANSWER_DOWN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -584,6 +766,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_threads_use_their_own_handles, reset),
 	    cmocka_unit_test_setup(test_error_answers_warn_once_per_second, reset),
 	    cmocka_unit_test_setup(test_down_is_fast_and_recovers, reset),
+	    cmocka_unit_test_setup(test_one_slow_call_among_answered_ones_opens_no_breaker, reset),
 	};
 	return cmocka_run_group_tests(tests, start_all, stop_all);
 }

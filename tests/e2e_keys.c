@@ -24,6 +24,8 @@ enum {
 	FILTER_ROWS = 230,
 	BIG_ROWS = 50000,
 	STREAM_CLIENTS = 8,
+	/* Clients that ask for the whole list at once, as issue 15 measured them. */
+	LIST_BURST = 16,
 	/* What 8 readers of a 50,000-key list may add to the front end's peak memory. */
 	RSS_GROWTH_MAX_KB = 8 * 1024,
 	RAW_READ_MAX_MS = 2000,
@@ -455,6 +457,7 @@ struct streamer {
 	int rounds; /* 0: until stop */
 	atomic_bool *stop;
 	long complete, busy, busy_without_retry_after, wrong;
+	atomic_bool finished;
 };
 
 static void *stream_loop(void *arg)
@@ -483,6 +486,7 @@ static void *stream_loop(void *arg)
 		}
 		reply_free(&r);
 	}
+	atomic_store(&s->finished, true);
 	return NULL;
 }
 
@@ -511,60 +515,172 @@ static void test_memory_stays_flat_while_many_read_a_big_list(void **state)
 		assert_int_equal(s[i].wrong, 0);
 	}
 	long after = vm_hwm_kb(big.fe.pid);
-	print_message("front end peak RSS %ld kB before, %ld kB after %d x 3 reads of %d keys\n",
-		      before, after, STREAM_CLIENTS, BIG_ROWS);
-	if (after - before > RSS_GROWTH_MAX_KB)
+	/*
+	 * Under ThreadSanitizer the peak counts its shadow memory and per-thread
+	 * caches, which grow with the threads a run wakes (15 MB for these
+	 * readers), not the front end's own memory: the bound is make test's.
+	 */
+	bool tsan = getenv("GALLERY_TEST_TSAN") && *getenv("GALLERY_TEST_TSAN");
+	print_message("front end peak RSS %ld kB before, %ld kB after %d x 3 reads of %d keys%s\n",
+		      before, after, STREAM_CLIENTS, BIG_ROWS,
+		      tsan ? " (not bounded under ThreadSanitizer)" : "");
+	if (!tsan && after - before > RSS_GROWTH_MAX_KB)
 		fail_msg("the front end's peak RSS grew by %ld kB (at most %d)", after - before,
 			 RSS_GROWTH_MAX_KB);
 	assert_true(gallery_stop(&big));
 }
 
-static void test_raw_read_stays_fast_while_lists_stream(void **state)
+/*
+ * A burst of clients asks for the whole list at once: the front end reads
+ * GALLERY_HEAVY_REQUESTS lists at a time and the others wait their turn,
+ * suspended, so every client gets its list, none a 503, and /raw reads keep
+ * their latency throughout.
+ */
+static void test_a_burst_of_lists_is_served_in_turn_while_raw_stays_fast(void **state)
 {
 	(void)state;
 	upload("light read", 10);
-	atomic_bool stop = false;
-	struct streamer s[STREAM_CLIENTS];
-	for (int i = 0; i < STREAM_CLIENTS; i++) {
-		s[i] = (struct streamer){.url = g.fe.url, .stop = &stop};
+	struct streamer s[LIST_BURST];
+	for (int i = 0; i < LIST_BURST; i++) {
+		s[i] = (struct streamer){.url = g.fe.url, .rounds = 2};
 		assert_int_equal(pthread_create(&s[i].thread, NULL, stream_loop, &s[i]), 0);
 	}
-	/* Wait until lists are being read, and some clients are turned away. */
-	long long deadline = now_ms() + 30000LL * harness_slowdown();
-	long complete = 0, busy = 0;
-	while (now_ms() < deadline && (complete < STREAM_CLIENTS || busy == 0)) {
-		sleep_ms(5);
-		complete = busy = 0;
-		for (int i = 0; i < STREAM_CLIENTS; i++) {
-			complete += s[i].complete;
-			busy += s[i].busy;
-		}
+	long reads = 0, slowest = 0, wrong_reads = 0;
+	for (bool running = true; running;) {
+		long long start = now_ms();
+		struct reply r;
+		bool answered = http_get(g.fe.url, "/raw/light%20read", &r);
+		long took = (long)(now_ms() - start);
+		wrong_reads += !answered || r.status != 200 || r.body.len != sizeof(PNG) + 10;
+		reply_free(&r);
+		reads++;
+		if (took > slowest)
+			slowest = took;
+		running = false;
+		for (int i = 0; i < LIST_BURST; i++)
+			running |= !atomic_load(&s[i].finished);
+		sleep_ms(10);
 	}
-	long long start = now_ms();
-	struct reply r;
-	assert_true(http_get(g.fe.url, "/raw/light%20read", &r));
-	long long took = now_ms() - start;
-	atomic_store(&stop, true);
+	long complete = 0, busy = 0, wrong = 0;
+	for (int i = 0; i < LIST_BURST; i++) {
+		pthread_join(s[i].thread, NULL);
+		complete += s[i].complete;
+		busy += s[i].busy;
+		wrong += s[i].wrong;
+	}
+	print_message("%d clients x 2 lists of %ld keys: %ld complete, %ld busy, %ld wrong; "
+		      "%ld /raw reads meanwhile, the slowest %ld ms\n",
+		      LIST_BURST, (long)sql_scalar("SELECT COUNT(*) FROM images"), complete, busy,
+		      wrong, reads, slowest);
+	assert_int_equal(wrong, 0);
+	assert_int_equal(busy, 0);
+	assert_int_equal(complete, 2 * LIST_BURST);
+	assert_int_equal(wrong_reads, 0);
+	assert_true(slowest < RAW_READ_MAX_MS * harness_slowdown());
+}
+
+/*
+ * A list that waits in line longer than GALLERY_HEAVY_WAIT_MS is answered 503
+ * with Retry-After, and the client that tries again gets its list.
+ */
+static void test_a_list_that_waits_too_long_gets_503_with_retry_after(void **state)
+{
+	(void)state;
+	struct gallery strict;
+	const setting extra[] = {"GALLERY_HEAVY_REQUESTS=1", "GALLERY_HEAVY_WAIT_MS=1", NULL};
+	assert_true(gallery_start(&strict, "keys-wait", NULL, extra));
+	struct streamer s[STREAM_CLIENTS];
+	for (int i = 0; i < STREAM_CLIENTS; i++) {
+		s[i] = (struct streamer){.url = strict.fe.url, .rounds = 2};
+		assert_int_equal(pthread_create(&s[i].thread, NULL, stream_loop, &s[i]), 0);
+	}
+	long complete = 0, busy = 0;
 	for (int i = 0; i < STREAM_CLIENTS; i++) {
 		pthread_join(s[i].thread, NULL);
 		assert_int_equal(s[i].wrong, 0);
 		assert_int_equal(s[i].busy_without_retry_after, 0);
+		complete += s[i].complete;
+		busy += s[i].busy;
 	}
-	assert_int_equal(r.status, 200);
-	assert_int_equal(r.body.len, sizeof(PNG) + 10);
-	reply_free(&r);
-	print_message("/raw read in %lld ms while %d clients read %ld-key lists (%ld lists, %ld busy)\n",
-		      took, STREAM_CLIENTS, (long)sql_scalar("SELECT COUNT(*) FROM images"),
-		      complete, busy);
-	assert_true(complete >= STREAM_CLIENTS);
+	print_message("one list at a time, 1 ms in line: %ld complete, %ld busy\n", complete, busy);
+	assert_int_equal(complete, 2 * STREAM_CLIENTS);
 	assert_true(busy > 0);
-	assert_true(took < RAW_READ_MAX_MS * harness_slowdown());
+	assert_true(gallery_stop(&strict));
+}
+
+struct page_reader {
+	pthread_t thread;
+	const char *url;
+	long ok, other;
+};
+
+static void *read_filtered_pages(void *arg)
+{
+	struct page_reader *p = arg;
+	for (int i = 0; i < 2; i++) {
+		struct reply r;
+		char url[128];
+		snprintf(url, sizeof(url), "%s/keys_list?q=m00", p->url);
+		if (http_call("GET", url, NULL, NULL, 0, &r) && r.status == 200 &&
+		    strstr(r.body.data, "m009999"))
+			p->ok++;
+		else
+			p->other++;
+		reply_free(&r);
+	}
+	return NULL;
+}
+
+/*
+ * Filtered /keys_list pages share the line with whole lists: with one place
+ * and lists streaming, each page waits its turn and is shown, not refused.
+ */
+static void test_filtered_pages_wait_in_line_with_the_lists(void **state)
+{
+	(void)state;
+	struct gallery line;
+	static char wait[64];
+	snprintf(wait, sizeof(wait), "GALLERY_HEAVY_WAIT_MS=%d", 60000 * harness_slowdown());
+	const setting extra[] = {"GALLERY_HEAVY_REQUESTS=1", wait, NULL};
+	assert_true(gallery_start(&line, "keys-line", NULL, extra));
+	struct streamer s[STREAM_CLIENTS / 2];
+	struct page_reader p[STREAM_CLIENTS / 2];
+	for (int i = 0; i < STREAM_CLIENTS / 2; i++) {
+		s[i] = (struct streamer){.url = line.fe.url, .rounds = 2};
+		p[i] = (struct page_reader){.url = line.fe.url};
+		assert_int_equal(pthread_create(&s[i].thread, NULL, stream_loop, &s[i]), 0);
+		assert_int_equal(pthread_create(&p[i].thread, NULL, read_filtered_pages, &p[i]), 0);
+	}
+	long lists = 0, busy = 0, pages = 0, other = 0;
+	for (int i = 0; i < STREAM_CLIENTS / 2; i++) {
+		pthread_join(s[i].thread, NULL);
+		pthread_join(p[i].thread, NULL);
+		assert_int_equal(s[i].wrong, 0);
+		lists += s[i].complete;
+		busy += s[i].busy;
+		pages += p[i].ok;
+		other += p[i].other;
+	}
+	print_message("one place: %ld lists, %ld filtered pages, %ld busy, %ld other answers\n",
+		      lists, pages, busy, other);
+	assert_int_equal(lists, STREAM_CLIENTS);
+	assert_int_equal(pages, STREAM_CLIENTS);
+	assert_int_equal(busy, 0);
+	assert_int_equal(other, 0);
+	assert_true(gallery_stop(&line));
 }
 
 static int start(void **state)
 {
 	(void)state;
-	return gallery_start(&g, "keys", NULL, NULL) ? 0 : -1;
+	/*
+	 * The burst test's last list waits for fifteen others, two at a time: far
+	 * longer under valgrind than the default 10 s in line allows.
+	 */
+	static char wait[64];
+	snprintf(wait, sizeof(wait), "GALLERY_HEAVY_WAIT_MS=%d", 60000 * harness_slowdown());
+	static setting extra[] = {wait, NULL};
+	return gallery_start(&g, "keys", NULL, extra) ? 0 : -1;
 }
 
 static int stop(void **state)
@@ -583,7 +699,9 @@ int main(void)
 	    cmocka_unit_test(test_home_counts_are_exact_right_after_uploads),
 	    cmocka_unit_test(test_keys_list_pages_by_cursor_with_a_filter),
 	    cmocka_unit_test(test_memory_stays_flat_while_many_read_a_big_list),
-	    cmocka_unit_test(test_raw_read_stays_fast_while_lists_stream),
+	    cmocka_unit_test(test_a_burst_of_lists_is_served_in_turn_while_raw_stays_fast),
+	    cmocka_unit_test(test_a_list_that_waits_too_long_gets_503_with_retry_after),
+	    cmocka_unit_test(test_filtered_pages_wait_in_line_with_the_lists),
 	};
 	int failed = cmocka_run_group_tests_name("keys at scale", tests, start, stop);
 	curl_global_cleanup();

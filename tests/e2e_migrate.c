@@ -443,6 +443,62 @@ static void test_misnamed_renumbered_or_renamed_migrations_are_refused(void **st
 	buf_free(&out);
 }
 
+/*
+ * start.sh migrates a server of one's own as the gallery's user, which may
+ * lack a privilege a migration needs (004's triggers need TRIGGER): the run
+ * stops and names the privilege and the GRANT that gives it.
+ */
+static void test_a_missing_privilege_is_named(void **state)
+{
+	(void)state;
+	const char *db = "migrate_grants";
+	exec("DROP DATABASE IF EXISTS %s", db);
+	exec("CREATE DATABASE %s CHARACTER SET utf8mb4", db);
+	exec("DROP USER IF EXISTS 'no_triggers'@'localhost'");
+	exec("CREATE USER 'no_triggers'@'localhost' IDENTIFIED BY 'pw'");
+	exec("GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, REFERENCES, "
+	     "CREATE VIEW, SHOW VIEW, LOCK TABLES, CREATE TEMPORARY TABLES ON %s.* TO "
+	     "'no_triggers'@'localhost'",
+	     db);
+	struct buf cmd = BUF_INIT, out = BUF_INIT;
+	buf_printf(&cmd, "MYSQL_PWD=pw '%s/scripts/migrate.sh' %s --no-defaults --socket='%s' "
+			 "-u no_triggers 2>&1",
+		   harness_env("GALLERY_TEST_ROOT"), db, harness_env("GALLERY_DB_SOCKET"));
+	FILE *p = popen(cmd.data, "r");
+	assert_non_null(p);
+	char line[1024];
+	buf_puts(&out, "");
+	while (fgets(line, sizeof(line), p))
+		buf_puts(&out, line);
+	int status = pclose(p);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 1 ||
+	    !strstr(out.data, "004_image_totals.sql needs the TRIGGER privilege on migrate_grants") ||
+	    !strstr(out.data, "GRANT TRIGGER ON `migrate_grants`.* TO 'no_triggers'@'localhost';"))
+		fail_msg("migrate.sh as a user without TRIGGER exited %d, saying:\n%s",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : -1, out.data);
+	/* What came before 004 is applied and recorded; 004 is not. */
+	assert_int_equal(scalar("SELECT COUNT(*) FROM %s.schema_migrations WHERE version < 4", db), 3);
+	assert_int_equal(scalar("SELECT COUNT(*) FROM %s.schema_migrations WHERE version >= 4", db), 0);
+
+	/* Granted, the next run goes on from 004. */
+	exec("GRANT TRIGGER ON %s.* TO 'no_triggers'@'localhost'", db);
+	p = popen(cmd.data, "r");
+	assert_non_null(p);
+	buf_reset(&out);
+	buf_puts(&out, "");
+	while (fgets(line, sizeof(line), p))
+		buf_puts(&out, line);
+	status = pclose(p);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+	    !strstr(out.data, "applied 004_image_totals.sql"))
+		fail_msg("migrate.sh after the grant exited %d, saying:\n%s",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : -1, out.data);
+	exec("DROP USER 'no_triggers'@'localhost'");
+	exec("DROP DATABASE %s", db);
+	buf_free(&cmd);
+	buf_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -451,6 +507,7 @@ int main(void)
 		cmocka_unit_test(test_migrations_that_add_a_column_and_a_table_keep_rows_and_run_once),
 		cmocka_unit_test(test_a_failing_migration_stops_the_run_and_is_not_recorded),
 		cmocka_unit_test(test_misnamed_renumbered_or_renamed_migrations_are_refused),
+		cmocka_unit_test(test_a_missing_privilege_is_named),
 	};
 	return cmocka_run_group_tests_name("migrations", tests, NULL, NULL) ? EXIT_FAILURE
 									      : EXIT_SUCCESS;

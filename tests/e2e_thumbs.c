@@ -168,11 +168,22 @@ static int fresh(void **state)
 		       : -1;
 }
 
+/*
+ * Both thumbnails of an upload stored and their job done. The job stores its
+ * rows before the worker marks it done, so a slow worker (valgrind, a loaded
+ * machine) shows the rows while the job still runs: wait for both.
+ */
 static bool wait_thumbnails(const char *sha)
 {
 	char q[256];
 	snprintf(q, sizeof(q), "SELECT COUNT(*) FROM image_variants WHERE sha256 = '%s'", sha);
-	return sql_wait_scalar(q, 2, WAIT_MS);
+	if (!sql_wait_scalar(q, 2, WAIT_MS))
+		return false;
+	snprintf(q, sizeof(q),
+		 "SELECT COUNT(*) FROM jobs WHERE kind = 'thumbnail' AND dedupe_key = '%s' AND "
+		 "state = 'done'",
+		 sha);
+	return sql_wait_scalar(q, 1, WAIT_MS);
 }
 
 /* GET /thumb/<sha>/<size>: the WebP's size, or false when it is not a WebP thumbnail. */

@@ -4,7 +4,9 @@
 # usage: tests/run.sh [BIN_DIR]   (GALLERY_TEST_KEEP=1 keeps the folder;
 #        GALLERY_TEST_VALGRIND=1 runs the daemons under valgrind's memcheck and
 #        counts each daemon in which it found an error or a leak as a failure;
-#        GALLERY_TEST_TSAN=1 for a ThreadSanitizer build, whose waits are longer)
+#        GALLERY_TEST_TSAN=1 for a ThreadSanitizer build, whose waits are longer;
+#        GALLERY_TEST_BROWSER=0 leaves out the browser tests, for a run of a few
+#        programs copied or linked into a BIN_DIR/tests of their own)
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -48,6 +50,9 @@ fi
 # from the logs; the process then exits 66. The suppressions cover only races
 # inside libraries that are not built with the sanitizer.
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=0:exitcode=66:second_deadlock_stack=1:history_size=4:suppressions=$root/tests/tsan.supp}
+
+# Valgrind (GALLERY_TEST_VALGRIND=1): tests/valgrind.supp says what it hides and why.
+export VALGRIND_OPTS="--suppressions=$root/tests/valgrind.supp ${VALGRIND_OPTS:-}"
 
 # Whether a daemon's valgrind log holds an error: the summary of a process that
 # exited, or the head of any error record (a daemon killed by SIGKILL has no summary).
@@ -111,6 +116,12 @@ for program in "$bin"/tests/unit_* "$bin"/tests/e2e_*; do
 	done
 	rm -f "$tmp"/logs/*.log "$tmp"/logs/*.valgrind
 done
+
+if [[ ${GALLERY_TEST_BROWSER:-1} == 0 ]]; then
+	echo "$passed passed, $failed failed (browser tests left out)"
+	[[ $failed -eq 0 ]]
+	exit
+fi
 
 # The browser tests: Debian's Chromium driven by playwright-core, reported as TAP.
 shots=$bin/screenshots
