@@ -32,6 +32,12 @@ enum {
 	 * holes from multiplying.
 	 */
 	MALLOC_HEAPS = 1,
+	/*
+	 * A connection's read buffer is at most about half of this: large enough
+	 * that a put of a ~130 KB value arrives in one or two reads instead of
+	 * eight, each a system call and a pass through the request handler.
+	 */
+	CONNECTION_MEMORY_BYTES = 256 * 1024,
 };
 
 static const char SUMMARY[] =
@@ -96,6 +102,7 @@ int main(int argc, char **argv)
 		.header_timeout_s = cfg.header_timeout_s,
 		.min_body_kbps = cfg.min_body_kbps,
 		.trusted_proxies = cfg.trusted_proxies,
+		.connection_memory_bytes = CONNECTION_MEMORY_BYTES,
 		.handler = api_handle,
 		.completed = api_completed,
 		.cls = &api,
