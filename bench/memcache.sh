@@ -13,7 +13,9 @@
 # Environment: BENCH_SECONDS (length of each measured wrk run, default 10),
 #              BENCH_KEEP=1 keeps the temporary folder,
 #              BENCH_BEFORE_BIN=DIR also runs the puts against memcached with
-#              DIR/memcache (an older build), in the same run.
+#              DIR/memcache (an older build), in the same run,
+#              BENCH_SECTIONS="nginx memory flat cmp" (the default: all) runs
+#              only the sections named.
 # Everything printed also goes to bench/out/memcache-<date>.txt.
 # Every server it starts listens on 127.0.0.1 only and is stopped by its pid.
 # The helpers it shares with bench/frontend.sh are in bench/lib.sh.
@@ -29,6 +31,10 @@ small_raw_bytes=48      # base64 of 48 bytes is 64 characters
 flat_small=1000
 flat_large=100000
 flat_connections=16
+
+want() { # section: whether BENCH_SECTIONS asks for it
+	[[ " ${BENCH_SECTIONS:-nginx memory flat cmp} " == *" $1 "* ]]
+}
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$root/bench/lib.sh"
@@ -192,6 +198,7 @@ printf '{"success":"true","content":"%s"}' "$(cat "$tmp/hit.b64")" >"$tmp/hit-ex
 
 # --- 1. throughput and latency against nginx ---------------------------------
 
+if want nginx; then
 section "get-hit, get-miss and put of $(wc -c <"$tmp/hit.b64")-byte base64 values; nginx serving the same bytes"
 set_capacity 256
 start_memcache
@@ -237,9 +244,11 @@ done
 stop_memcache
 stop_pid "$ngx_pid" QUIT
 ngx_pid=
+fi
 
 # --- 2. memory after filling the capacity twice over ---------------------------
 
+if want memory; then
 capacity_mb=64
 fill_count=$(((2 * capacity_mb * 1048576 + 129999) / 130000 + 1))
 target_mb=$(awk -v c="$capacity_mb" 'BEGIN { printf "%.1f", c * 1.15 + 10 }')
@@ -315,9 +324,11 @@ say "then large: ${rps[mix-large]} puts/s; $(mc_stat items) items, $(mc_stat byt
 	"memory_bytes $(mc_stat memory_bytes), $(mc_stat page_moves) page moves; VmHWM ${hwm[mix]} MB"
 say "peak RSS within the target ($target_mb MB) across the change of sizes: $(verdict "${hwm[mix]} <= $target_mb")"
 stop_memcache
+fi
 
 # --- 3. flatness from 1,000 to 100,000 items ------------------------------------
 
+if want flat; then
 section "flatness: $(wc -c <"$tmp/small.b64")-byte base64 values, capacity 512 MB, random keys, $flat_connections connections"
 set_capacity 512
 start_memcache
@@ -349,6 +360,7 @@ for op in get put; do
 		"(flat, i.e. requests/s at most 20% lower and p50 at most 25% higher: $(verdict "$r >= 0.80 && $l <= 1.25"))"
 done
 stop_memcache
+fi
 
 # --- 4. puts against memcached's sets ---------------------------------------------
 
@@ -410,6 +422,7 @@ cmp_set_run() { # name keys
 	md_pid=
 }
 
+if want cmp; then
 section "puts against Debian's memcached $(memcached -V | cut -d' ' -f2) (-m $cmp_capacity_mb -t 2): $(wc -c <"$tmp/hit.b64")-character values, $cmp_connections connections"
 say "memcache: wrk as above, keys split over its 2 threads; memcached: bin/mc_set, its text protocol, one thread per connection"
 [[ -z ${BENCH_BEFORE_BIN:-} ]] || say "before: $BENCH_BEFORE_BIN/memcache"
@@ -434,5 +447,6 @@ for case in fits evicts; do
 done
 
 say ""
+fi
 say "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 section "done; this output is in bench/out/$(basename "$outfile")"
