@@ -14,8 +14,9 @@
 #              BENCH_KEEP=1 keeps the temporary folder,
 #              BENCH_BEFORE_BIN=DIR also runs the puts against memcached with
 #              DIR/memcache (an older build), in the same run,
-#              BENCH_SECTIONS="nginx memory flat cmp" (the default: all) runs
-#              only the sections named.
+#              BENCH_SECTIONS="nginx memory flat cmp miss" (the default: all)
+#              runs only the sections named (miss: the front end's read-miss
+#              path, memcache capacity 0).
 # Everything printed also goes to bench/out/memcache-<date>.txt.
 # Every server it starts listens on 127.0.0.1 only and is stopped by its pid.
 # The helpers it shares with bench/frontend.sh are in bench/lib.sh.
@@ -33,7 +34,7 @@ flat_large=100000
 flat_connections=16
 
 want() { # section: whether BENCH_SECTIONS asks for it
-	[[ " ${BENCH_SECTIONS:-nginx memory flat cmp} " == *" $1 "* ]]
+	[[ " ${BENCH_SECTIONS:-nginx memory flat cmp miss} " == *" $1 "* ]]
 }
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -186,8 +187,8 @@ say "tools:   $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), $(/usr/sbin/ngi
 say "load average at start (other work on the machine skews figures): $(cut -d' ' -f1-3 /proc/loadavg)"
 
 make_tmp gallery-bench
-mc_pid='' ngx_pid='' md_pid=''
-trap bench_cleanup EXIT
+mc_pid='' ngx_pid='' md_pid='' fe_pid=''
+trap 'stop_pid "${fe_pid:-}"; bench_cleanup' EXIT
 
 start_db
 
@@ -448,5 +449,64 @@ done
 
 say ""
 fi
+# --- 5. the front end's read-miss path --------------------------------------------
+
+miss_images=100 miss_image_bytes=100000 miss_connections=16
+
+# Front end and memcache from one bin folder, capacity 0: every read is a miss
+# that reads the row and the file, answers, and puts the base64 to memcache.
+miss_run() { # name bin_dir
+	local saved=$bin
+	bin=$2
+	set_capacity 0
+	start_memcache
+	rm -rf "$tmp/data"
+	start_frontend
+	bin=$saved
+	for i in $(seq 1 "$miss_images"); do
+		curl -fsS --max-time 30 -o /dev/null -F "key=img-$i" -F "file=@$tmp/miss-$i.gif;type=image/gif" \
+			"$fe_url/api/upload"
+	done
+	run_wrk "$1" "$miss_connections" "$fe_url" "$tmp/miss.lua"
+	say "$1: ${rps[$1]} reads/s, p50 ${p50[$1]} ms, p99 ${p99[$1]} ms; memcache saw $(mc_stat misses) misses," \
+		"$(mc_stat puts) puts"
+	stop_pid "$fe_pid"
+	fe_pid=
+	stop_memcache
+}
+
+if want miss; then
+section "front end read-miss: GET /api/key of $miss_images images of $miss_image_bytes bytes, memcache capacity 0, $miss_connections connections"
+[[ -z ${BENCH_BEFORE_BIN:-} ]] || say "before: $BENCH_BEFORE_BIN/frontend and $BENCH_BEFORE_BIN/memcache"
+for i in $(seq 1 "$miss_images"); do
+	{
+		printf 'GIF89a\x40\x01\xf0\x00'
+		head -c $((miss_image_bytes - 10)) /dev/urandom
+	} >"$tmp/miss-$i.gif"
+done
+cat >"$tmp/miss.lua" <<-LUA
+	local thread_count = 0
+	function setup(thread)
+		thread:set("id", thread_count)
+		thread_count = thread_count + 1
+	end
+	function init(args)
+		math.randomseed(os.time() + 7919 * id)
+	end
+	function request()
+		return wrk.format("GET", "/api/key/img-" .. math.random($miss_images))
+	end
+LUA
+miss_run miss-after "$bin"
+[[ -z ${BENCH_BEFORE_BIN:-} ]] || miss_run miss-before "$BENCH_BEFORE_BIN"
+say ""
+table_head
+table_row "read-miss" "$miss_connections" miss-after
+[[ -z ${BENCH_BEFORE_BIN:-} ]] || table_row "before: read-miss" "$miss_connections" miss-before
+[[ -z ${BENCH_BEFORE_BIN:-} ]] ||
+	say "read-miss / before: $(ratio "${rps[miss-after]}" "${rps[miss-before]}")"
+say "read-miss at $miss_connections connections: ${rps[miss-after]}/s  (target >= 1000: $(verdict "${rps[miss-after]} >= 1000"))"
+fi
+
 say "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 section "done; this output is in bench/out/$(basename "$outfile")"
