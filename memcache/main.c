@@ -33,13 +33,14 @@ enum {
 	 */
 	MALLOC_HEAPS = 1,
 	/*
-	 * A connection's read buffer is at most about half of this: a put of a
-	 * ~130 KB value arrives in two or three reads instead of eight, each a
-	 * system call and a pass through the request handler. libmicrohttpd
-	 * zeroes what a request used, so every connection keeps all of it
-	 * resident: 256 KB gained little more and cost 4 MB at 16 connections.
+	 * A connection's buffers: twice libmicrohttpd's 32 KB, so that a put of a
+	 * ~130 KB value arrives in about four reads instead of eight, each a
+	 * system call and a pass through the request handler. No more: a request
+	 * head (URL and headers) must still be refused long before 100 KB, and
+	 * libmicrohttpd zeroes what each request used, so that every connection
+	 * keeps all of it resident.
 	 */
-	CONNECTION_MEMORY_BYTES = 128 * 1024,
+	CONNECTION_MEMORY_BYTES = 64 * 1024,
 };
 
 static const char SUMMARY[] =
