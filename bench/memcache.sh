@@ -13,7 +13,10 @@
 # Environment: BENCH_SECONDS (length of each measured wrk run, default 10),
 #              BENCH_KEEP=1 keeps the temporary folder,
 #              BENCH_BEFORE_BIN=DIR also runs the puts against memcached with
-#              DIR/memcache (an older build), in the same run.
+#              DIR/memcache (an older build), in the same run,
+#              BENCH_SECTIONS="nginx memory flat cmp miss" (the default: all)
+#              runs only the sections named (miss: the front end's read-miss
+#              path, memcache capacity 0).
 # Everything printed also goes to bench/out/memcache-<date>.txt.
 # Every server it starts listens on 127.0.0.1 only and is stopped by its pid.
 # The helpers it shares with bench/frontend.sh are in bench/lib.sh.
@@ -29,6 +32,10 @@ small_raw_bytes=48      # base64 of 48 bytes is 64 characters
 flat_small=1000
 flat_large=100000
 flat_connections=16
+
+want() { # section: whether BENCH_SECTIONS asks for it
+	[[ " ${BENCH_SECTIONS:-nginx memory flat cmp miss} " == *" $1 "* ]]
+}
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$root/bench/lib.sh"
@@ -180,8 +187,8 @@ say "tools:   $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), $(/usr/sbin/ngi
 say "load average at start (other work on the machine skews figures): $(cut -d' ' -f1-3 /proc/loadavg)"
 
 make_tmp gallery-bench
-mc_pid='' ngx_pid='' md_pid=''
-trap bench_cleanup EXIT
+mc_pid='' ngx_pid='' md_pid='' fe_pid=''
+trap 'stop_pid "${fe_pid:-}"; bench_cleanup' EXIT
 
 start_db
 
@@ -192,6 +199,7 @@ printf '{"success":"true","content":"%s"}' "$(cat "$tmp/hit.b64")" >"$tmp/hit-ex
 
 # --- 1. throughput and latency against nginx ---------------------------------
 
+if want nginx; then
 section "get-hit, get-miss and put of $(wc -c <"$tmp/hit.b64")-byte base64 values; nginx serving the same bytes"
 set_capacity 256
 start_memcache
@@ -237,9 +245,11 @@ done
 stop_memcache
 stop_pid "$ngx_pid" QUIT
 ngx_pid=
+fi
 
 # --- 2. memory after filling the capacity twice over ---------------------------
 
+if want memory; then
 capacity_mb=64
 fill_count=$(((2 * capacity_mb * 1048576 + 129999) / 130000 + 1))
 target_mb=$(awk -v c="$capacity_mb" 'BEGIN { printf "%.1f", c * 1.15 + 10 }')
@@ -315,9 +325,11 @@ say "then large: ${rps[mix-large]} puts/s; $(mc_stat items) items, $(mc_stat byt
 	"memory_bytes $(mc_stat memory_bytes), $(mc_stat page_moves) page moves; VmHWM ${hwm[mix]} MB"
 say "peak RSS within the target ($target_mb MB) across the change of sizes: $(verdict "${hwm[mix]} <= $target_mb")"
 stop_memcache
+fi
 
 # --- 3. flatness from 1,000 to 100,000 items ------------------------------------
 
+if want flat; then
 section "flatness: $(wc -c <"$tmp/small.b64")-byte base64 values, capacity 512 MB, random keys, $flat_connections connections"
 set_capacity 512
 start_memcache
@@ -349,6 +361,7 @@ for op in get put; do
 		"(flat, i.e. requests/s at most 20% lower and p50 at most 25% higher: $(verdict "$r >= 0.80 && $l <= 1.25"))"
 done
 stop_memcache
+fi
 
 # --- 4. puts against memcached's sets ---------------------------------------------
 
@@ -410,6 +423,7 @@ cmp_set_run() { # name keys
 	md_pid=
 }
 
+if want cmp; then
 section "puts against Debian's memcached $(memcached -V | cut -d' ' -f2) (-m $cmp_capacity_mb -t 2): $(wc -c <"$tmp/hit.b64")-character values, $cmp_connections connections"
 say "memcache: wrk as above, keys split over its 2 threads; memcached: bin/mc_set, its text protocol, one thread per connection"
 [[ -z ${BENCH_BEFORE_BIN:-} ]] || say "before: $BENCH_BEFORE_BIN/memcache"
@@ -434,5 +448,65 @@ for case in fits evicts; do
 done
 
 say ""
+fi
+# --- 5. the front end's read-miss path --------------------------------------------
+
+miss_images=100 miss_image_bytes=100000 miss_connections=16
+
+# Front end and memcache from one bin folder, capacity 0: every read is a miss
+# that reads the row and the file, answers, and puts the base64 to memcache.
+miss_run() { # name bin_dir
+	local saved=$bin
+	bin=$2
+	set_capacity 0
+	start_memcache
+	rm -rf "$tmp/data"
+	start_frontend
+	bin=$saved
+	for i in $(seq 1 "$miss_images"); do
+		curl -fsS --max-time 30 -o /dev/null -F "key=img-$i" -F "file=@$tmp/miss-$i.gif;type=image/gif" \
+			"$fe_url/api/upload"
+	done
+	run_wrk "$1" "$miss_connections" "$fe_url" "$tmp/miss.lua"
+	say "$1: ${rps[$1]} reads/s, p50 ${p50[$1]} ms, p99 ${p99[$1]} ms; memcache saw $(mc_stat misses) misses," \
+		"$(mc_stat puts) puts"
+	stop_pid "$fe_pid"
+	fe_pid=
+	stop_memcache
+}
+
+if want miss; then
+section "front end read-miss: GET /api/key of $miss_images images of $miss_image_bytes bytes, memcache capacity 0, $miss_connections connections"
+[[ -z ${BENCH_BEFORE_BIN:-} ]] || say "before: $BENCH_BEFORE_BIN/frontend and $BENCH_BEFORE_BIN/memcache"
+for i in $(seq 1 "$miss_images"); do
+	{
+		printf 'GIF89a\x40\x01\xf0\x00'
+		head -c $((miss_image_bytes - 10)) /dev/urandom
+	} >"$tmp/miss-$i.gif"
+done
+cat >"$tmp/miss.lua" <<-LUA
+	local thread_count = 0
+	function setup(thread)
+		thread:set("id", thread_count)
+		thread_count = thread_count + 1
+	end
+	function init(args)
+		math.randomseed(os.time() + 7919 * id)
+	end
+	function request()
+		return wrk.format("GET", "/api/key/img-" .. math.random($miss_images))
+	end
+LUA
+miss_run miss-after "$bin"
+[[ -z ${BENCH_BEFORE_BIN:-} ]] || miss_run miss-before "$BENCH_BEFORE_BIN"
+say ""
+table_head
+table_row "read-miss" "$miss_connections" miss-after
+[[ -z ${BENCH_BEFORE_BIN:-} ]] || table_row "before: read-miss" "$miss_connections" miss-before
+[[ -z ${BENCH_BEFORE_BIN:-} ]] ||
+	say "read-miss / before: $(ratio "${rps[miss-after]}" "${rps[miss-before]}")"
+say "read-miss at $miss_connections connections: ${rps[miss-after]}/s  (target >= 1000: $(verdict "${rps[miss-after]} >= 1000"))"
+fi
+
 say "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 section "done; this output is in bench/out/$(basename "$outfile")"

@@ -30,6 +30,8 @@ enum {
 	SWEEP_MS = 1000,
 	CLIENT_ADDRESS_MAX = 64,
 	KB = 1024,
+	/* libmicrohttpd's own default for MHD_OPTION_CONNECTION_MEMORY_LIMIT. */
+	CONNECTION_MEMORY_DEFAULT = 32 * KB,
 };
 
 static void stop_signals(sigset_t *set)
@@ -344,6 +346,9 @@ struct server *server_start(const struct server_params *p, char *err, size_t err
 		 * that it can make room by closing a connection that sends no request.
 		 */
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)p->connection_timeout_s,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		p->connection_memory_bytes ? p->connection_memory_bytes
+					   : (size_t)CONNECTION_MEMORY_DEFAULT,
 		/* Options after the first MHD_OPTION_END are ignored. */
 		p->unescape ? MHD_OPTION_UNESCAPE_CALLBACK : MHD_OPTION_END, p->unescape, NULL,
 		MHD_OPTION_END);

@@ -15,6 +15,7 @@ struct server_params {
 	long header_timeout_s;     /* a request head must be whole this long after the connection is ready */
 	long min_body_kbps;        /* KB/s a body must average once header_timeout_s passed; 0: none */
 	const char *trusted_proxies; /* comma-separated addresses or CIDRs whose X-Forwarded-For we believe */
+	size_t connection_memory_bytes; /* each connection's buffers; 0: libmicrohttpd's 32 KB */
 	MHD_AccessHandlerCallback handler;
 	MHD_RequestCompletedCallback completed;
 	void *cls; /* handed to both callbacks */

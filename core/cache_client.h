@@ -42,6 +42,16 @@ enum cache_answer cache_client_get_past_breaker(struct cache_client *cc, const c
 const char *cache_client_content(const struct buf *answer, size_t *len);
 enum cache_answer cache_client_put(struct cache_client *cc, const char *key, size_t keylen,
 				   const char *b64, size_t len, uint64_t version);
+/*
+ * Puts the base64 that answer holds, in the shape of a get answer, without
+ * copying it: the put's body is framed around the value in answer's own
+ * buffer, and answer is as it was when this returns. Reserving
+ * cache_client_put_room(keylen) more bytes in answer beforehand spares a copy
+ * of the whole answer to make room for the frame.
+ */
+enum cache_answer cache_client_put_answer(struct cache_client *cc, const char *key, size_t keylen,
+					  struct buf *answer, uint64_t version);
+size_t cache_client_put_room(size_t keylen);
 enum cache_answer cache_client_invalidate(struct cache_client *cc, const char *key, size_t keylen,
 					  uint64_t version);
 enum cache_answer cache_client_clear(struct cache_client *cc, long long *dropped);

@@ -175,20 +175,25 @@ static bool cached_last_chance(struct images *im, const char *key, size_t keylen
 	return false;
 }
 
-/* Appends the JSON answer for bytes: the shape memcache holds and /api/key sends. */
-static bool wrap_json(const struct buf *bytes, struct buf *answer)
+/*
+ * Appends the JSON answer for bytes: the shape memcache holds and /api/key
+ * sends. The buffer is sized once, with room for the frame of the put that
+ * sends the same bytes to memcache.
+ */
+static bool wrap_json(const struct buf *bytes, size_t keylen, struct buf *answer)
 {
-	return buf_puts(answer, HIT_JSON_HEAD) && b64_encode(bytes->data, bytes->len, answer) &&
-	       buf_puts(answer, HIT_JSON_TAIL);
+	size_t fixed = sizeof(HIT_JSON_HEAD) - 1 + sizeof(HIT_JSON_TAIL) - 1;
+	size_t room = cache_client_put_room(keylen);
+	size_t b64_len = b64_encoded_len(bytes->len);
+	return room < SIZE_MAX - fixed && b64_len < SIZE_MAX - fixed - room &&
+	       buf_reserve(answer, fixed + room + b64_len) && buf_puts(answer, HIT_JSON_HEAD) &&
+	       b64_encode(bytes->data, bytes->len, answer) && buf_puts(answer, HIT_JSON_TAIL);
 }
 
 /* After a miss (not when memcache is down) the value goes back with its version. */
-static void cache_put(struct images *im, const struct image_row *row, const struct buf *answer)
+static void cache_put(struct images *im, const struct image_row *row, struct buf *answer)
 {
-	size_t len;
-	const char *b64 = cache_client_content(answer, &len);
-	if (b64)
-		cache_client_put(im->cache, row->key, row->keylen, b64, len, row->version);
+	cache_client_put_answer(im->cache, row->key, row->keylen, answer, row->version);
 }
 
 bool images_read_json(struct images *im, const char *key, size_t keylen, struct buf *answer,
@@ -206,7 +211,7 @@ bool images_read_json(struct images *im, const char *key, size_t keylen, struct 
 		buf_free(&bytes);
 		return true;
 	}
-	if (ok && !wrap_json(&bytes, answer))
+	if (ok && !wrap_json(&bytes, row.keylen, answer))
 		ok = outcome_set(o, OUTCOME_INTERNAL, "out of memory");
 	buf_free(&bytes);
 	if (ok && cached == CACHE_ANSWER_MISS)
@@ -240,7 +245,7 @@ bool images_read_bytes(struct images *im, const char *key, size_t keylen, struct
 		return decode_hit(&answer, bytes, o);
 	}
 	/* The file is sent as it is; only memcache needs the base64. */
-	if (ok && cached == CACHE_ANSWER_MISS && wrap_json(bytes, &answer))
+	if (ok && cached == CACHE_ANSWER_MISS && wrap_json(bytes, row.keylen, &answer))
 		cache_put(im, &row, &answer);
 	buf_free(&answer);
 	return ok;

@@ -112,6 +112,9 @@ static enum MHD_Result route_put(struct api *api, struct MHD_Connection *conn,
 	size_t keylen = body->key_len;
 	uint64_t version = body->version;
 	size_t len = body->value_len;
+	/* A put without a chunk may find caching off: then the value is not copied only to be dropped. */
+	if (!req->chunk && cache_put_disabled(api->cache))
+		return send_object(conn, http_success_object());
 	struct cache_value *v = req->chunk ? value_in_chunk(req) : value_copied(body);
 	if (!v)
 		return http_send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");

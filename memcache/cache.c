@@ -480,6 +480,18 @@ enum cache_put_result cache_put(struct cache *c, const char *key, size_t keylen,
 	return r;
 }
 
+bool cache_put_disabled(struct cache *c)
+{
+	pthread_mutex_lock(&c->lock);
+	bool off = c->stats.capacity == 0;
+	if (off) {
+		c->stats.requests++;
+		c->stats.puts++;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return off;
+}
+
 void cache_invalidate(struct cache *c, const char *key, size_t keylen, uint64_t version)
 {
 	pthread_mutex_lock(&c->lock);

@@ -90,6 +90,12 @@ struct cache_value *cache_get(struct cache *c, const char *key, size_t keylen);
 enum cache_put_result cache_put(struct cache *c, const char *key, size_t keylen,
 				struct cache_value *value, uint64_t version);
 /*
+ * When caching is off (capacity 0), counts a put as cache_put counts one and
+ * returns true: the caller answers as for CACHE_PUT_DISABLED without making
+ * a value to hand over. False, counting nothing, when caching is on.
+ */
+bool cache_put_disabled(struct cache *c);
+/*
  * Forgets key, and remembers version so that a later put with an older
  * version is refused. Invalidating an absent key is fine.
  */

@@ -3,6 +3,8 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 enum {
 	/* The smallest chunk: the header and about 160 bytes of value. */
@@ -17,7 +19,7 @@ enum {
 	 * of classes a mix of sizes uses do not each hold a large page barely used.
 	 */
 	SLAB_CHUNKS_PER_PAGE = 8,
-	/* Below this, malloc would carve pages from its heaps, which do not shrink. */
+	/* Smaller pages would make the dozens of small classes map many more pages. */
 	SLAB_MIN_PAGE_BYTES = 64 * 1024,
 };
 
@@ -56,9 +58,11 @@ static size_t align_up(size_t n)
 	return (n + SLAB_ALIGN - 1) & ~(size_t)(SLAB_ALIGN - 1);
 }
 
+/* What a page of the class maps: its chunks, rounded up to the system's pages. */
 static size_t page_bytes(const struct slab_class *c)
 {
-	return c->chunk * c->per_page;
+	size_t sys = (size_t)sysconf(_SC_PAGESIZE);
+	return (c->chunk * c->per_page + sys - 1) / sys * sys;
 }
 
 struct slab *slab_create(struct cache *owner, size_t limit)
@@ -91,7 +95,7 @@ void slab_destroy(struct slab *s)
 	while (s->pages) {
 		struct slab_page *p = s->pages;
 		s->pages = p->next;
-		free(p->mem);
+		munmap(p->mem, page_bytes(&s->classes[p->cls]));
 		free(p);
 	}
 	free(s);
@@ -182,7 +186,7 @@ static void page_release(struct slab *s, struct slab_page *p)
 	if (p->next)
 		p->next->prev = p->prev;
 	s->memory -= page_bytes(c);
-	free(p->mem);
+	munmap(p->mem, page_bytes(c));
 	free(p);
 }
 
@@ -193,12 +197,13 @@ static struct slab_page *page_add(struct slab *s, int cls)
 	if (!p)
 		return NULL;
 	/*
-	 * Pages are large enough that malloc maps them of their own and unmaps
-	 * them on free: memory moves between classes a page at a time, and
-	 * the part of a page not carved yet is not touched.
+	 * Each page is a mapping of its own, never memory in malloc's heaps: those
+	 * would serve a page from the holes small allocations leave and keep it
+	 * after it is freed, so that RSS would stop tracking the limit. The part
+	 * of a page not carved yet is not touched.
 	 */
-	p->mem = malloc(page_bytes(c));
-	if (!p->mem) {
+	p->mem = mmap(NULL, page_bytes(c), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p->mem == MAP_FAILED) {
 		free(p);
 		return NULL;
 	}

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/b64.h"
 #include "common/config.h"
 #include "core/cache_client.h"
 #include "tests/harness.h"
@@ -320,6 +321,85 @@ static void test_stale_put_after_invalidate_is_refused(void **state)
 	/* Invalidating a key the cache does not hold is a success. */
 	assert_int_equal(cache_client_invalidate(client, "never there", strlen("never there"), 1),
 			 CACHE_ANSWER_OK);
+}
+
+/* The encoder every miss uses: known answers, then every length round-trips through the decoder. */
+static void test_b64_encode(void **state)
+{
+	(void)state;
+	const char *cases[][2] = {{"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},
+				  {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {"\xff\xfe\x00", "//4A"}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf out = BUF_INIT;
+		size_t n = i == 5 ? 3 : strlen(cases[i][0]);
+		assert_true(buf_puts(&out, "<") && b64_encode(cases[i][0], n, &out));
+		assert_int_equal(out.len, 1 + b64_encoded_len(n));
+		assert_string_equal(out.data + 1, cases[i][1]);
+		buf_free(&out);
+	}
+	unsigned char bytes[600];
+	for (size_t i = 0; i < sizeof(bytes); i++)
+		bytes[i] = (unsigned char)(i * 7919 >> 3);
+	for (size_t n = 0; n <= sizeof(bytes); n++) {
+		struct buf text = BUF_INIT, back = BUF_INIT;
+		assert_true(b64_encode(bytes, n, &text));
+		assert_int_equal(text.len, b64_encoded_len(n));
+		assert_int_equal(strlen(text.data), text.len);
+		assert_true(b64_decode(text.data, text.len, &back));
+		assert_int_equal(back.len, n);
+		assert_memory_equal(back.data, bytes, n);
+		buf_free(&text);
+		buf_free(&back);
+	}
+}
+
+/* A get answer holding value, as the front end builds it on a miss; room as the caller reserves it. */
+static void answer_of(struct buf *answer, const char *key, const char *value, bool room)
+{
+	if (room)
+		assert_true(buf_reserve(answer, strlen(value) + 64 + cache_client_put_room(strlen(key))));
+	assert_true(buf_puts(answer, "{\"success\":\"true\",\"content\":\"") &&
+		    buf_puts(answer, value) && buf_puts(answer, "\"}"));
+}
+
+static void test_put_answer_stores_the_value_and_keeps_the_answer(void **state)
+{
+	(void)state;
+	const char *keys[] = {"plain", "say \"cheese\"", "tab\there, newline\nthere", "\\\""};
+	char *big = b64_value(133336, 3);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *value = i == 0 ? big : "QUJDRA==";
+		struct buf answer = BUF_INIT, before = BUF_INIT;
+		/* With the room reserved, and without it (the answer then grows first). */
+		answer_of(&answer, keys[i], value, i % 2 == 0);
+		assert_true(buf_append(&before, answer.data, answer.len));
+		char *data = answer.data;
+		assert_int_equal(cache_client_put_answer(client, keys[i], strlen(keys[i]), &answer, 7),
+				 CACHE_ANSWER_OK);
+		/* The caller sends the answer afterwards: it is exactly as it was. */
+		assert_int_equal(answer.len, before.len);
+		assert_memory_equal(answer.data, before.data, before.len + 1);
+		if (i % 2 == 0)
+			assert_ptr_equal(answer.data, data); /* framed in place, never copied */
+		expect_hit(keys[i], value);
+		buf_free(&answer);
+		buf_free(&before);
+	}
+	free(big);
+	/* The version went with it: an older one is refused, and counted. */
+	struct buf old = BUF_INIT;
+	answer_of(&old, "plain", "T0xE", true);
+	assert_int_equal(cache_client_invalidate(client, "plain", 5, 9), CACHE_ANSWER_OK);
+	assert_int_equal(cache_client_put_answer(client, "plain", 5, &old, 8), CACHE_ANSWER_OK);
+	expect_miss("plain");
+	assert_true(stat_number("stale_puts") >= 1);
+	/* Not a get answer: nothing is sent. */
+	struct buf junk = BUF_INIT;
+	assert_true(buf_puts(&junk, "{\"content\":\"QUJD\"}"));
+	assert_int_equal(cache_client_put_answer(client, "junk", 4, &junk, 0), CACHE_ANSWER_DOWN);
+	expect_miss("junk");
+	buf_free(&old);
+	buf_free(&junk);
 }
 
 static void test_refresh_and_too_large_put(void **state)
@@ -760,6 +840,8 @@ int main(void)
 	    cmocka_unit_test(test_content_rejects_other_shapes),
 	    cmocka_unit_test_setup(test_awkward_keys_round_trip, reset),
 	    cmocka_unit_test_setup(test_stale_put_after_invalidate_is_refused, reset),
+	    cmocka_unit_test(test_b64_encode),
+	    cmocka_unit_test_setup(test_put_answer_stores_the_value_and_keeps_the_answer, reset),
 	    cmocka_unit_test_setup(test_refresh_and_too_large_put, reset),
 	    cmocka_unit_test_setup(test_clear_reports_dropped, reset),
 	    cmocka_unit_test_setup(test_stats_parse, reset),
