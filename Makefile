@@ -8,7 +8,7 @@ WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 OPT ?= -O2
 DEBUG ?= -g
 SAN ?=
-PKGS = libmicrohttpd libcurl mysqlclient libcjson libsodium
+PKGS = libmicrohttpd libcurl mysqlclient libcjson libsodium libutf8proc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(DEBUG) $(SAN) -MMD -MP -I. $(PKG_CFLAGS)
@@ -27,6 +27,7 @@ CORE = core/blob.o core/blob_disk.o core/cache_client.o core/cache_config.o core
 	core/images.o core/imagetype.o core/invalidations.o core/key.o core/orphans.o \
 	core/outcome.o core/stripes.o core/jobs.o core/calc.o core/variants.o core/enhance_job.o \
 	core/password.o core/token.o core/users.o core/sessions.o
+CORE += core/search_terms.o core/search_index.o core/search.o
 MEMCACHE = memcache/cache.o memcache/slab.o memcache/cache_sql.o memcache/stats_timer.o memcache/api.o \
 	memcache/request.o core/cache_config.o
 FRONTEND = frontend/api_account.o frontend/auth.o frontend/page_account.o frontend/page_profile.o \

@@ -1,4 +1,5 @@
 /* frontend: the gallery's web pages and JSON API. */
+#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "core/cache_client.h"
 #include "core/catalog.h"
 #include "core/images.h"
+#include "core/search_index.h"
 #include "core/password.h"
 #include "frontend/auth.h"
 #include "frontend/app.h"
@@ -29,6 +31,17 @@ enum {
 static const char SUMMARY[] =
 	"Serves the gallery's pages and JSON API on GALLERY_FRONTEND_BIND:GALLERY_FRONTEND_PORT,\n"
 	"with images under GALLERY_DATA_DIR, keys in MariaDB and memcache in front.";
+
+/* Images from before the search index get their terms once; a failure waits for the next start. */
+static void index_older_images(struct catalog *catalog)
+{
+	struct db *db = catalog_db(catalog);
+	bool done = false;
+	enum db_status s = db ? search_index_backfill(db, UINT_MAX, &done) : DB_FAILED;
+	if (s != DB_OK)
+		log_warn("frontend: older images are not all in the search index yet: %s",
+			 db ? db_error(db) : "no database");
+}
 
 int main(int argc, char **argv)
 {
@@ -80,6 +93,7 @@ int main(int argc, char **argv)
 	}
 	images_set_max_pixels(app.images, (uint64_t)cfg.max_pixels);
 	images_sweep_orphans(app.images);
+	index_older_images(app.catalog);
 	app.waits = job_wait_start(app.catalog, err, sizeof(err));
 	if (!app.waits) {
 		log_error("frontend: %s", err);
