@@ -12,7 +12,7 @@ PKGS = libmicrohttpd libcurl mysqlclient libcjson libsodium libutf8proc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(DEBUG) $(SAN) -MMD -MP -I. $(PKG_CFLAGS)
-LDLIBS = $(PKG_LIBS) -lb64 -lnettle -lzxcvbn -lpthread -lm
+LDLIBS = $(PKG_LIBS) -lb64 -lnettle -lzxcvbn -lutf8proc -lpthread -lm
 # libvips only where images are decoded: the worker's image operations, their
 # tests and their benchmark.
 VIPS_CFLAGS := $(shell pkg-config --cflags vips 2>/dev/null)
@@ -27,6 +27,7 @@ CORE = core/blob.o core/blob_disk.o core/cache_client.o core/cache_config.o core
 	core/images.o core/imagetype.o core/invalidations.o core/key.o core/orphans.o \
 	core/outcome.o core/stripes.o core/jobs.o core/calc.o core/variants.o core/enhance_job.o \
 	core/password.o core/token.o core/users.o core/sessions.o
+CORE += core/hashtags.o core/captions.o
 CORE += core/search_terms.o core/search_index.o core/search.o
 MEMCACHE = memcache/cache.o memcache/slab.o memcache/cache_sql.o memcache/stats_timer.o memcache/api.o \
 	memcache/request.o core/cache_config.o

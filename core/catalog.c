@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/num.h"
 #include "common/config.h"
+#include "core/captions.h"
 #include "core/search_index.h"
 #include "core/variants.h"
 
@@ -115,8 +116,8 @@ static enum db_status exec(struct catalog *c, const char *sql, const struct db_p
 	"COALESCE(height, 0), version, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%fZ'), " \
 	"DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%s.%fZ'), "                               \
 	"CAST(ROUND(UNIX_TIMESTAMP(updated_at) * 1000) AS UNSIGNED), "                      \
-	"(SELECT username FROM users WHERE users.id = images.owner_id)"
-enum { IMAGE_COLUMN_COUNT = 12 };
+	"(SELECT username FROM users WHERE users.id = images.owner_id), images.id"
+enum { IMAGE_COLUMN_COUNT = 13 };
 
 static void copy_text(char *dst, size_t size, const char *src)
 {
@@ -142,7 +143,7 @@ static bool column_u64(const char *text, unsigned long len, uint64_t *out)
 static bool parse_image_row(char **cols, const unsigned long *lens, unsigned ncols,
 			    struct image_row *row)
 {
-	if (ncols != IMAGE_COLUMN_COUNT || !cols[0] || lens[0] > KEY_MAX_BYTES)
+	if (ncols < IMAGE_COLUMN_COUNT || !cols[0] || lens[0] > KEY_MAX_BYTES)
 		return false;
 	memcpy(row->key, cols[0], lens[0]);
 	row->key[lens[0]] = '\0';
@@ -161,7 +162,11 @@ static bool parse_image_row(char **cols, const unsigned long *lens, unsigned nco
 	copy_time(row->created_at, cols[8]);
 	copy_time(row->updated_at, cols[9]);
 	copy_text(row->owner, sizeof(row->owner), cols[11]);
-	return column_u64(cols[10], lens[10], &row->updated_ms);
+	row->caption_given = false;
+	row->caption = NULL;
+	row->caption_len = 0;
+	return column_u64(cols[10], lens[10], &row->updated_ms) &&
+	       column_u64(cols[12], lens[12], &row->id);
 }
 
 struct one_row {
@@ -233,6 +238,15 @@ static bool on_location_owner(void *ctx, char **cols, const unsigned long *lens,
 	return false;
 }
 
+static bool on_version_id(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
+{
+	struct image_row *row = ctx;
+	if (ncols != 2 || !column_u64(cols[0], lens[0], &row->version) ||
+	    !column_u64(cols[1], lens[1], &row->id))
+		log_warn("catalog: a version or id that is no number");
+	return false;
+}
+
 static enum db_status upsert_once(struct catalog *c, struct image_row *row,
 				  char old_location[BLOB_NAME_MAX], bool *in_doubt)
 {
@@ -272,11 +286,14 @@ static enum db_status upsert_once(struct catalog *c, struct image_row *row,
 				 "version = version + 1",
 				 values, sizeof(values) / sizeof(values[0]), NULL, NULL);
 	if (status == DB_OK)
-		status = db_exec(db, "SELECT version FROM images WHERE image_key = ?", key, 1,
-				 on_first_number, &row->version);
-	/* The search terms of its key change with the row. */
-	if (status == DB_OK)
-		status = search_index_replace(db, row->key, row->keylen);
+		status = db_exec(db, "SELECT version, id FROM images WHERE image_key = ?", key, 1,
+				 on_version_id, row);
+	/* An upload that names no caption keeps the one the key has; an empty one clears it. */
+	if (status == DB_OK && row->caption_given)
+		status = captions_store(db, row->id, row->caption, row->caption_len, NULL);
+	/* Otherwise the search terms of a new key come with its row (captions_store indexes). */
+	else if (status == DB_OK)
+		status = search_index_replace(db, row->id);
 	/* The thumbnails' job exists if and only if the row does: one commit for both. */
 	struct blob_ref ref;
 	if (status == DB_OK && blob_ref_parse(BLOB_IMAGE, row->location, &ref))
@@ -344,6 +361,140 @@ enum db_status catalog_upsert(struct catalog *c, struct image_row *row,
 				       : "cannot be learnt in time");
 	*in_doubt = fate == COMMIT_UNKNOWN;
 	return fate == COMMIT_LANDED ? DB_OK : DB_UNAVAILABLE;
+}
+
+struct captioned_one {
+	struct image_row *row;
+	struct buf *caption;
+	bool found, nomem;
+};
+
+static bool on_captioned_one(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
+{
+	struct captioned_one *one = ctx;
+	one->found = ncols == IMAGE_COLUMN_COUNT + 1 && parse_image_row(cols, lens, ncols, one->row);
+	buf_reset(one->caption);
+	if (one->found && cols[IMAGE_COLUMN_COUNT] &&
+	    !buf_append(one->caption, cols[IMAGE_COLUMN_COUNT], lens[IMAGE_COLUMN_COUNT]))
+		one->nomem = true;
+	return false;
+}
+
+enum db_status catalog_find_captioned(struct catalog *c, const char *key, size_t keylen,
+				      struct image_row *row, struct buf *caption, bool *found)
+{
+	struct captioned_one one = {row, caption, false, false};
+	struct db_param params[] = {DB_STRN(key, keylen)};
+	enum db_status status = exec(c, "SELECT " IMAGE_COLUMNS ", caption FROM images "
+				     "WHERE image_key = ?", params, 1, on_captioned_one, &one);
+	*found = one.found;
+	return status == DB_OK && one.nomem ? DB_FAILED : status;
+}
+
+struct caption_target {
+	uint64_t id;
+	long long owner_id;
+	bool found;
+};
+
+static bool on_caption_target(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
+{
+	struct caption_target *t = ctx;
+	t->found = ncols == 2 && column_u64(cols[0], lens[0], &t->id);
+	t->owner_id = t->found && cols[1] ? atoll(cols[1]) : 0;
+	return false;
+}
+
+static enum db_status set_caption_once(struct catalog *c, const char *key, size_t keylen,
+				       const char *caption, size_t caption_len, long long actor_id,
+				       bool actor_admin, enum catalog_caption_result *result)
+{
+	struct db *db = thread_db(c);
+	if (!db)
+		return DB_FAILED;
+	struct db_param p[] = {DB_STRN(key, keylen)};
+	struct caption_target t = {0, 0, false};
+	enum db_status status = db_begin(db);
+	if (status != DB_OK)
+		return status;
+	/* The lock keeps an upload from giving the image an owner between the check and the write. */
+	status = db_exec(db, "SELECT id, owner_id FROM images WHERE image_key = ? FOR UPDATE", p, 1,
+			 on_caption_target, &t);
+	*result = !t.found ? CATALOG_CAPTION_NO_IMAGE
+		  : t.owner_id && t.owner_id != actor_id && !actor_admin ? CATALOG_CAPTION_FORBIDDEN
+									  : CATALOG_CAPTION_SET;
+	if (status == DB_OK && *result == CATALOG_CAPTION_SET)
+		status = captions_store(db, t.id, caption, caption_len, NULL);
+	if (status == DB_OK && *result == CATALOG_CAPTION_SET)
+		status = db_commit(db);
+	else
+		db_rollback(db);
+	return status;
+}
+
+enum db_status catalog_set_caption(struct catalog *c, const char *key, size_t keylen,
+				   const char *caption, size_t caption_len, long long actor_id,
+				   bool actor_admin, struct image_row *row,
+				   enum catalog_caption_result *result)
+{
+	enum db_status status;
+	int attempts = 0;
+	do {
+		*result = CATALOG_CAPTION_NO_IMAGE;
+		status = set_caption_once(c, key, keylen, caption, caption_len, actor_id, actor_admin,
+					  result);
+	} while (status == DB_CONFLICT && ++attempts < UPSERT_ATTEMPTS);
+	if (status != DB_OK || *result != CATALOG_CAPTION_SET)
+		return status;
+	bool found = false;
+	status = catalog_find(c, key, keylen, row, &found);
+	if (status == DB_OK && !found)
+		*result = CATALOG_CAPTION_NO_IMAGE;
+	return status;
+}
+
+struct captioned_walk {
+	catalog_captioned_fn fn;
+	void *ctx;
+	unsigned limit, seen;
+};
+
+static bool on_captioned_row(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
+{
+	struct captioned_walk *w = ctx;
+	/* The row past the limit only says that more follow. */
+	if (++w->seen > w->limit)
+		return false;
+	struct image_row row;
+	if (ncols != IMAGE_COLUMN_COUNT + 1 || !parse_image_row(cols, lens, ncols, &row))
+		return true;
+	const char *caption = cols[IMAGE_COLUMN_COUNT];
+	return w->fn(w->ctx, &row, caption ? caption : "", caption ? lens[IMAGE_COLUMN_COUNT] : 0);
+}
+
+enum db_status catalog_newest_page(struct catalog *c, const char *tag, size_t taglen,
+				   uint64_t before_id, unsigned limit, catalog_captioned_fn fn,
+				   void *ctx, bool *more)
+{
+	struct captioned_walk w = {fn, ctx, limit, 0};
+	long long before = before_id && before_id <= LLONG_MAX ? (long long)before_id : LLONG_MAX;
+	enum db_status status;
+	if (tag) {
+		/* The tag's list is its primary key's range, newest first. */
+		struct db_param p[] = {DB_STRN(tag, taglen), DB_INT(before), DB_INT((long long)limit + 1)};
+		status = exec(c, "SELECT " IMAGE_COLUMNS ", images.caption FROM image_tags "
+			      "JOIN images ON images.id = image_tags.image_id "
+			      "WHERE image_tags.tag = ? AND image_tags.image_id < ? "
+			      "ORDER BY image_tags.image_id DESC LIMIT ?",
+			      p, 3, on_captioned_row, &w);
+	} else {
+		struct db_param p[] = {DB_INT(before), DB_INT((long long)limit + 1)};
+		status = exec(c, "SELECT " IMAGE_COLUMNS ", caption FROM images FORCE INDEX "
+			      "(images_by_id) WHERE id < ? ORDER BY id DESC LIMIT ?",
+			      p, 2, on_captioned_row, &w);
+	}
+	*more = w.seen > limit;
+	return status;
 }
 
 enum db_status catalog_location_in_use(struct catalog *c, const char *location, bool *in_use)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/buf.h"
 #include "common/cache_stats_fields.h"
 #include "common/db.h"
 #include "core/blob.h"
@@ -26,7 +27,12 @@ struct image_row {
 	char updated_at[CATALOG_TIME_MAX];
 	uint64_t updated_ms; /* updated_at in milliseconds since 1970: half of a page cursor */
 	char owner[CATALOG_OWNER_MAX]; /* the owner's username; "" for an anonymous upload */
+	uint64_t id;           /* the image's number, given in upload order */
 	long long owner_id; /* catalog_upsert: the uploader (0: nobody) */
+	/* catalog_upsert: the caption to store, when given (not given: the old one stays). */
+	bool caption_given;
+	const char *caption; /* not owned; checked by captions_check */
+	size_t caption_len;
 	bool owner_refused; /* catalog_upsert: the key belongs to someone else; nothing changed */
 };
 
@@ -78,6 +84,36 @@ enum db_status catalog_find_by_id(struct catalog *c, uint64_t id, struct image_r
  */
 enum db_status catalog_upsert(struct catalog *c, struct image_row *row,
 			      char old_location[BLOB_NAME_MAX], bool *in_doubt);
+/* What catalog_set_caption did. */
+enum catalog_caption_result {
+	CATALOG_CAPTION_SET,
+	CATALOG_CAPTION_NO_IMAGE,
+	CATALOG_CAPTION_FORBIDDEN, /* the image is another user's and the actor is not the admin */
+};
+/*
+ * Replaces key's caption and tags (captions_store) in one transaction, if the
+ * actor may: the owner, the admin (actor_admin), or anyone for an ownerless
+ * image. row gets the row as it stands after; caption its caption.
+ */
+enum db_status catalog_set_caption(struct catalog *c, const char *key, size_t keylen,
+				   const char *caption, size_t caption_len, long long actor_id,
+				   bool actor_admin, struct image_row *row,
+				   enum catalog_caption_result *result);
+/* key's row and its caption (empty for none) in one query. */
+enum db_status catalog_find_captioned(struct catalog *c, const char *key, size_t keylen,
+				      struct image_row *row, struct buf *caption, bool *found);
+/* A catalog_row_fn that also sees the row's caption (len 0: none). */
+typedef bool (*catalog_captioned_fn)(void *ctx, const struct image_row *row, const char *caption,
+				     size_t caption_len);
+/*
+ * Up to limit images, newest first by number, with their captions: those
+ * numbered below before_id (0: from the newest); only those tagged tag (the
+ * normalised form) unless tag is NULL. A page is a range of an index, however
+ * deep. *more says whether more follow.
+ */
+enum db_status catalog_newest_page(struct catalog *c, const char *tag, size_t taglen,
+				   uint64_t before_id, unsigned limit, catalog_captioned_fn fn,
+				   void *ctx, bool *more);
 enum db_status catalog_location_in_use(struct catalog *c, const char *location, bool *in_use);
 /*
  * Deletes every row owner_id owns, in one transaction; fn sees each row first

@@ -39,6 +39,9 @@ struct images_upload {
 	struct image_probe probe; /* the type and size, learnt from the head as it arrives */
 	struct outcome outcome;
 	long long owner_id; /* 0: an anonymous upload */
+	bool caption_given;
+	const char *caption; /* not owned */
+	size_t caption_len;
 };
 
 struct images *images_open(struct catalog *catalog, struct cache_client *cache,
@@ -407,6 +410,13 @@ void images_upload_set_owner(struct images_upload *u, long long owner_id)
 	u->owner_id = owner_id;
 }
 
+void images_upload_set_caption(struct images_upload *u, const char *caption, size_t len)
+{
+	u->caption_given = true;
+	u->caption = caption;
+	u->caption_len = len;
+}
+
 bool images_upload_commit(struct images_upload *u, const char *key, size_t keylen,
 			  struct image_row *row, struct outcome *o)
 {
@@ -418,6 +428,9 @@ bool images_upload_commit(struct images_upload *u, const char *key, size_t keyle
 	memcpy(row->key, key, keylen);
 	row->keylen = keylen;
 	row->owner_id = u->owner_id;
+	row->caption_given = u->caption_given;
+	row->caption = u->caption;
+	row->caption_len = u->caption_len;
 	snprintf(row->content_type, sizeof(row->content_type), "%s",
 		 image_type_mime(u->probe.type));
 	row->size_bytes = blob_put_size(u->file);

@@ -52,6 +52,11 @@ bool images_delete_owned(struct images *im, long long owner_id, unsigned long *c
 /* The account the upload is for (0: anonymous); an owned key refuses other uploaders. */
 void images_upload_set_owner(struct images_upload *u, long long owner_id);
 /*
+ * The caption to store with the upload (checked by captions_check; not copied:
+ * it must live until the commit). Without this call the key keeps its caption.
+ */
+void images_upload_set_caption(struct images_upload *u, const char *caption, size_t len);
+/*
  * Checks the file, stores it, commits the row, makes memcache forget the old
  * value, and frees u. row gets what was stored.
  */

@@ -78,11 +78,11 @@ out:
 	return s;
 }
 
-enum db_status search_index_replace(struct db *db, const char *key, size_t keylen)
+enum db_status search_index_replace(struct db *db, uint64_t image_id)
 {
 	struct image_text t = {.ok = true};
-	struct db_param p[] = {DB_STRN(key, keylen)};
-	enum db_status s = db_exec(db, "SELECT id, image_key, caption FROM images WHERE image_key = ?",
+	struct db_param p[] = {DB_INT((long long)image_id)};
+	enum db_status s = db_exec(db, "SELECT id, image_key, caption FROM images WHERE id = ?",
 				   p, 1, on_image_text, &t);
 	if (s == DB_OK && !t.ok)
 		s = DB_FAILED;

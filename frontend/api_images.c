@@ -21,7 +21,7 @@ enum MHD_Result api_upload(struct app *app, struct request *req)
 {
 	struct image_row row;
 	struct problem p;
-	if (!upload_from_form(req, &row, &p))
+	if (!upload_from_form(req, false, &row, &p))
 		return reply_problem(app, req, &p);
 	return reply_json(req, MHD_HTTP_OK, http_success_object());
 }

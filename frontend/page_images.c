@@ -58,7 +58,7 @@ enum MHD_Result page_upload(struct app *app, struct request *req)
 		return reply_page(app, req, MHD_HTTP_OK, "upload", data);
 	struct problem p = req->problem;
 	struct image_row row;
-	if (!p.status && upload_from_form(req, &row, &p)) {
+	if (!p.status && upload_from_form(req, true, &row, &p)) {
 		cJSON_AddItemToObject(data, "uploaded", page_image_json(&row));
 		page_message(data, true, "Uploaded.");
 		return reply_page(app, req, MHD_HTTP_OK, "upload", data);

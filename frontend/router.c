@@ -25,6 +25,7 @@
 #include "frontend/page_profile.h"
 #include "frontend/reply.h"
 #include "frontend/request.h"
+#include "frontend/upload.h"
 #include "common/url.h"
 
 typedef enum MHD_Result (*handler_fn)(struct app *app, struct request *req);
@@ -174,6 +175,8 @@ static void start_body(struct app *app, struct request *req)
 			    "application/x-www-form-urlencoded without a file)");
 	else if (kind == BODY_NUMBERS)
 		form_set_field_max(req->form, NUMBERS_MAX_BYTES);
+	else if (kind == BODY_UPLOAD)
+		form_set_field_max(req->form, UPLOAD_CAPTION_FIELD_MAX);
 }
 
 static void form_failed(struct app *app, struct request *req)

@@ -9,6 +9,7 @@ packages=(
 	libcjson-dev libb64-dev uthash-dev libcmocka-dev nettle-dev libsodium-dev libzxcvbn-dev libvips-dev
 	libutf8proc-dev
 	mariadb-server mariadb-client libjs-chart.js
+	libutf8proc-dev
 	"$@"
 )
 
