@@ -9,6 +9,7 @@
 
 #include "common/buf.h"
 #include "common/num.h"
+#include "core/hashtags.h"
 #include "core/users.h"
 
 enum {
@@ -26,6 +27,11 @@ enum {
 };
 
 /* ---- parsing ---- */
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 struct parse {
 	struct search_query *q;
@@ -168,43 +174,21 @@ static void add_text(struct parse *p, const char *text, size_t len, bool phrase)
 	free(norm);
 }
 
-static bool is_tag_char(utf8proc_int32_t c)
-{
-	if (c == '_')
-		return true;
-	utf8proc_category_t cat = utf8proc_category(c);
-	return (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_NO);
-}
-
-/* #tag: letters, digits and _ after the #, NFKC and case folded as captions store them. */
+/* #tag: a hashtag as captions have them (core/hashtags), looked up by its normal form. */
 static size_t add_tag(struct parse *p, const char *s, size_t len)
 {
-	size_t i = 1, chars = 0;
-	while (i < len) {
-		utf8proc_int32_t c;
-		utf8proc_ssize_t step = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
-							 (utf8proc_ssize_t)(len - i), &c);
-		if (step <= 0 || !is_tag_char(c))
-			break;
-		i += (size_t)step;
-		chars++;
+	size_t start, end, normlen;
+	char norm[HASHTAG_NORM_MAX + 1];
+	if (hashtags_next(s, len, 0, &start, &end, norm, &normlen) && start == 0) {
+		add_term(p, SEARCH_TAG, norm, normlen);
+		return end;
 	}
-	if (chars == 0)
-		return 1; /* a lone #: the rest is text */
-	if (chars > SEARCH_TAG_MAX) {
+	/* A lone '#' is nothing; a run too long to be a tag names no tag at all. */
+	size_t i = 1;
+	while (i < len && !is_space(s[i]) && s[i] != '"' && s[i] != '#')
+		i++;
+	if (i > 1)
 		p->q->matches_nothing = true;
-		return i;
-	}
-	char raw[SEARCH_TAG_MAX * 4 + 1];
-	memcpy(raw, s + 1, i - 1);
-	raw[i - 1] = '\0';
-	char *norm = (char *)utf8proc_NFKC_Casefold((const utf8proc_uint8_t *)raw);
-	if (!norm) {
-		fail(p, SEARCH_NO_MEMORY, "out of memory");
-		return i;
-	}
-	add_term(p, SEARCH_TAG, norm, strlen(norm));
-	free(norm);
 	return i;
 }
 
@@ -222,11 +206,6 @@ static size_t add_user(struct parse *p, const char *s, size_t len)
 	else
 		add_term(p, SEARCH_USER, name, strlen(name));
 	return i;
-}
-
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
 enum search_parse_result search_parse(const char *q, size_t len, struct search_query *out,

@@ -23,6 +23,7 @@
 #include "frontend/page_images.h"
 #include "frontend/page_jobs.h"
 #include "frontend/page_profile.h"
+#include "frontend/page_search.h"
 #include "frontend/reply.h"
 #include "frontend/request.h"
 #include "frontend/upload.h"
@@ -96,6 +97,8 @@ static const struct route routes[] = {
 	{"/u/", true, "GET, HEAD", BODY_IGNORED, false, page_profile},
 	{"/api/users/", true, "GET, HEAD", BODY_IGNORED, true, page_profile},
 	{"/api/reset_password", false, "POST", BODY_FORM, true, account_reset},
+	{"/search", false, "GET, HEAD", BODY_IGNORED, false, page_search},
+	{"/api/search", false, "GET, HEAD", BODY_IGNORED, true, page_search},
 };
 
 static const struct route *find_route(const char *url, const char **arg)
