@@ -56,6 +56,7 @@ TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate
 TESTS += $(BIN)/tests/faultproxy
 TESTS += $(BIN)/tests/e2e_keys
 TESTS += $(BIN)/tests/e2e_accounts
+TESTS += $(BIN)/tests/e2e_search $(BIN)/tests/unit_search
 
 .PHONY: all tests deps test-deps test check-layout asan tsan valgrind fuzz fuzz-targets \
 	bench-memcache bench-worker bench soak clean
@@ -176,6 +177,16 @@ $(BIN)/tests/e2e_doubt: $(call objs,tests/e2e_doubt.o $(TEST_LIB) $(COMMON))
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 $(BIN)/tests/e2e_accounts: $(call objs,tests/e2e_accounts.o $(TEST_LIB) $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+SEARCH_CORE = core/captions.o core/hashtags.o core/search_index.o core/search_terms.o core/search.o \
+	core/users.o core/password.o core/token.o
+$(BIN)/tests/e2e_search: $(call objs,tests/e2e_search.o $(TEST_LIB) $(SEARCH_CORE) $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BIN)/tests/unit_search: $(call objs,tests/unit_search.o $(SEARCH_CORE) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
