@@ -335,12 +335,12 @@ static const char *const LIST_SQL[] = {
 };
 /* Whether candidate d.image_id is in a kind's list. */
 static const char *const HAS_SQL[] = {
-	[SEARCH_WORD] = "EXISTS (SELECT 1 FROM search_terms x WHERE x.term = ? AND "
-			"x.image_id = d.image_id)",
-	[SEARCH_TAG] = "EXISTS (SELECT 1 FROM image_tags x WHERE x.tag = ? AND "
-		       "x.image_id = d.image_id)",
-	[SEARCH_USER] = "EXISTS (SELECT 1 FROM images x WHERE x.id = d.image_id AND "
-			"x.owner_id = ?)",
+	[SEARCH_WORD] = "EXISTS (SELECT 1 FROM search_terms t WHERE t.term = ? AND "
+			"t.image_id = d.image_id)",
+	[SEARCH_TAG] = "EXISTS (SELECT 1 FROM image_tags t WHERE t.tag = ? AND "
+		       "t.image_id = d.image_id)",
+	[SEARCH_USER] = "EXISTS (SELECT 1 FROM images t WHERE t.id = d.image_id AND "
+			"t.owner_id = ?)",
 };
 
 static bool on_count(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
@@ -406,21 +406,23 @@ static bool on_candidate(void *ctx, char **cols, const unsigned long *lens, unsi
 	return true;
 }
 
-/* The statement that reads a block of the rarest list, each with whether it is in all others. */
+/*
+ * The statement that reads a block of the rarest list, each with whether it is
+ * in all others (and, for checks, its caption and key: read for every candidate,
+ * since MariaDB cannot see the candidate from a subquery of a merged derived table).
+ */
 static void block_sql(const struct lookup *l, size_t n, bool texts, char *sql, size_t size)
 {
 	struct buf b = BUF_INIT;
-	bool ok = buf_puts(&b, "SELECT x.image_id, x.ok");
-	ok = ok && buf_puts(&b, texts ? ", IF(x.ok, i.caption, NULL), IF(x.ok, i.image_key, NULL)" : "");
-	ok = ok && buf_puts(&b, " FROM (SELECT d.image_id, ");
+	bool ok = buf_puts(&b, "SELECT d.image_id, ");
 	if (n == 1)
 		ok = ok && buf_puts(&b, "1");
 	for (size_t i = 1; i < n; i++)
 		ok = ok && buf_printf(&b, "%s%s", i > 1 ? " AND " : "(", HAS_SQL[l[i].kind]);
-	ok = ok && buf_printf(&b, "%s AS ok FROM (%s) AS d) AS x", n > 1 ? ")" : "",
-			      LIST_SQL[l[0].kind]);
-	ok = ok && buf_puts(&b, texts ? " JOIN images i ON i.id = x.image_id" : "");
-	ok = ok && buf_puts(&b, " ORDER BY x.image_id DESC");
+	ok = ok && buf_printf(&b, "%s%s FROM (%s) AS d", n > 1 ? ")" : "",
+			      texts ? ", i.caption, i.image_key" : "", LIST_SQL[l[0].kind]);
+	ok = ok && buf_puts(&b, texts ? " JOIN images i ON i.id = d.image_id" : "");
+	ok = ok && buf_puts(&b, " ORDER BY d.image_id DESC");
 	snprintf(sql, size, "%s", ok ? b.data : "");
 	buf_free(&b);
 }
