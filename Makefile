@@ -59,7 +59,7 @@ TESTS += $(BIN)/tests/e2e_accounts
 TESTS += $(BIN)/tests/e2e_search $(BIN)/tests/unit_search
 
 .PHONY: all tests deps test-deps test check-layout asan tsan valgrind fuzz fuzz-targets \
-	bench-memcache bench-worker bench soak clean
+	bench-memcache bench-worker bench bench-search soak clean
 all: $(PROGRAMS)
 tests: $(TESTS)
 
@@ -267,6 +267,10 @@ $(BIN)/soak_load: $(call objs,bench/soak_load.o common/b64.o common/buf.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BIN)/search_bench: $(call objs,bench/search_bench.o core/search_terms.o $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 # The whole suite with both daemons under valgrind's memcheck: a leak or an
 # invalid access in either fails the run.
 valgrind: test-deps
@@ -288,6 +292,11 @@ bench: deps
 	$(MAKE) all
 	bench/frontend.sh $(BIN)
 	bench/keys.sh $(BIN)
+
+# Search at 1e6 images: fill time, query p50/p99 against FULLTEXT, uploads with captions.
+bench-search: deps
+	$(MAKE) all $(BIN)/search_bench
+	bench/search.sh $(BIN)
 
 # Ten minutes of mixed load with memcache killed and MariaDB restarted midway.
 soak: deps
