@@ -37,6 +37,7 @@ FRONTEND = frontend/api_account.o frontend/auth.o frontend/page_account.o fronte
 	frontend/problem.o frontend/reply.o frontend/request.o frontend/router.o frontend/tpl.o \
 	frontend/upload.o frontend/api_jobs.o frontend/job_requests.o frontend/job_wait.o \
 	frontend/page_jobs.o frontend/heavy.o frontend/page_search.o
+FRONTEND += frontend/image_json.o frontend/caption_edit.o frontend/caption_view.o frontend/page_tags.o
 IMAGING = worker/imaging.o worker/thumbnail.o worker/enhance.o common/buf.o
 WORKER = worker/pool.o worker/kinds.o worker/isolate.o worker/job_log.o worker/job_calc.o \
 	worker/job_mail.o worker/job_test.o worker/image_job.o worker/job_thumbnail.o \
@@ -56,6 +57,7 @@ TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate
 TESTS += $(BIN)/tests/faultproxy
 TESTS += $(BIN)/tests/e2e_keys
 TESTS += $(BIN)/tests/e2e_accounts
+TESTS += $(BIN)/tests/unit_hashtags $(BIN)/tests/e2e_captions
 TESTS += $(BIN)/tests/e2e_search $(BIN)/tests/unit_search
 
 .PHONY: all tests deps test-deps test check-layout asan tsan valgrind fuzz fuzz-targets \
@@ -180,9 +182,18 @@ $(BIN)/tests/e2e_accounts: $(call objs,tests/e2e_accounts.o $(TEST_LIB) $(COMMON
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-SEARCH_CORE = core/captions.o core/hashtags.o core/search_index.o core/search_terms.o core/search.o \
-	core/users.o core/password.o core/token.o
-$(BIN)/tests/e2e_search: $(call objs,tests/e2e_search.o $(TEST_LIB) $(SEARCH_CORE) $(COMMON))
+$(BIN)/tests/unit_hashtags: $(call objs,tests/unit_hashtags.o core/hashtags.o core/captions.o \
+		core/search_index.o core/search_terms.o $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BIN)/tests/e2e_captions: $(call objs,tests/e2e_captions.o $(TEST_LIB) $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+SEARCH_CORE = core/hashtags.o core/search_terms.o core/search.o core/users.o core/password.o \
+	core/token.o
+$(BIN)/tests/e2e_search: $(call objs,tests/e2e_search.o $(TEST_LIB) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 

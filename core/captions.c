@@ -10,6 +10,9 @@
 #include "common/num.h"
 #include "core/search_index.h"
 
+/* The database layer binds at most 16 parameters a statement. */
+enum { CAPTIONS_TAGS_PER_INSERT = 16 };
+
 /* A refusal that names the first byte of the offending character. */
 static bool refuse_at(char *err, size_t errlen, const char *what, size_t byte)
 {
@@ -65,17 +68,21 @@ enum db_status captions_store(struct db *db, uint64_t image_id, const char *capt
 	/* The search terms change with the caption, in the same transaction. */
 	if (status != DB_OK || t->n == 0)
 		return status == DB_OK ? search_index_replace(db, image_id) : status;
-	/* One statement for all of them: at most HASHTAGS_MAX rows. */
-	struct buf sql = BUF_INIT;
-	struct db_param params[2 * HASHTAGS_MAX];
-	bool ok = buf_puts(&sql, "INSERT INTO image_tags (tag, image_id) VALUES ");
-	for (unsigned i = 0; ok && i < t->n; i++) {
-		ok = buf_puts(&sql, i ? ", (?, ?)" : "(?, ?)");
-		params[2 * i] = DB_STRN(t->tags[i].norm, t->tags[i].normlen);
-		params[2 * i + 1] = DB_INT((long long)image_id);
+	/* The id is a number, so it goes in the text; the tags go as parameters, a few statements' worth. */
+	for (unsigned first = 0; status == DB_OK && first < t->n; first += CAPTIONS_TAGS_PER_INSERT) {
+		unsigned n = t->n - first < CAPTIONS_TAGS_PER_INSERT ? t->n - first
+								      : CAPTIONS_TAGS_PER_INSERT;
+		struct buf sql = BUF_INIT;
+		struct db_param params[CAPTIONS_TAGS_PER_INSERT];
+		bool ok = buf_puts(&sql, "INSERT INTO image_tags (tag, image_id) VALUES ");
+		for (unsigned i = 0; ok && i < n; i++) {
+			ok = buf_printf(&sql, "%s(?, %llu)", i ? ", " : "",
+					(unsigned long long)image_id);
+			params[i] = DB_STRN(t->tags[first + i].norm, t->tags[first + i].normlen);
+		}
+		status = ok ? db_exec(db, sql.data, params, n, NULL, NULL) : DB_FAILED;
+		buf_free(&sql);
 	}
-	status = ok ? db_exec(db, sql.data, params, 2 * t->n, NULL, NULL) : DB_FAILED;
-	buf_free(&sql);
 	return status == DB_OK ? search_index_replace(db, image_id) : status;
 }
 

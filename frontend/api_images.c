@@ -1,4 +1,4 @@
-/* api_images: the JSON API of images that ECE1779 clients speak: upload, list_keys, key. */
+/* api_images: the JSON API of images: upload, list_keys, key (as ECE1779 clients speak them), image, caption. */
 #include "api_images.h"
 
 #include <stdio.h>
@@ -8,11 +8,15 @@
 #include "common/http.h"
 #include "common/log.h"
 #include "common/num.h"
+#include "core/captions.h"
 #include "core/catalog.h"
 #include "core/images.h"
 #include "core/key.h"
 #include "frontend/app.h"
+#include "frontend/caption_edit.h"
+#include "frontend/form.h"
 #include "frontend/heavy.h"
+#include "frontend/image_json.h"
 #include "frontend/reply.h"
 #include "frontend/request.h"
 #include "frontend/upload.h"
@@ -239,3 +243,92 @@ enum MHD_Result api_key(struct app *app, struct request *req)
 	return http_queue(req->conn, MHD_HTTP_OK, r);
 }
 
+
+/* The image's object in the API's success shape. */
+static enum MHD_Result reply_image(struct app *app, struct request *req, const struct image_row *row,
+				   const char *caption, size_t caption_len)
+{
+	cJSON *img = image_json_object(app, row, caption, caption_len);
+	cJSON *ok = http_success_object();
+	if (!img || !ok || !cJSON_AddItemToObject(ok, "image", img)) {
+		cJSON_Delete(img);
+		cJSON_Delete(ok);
+		return reply_error(app, req, 500, "out of memory");
+	}
+	/* A caption edit must show at once: no client or proxy keeps an old copy. */
+	req->no_store = true;
+	return reply_json_with(app, req, MHD_HTTP_OK, ok);
+}
+
+enum MHD_Result api_image(struct app *app, struct request *req)
+{
+	const char *key = req->path_arg;
+	size_t keylen = strlen(key);
+	char err[PROBLEM_MESSAGE_MAX];
+	if (!key_is_valid(key, keylen, err, sizeof(err)))
+		return reply_error(app, req, 400, err);
+	struct image_row row;
+	struct buf caption = BUF_INIT;
+	bool found = false;
+	if (catalog_find_captioned(app->catalog, key, keylen, &row, &caption, &found) != DB_OK) {
+		buf_free(&caption);
+		return reply_error(app, req, 503, "the database does not answer; try again in a moment");
+	}
+	if (!found) {
+		buf_free(&caption);
+		snprintf(err, sizeof(err), "no image with key '%s'", key);
+		return reply_error(app, req, 404, err);
+	}
+	enum MHD_Result r = reply_image(app, req, &row, caption.data, caption.len);
+	buf_free(&caption);
+	return r;
+}
+
+/* The caption of a JSON body {"caption": "..."} (null: none); false with p filled. */
+static bool json_caption(const struct request *req, cJSON **body, const char **caption,
+			 size_t *len, struct problem *p)
+{
+	*body = cJSON_ParseWithLength(req->json.buf.data, req->json.buf.len);
+	cJSON *c = cJSON_GetObjectItemCaseSensitive(*body, "caption");
+	if (!cJSON_IsObject(*body) || !c || !(cJSON_IsString(c) || cJSON_IsNull(c)))
+		return problem_set(p, 400,
+				   "send a JSON object {\"caption\": \"...\"} or a form with a "
+				   "'caption' field");
+	/* cJSON ends a string at an escaped NUL; the caption must not lose its tail unseen. */
+	if (caption_edit_json_has_nul(req->json.buf.data, req->json.buf.len))
+		return problem_set(p, 400, "the caption contains a NUL character");
+	*caption = cJSON_IsString(c) ? c->valuestring : "";
+	*len = strlen(*caption);
+	return true;
+}
+
+enum MHD_Result api_caption(struct app *app, struct request *req)
+{
+	const char *key = req->path_arg;
+	size_t keylen = strlen(key);
+	struct problem p = {0};
+	char err[PROBLEM_MESSAGE_MAX];
+	if (!key_is_valid(key, keylen, err, sizeof(err)))
+		return reply_error(app, req, 400, err);
+	cJSON *body = NULL;
+	const char *caption = NULL;
+	size_t len = 0;
+	if (req->has_json) {
+		if (!json_caption(req, &body, &caption, &len, &p)) {
+			cJSON_Delete(body);
+			return reply_problem(app, req, &p);
+		}
+	} else if (req->form) {
+		caption = form_field(req->form, "caption", &len);
+	}
+	if (!caption) {
+		cJSON_Delete(body);
+		return reply_error(app, req, 400,
+				   "the request has no 'caption' field (send \"\" to remove the caption)");
+	}
+	struct image_row row;
+	bool ok = caption_edit(app, req, key, keylen, caption, len, &row, &p);
+	enum MHD_Result r = ok ? reply_image(app, req, &row, caption, len) : reply_problem(app, req, &p);
+	cJSON_Delete(body);
+	return r;
+}

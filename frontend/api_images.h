@@ -1,4 +1,4 @@
-/* api_images: the JSON API of images that ECE1779 clients speak: upload, list_keys, key. */
+/* api_images: the JSON API of images: upload, list_keys, key (as ECE1779 clients speak them), image, caption. */
 #ifndef GALLERY_API_IMAGES_H
 #define GALLERY_API_IMAGES_H
 
@@ -10,5 +10,9 @@ struct request;
 enum MHD_Result api_upload(struct app *app, struct request *req);
 enum MHD_Result api_list_keys(struct app *app, struct request *req);
 enum MHD_Result api_key(struct app *app, struct request *req);
+/* GET /api/image/<key>: the image's details (image_json). */
+enum MHD_Result api_image(struct app *app, struct request *req);
+/* POST /api/caption/<key>: replaces the caption (form or JSON field "caption"). */
+enum MHD_Result api_caption(struct app *app, struct request *req);
 
 #endif

@@ -1,4 +1,4 @@
-/* page_images: the pages of images: home, upload, find an image, the list of keys. */
+/* page_images: the pages of images: home (the feed), upload, an image and its caption, the list of keys. */
 #include "page_images.h"
 
 #include <stdio.h>
@@ -7,10 +7,13 @@
 #include "common/config.h"
 #include "common/num.h"
 #include "common/url.h"
+#include "core/captions.h"
 #include "core/catalog.h"
 #include "core/images.h"
 #include "core/key.h"
 #include "frontend/app.h"
+#include "frontend/caption_edit.h"
+#include "frontend/caption_view.h"
 #include "frontend/form.h"
 #include "frontend/heavy.h"
 #include "frontend/page.h"
@@ -20,10 +23,62 @@
 #include "frontend/upload.h"
 
 enum {
-	RECENT_IMAGES = 12,
+	FEED_IMAGES = 20,
 	KEYS_PER_PAGE = 100,
 	PAGE_MAX = 1000000,
 };
+
+/* A page's image entry with its caption, shortened or whole, and its tags. */
+static cJSON *captioned_json(const struct image_row *row, const char *caption, size_t len,
+			     size_t short_chars)
+{
+	cJSON *img = page_image_json(row);
+	if (img && !caption_view_add(img, caption, len, short_chars)) {
+		cJSON_Delete(img);
+		return NULL;
+	}
+	return img;
+}
+
+struct feed {
+	cJSON *images;
+	uint64_t last_id;
+	unsigned n;
+};
+
+static bool on_feed_row(void *ctx, const struct image_row *row, const char *caption, size_t len)
+{
+	struct feed *f = ctx;
+	f->last_id = row->id;
+	f->n++;
+	return cJSON_AddItemToArray(f->images, captioned_json(row, caption, len, CAPTION_VIEW_SHORT));
+}
+
+bool page_add_feed(struct app *app, cJSON *data, const char *tag, size_t taglen,
+		   const char *before_text, unsigned *shown)
+{
+	*shown = 0;
+	uint64_t before = 0;
+	if (before_text && !num_parse_u64(before_text, strlen(before_text), UINT64_MAX / 2, &before))
+		return false;
+	struct feed f = {cJSON_AddArrayToObject(data, "recent"), 0, 0};
+	bool more = false;
+	enum db_status s = catalog_newest_page(app->catalog, tag, taglen, before, FEED_IMAGES,
+					       on_feed_row, &f, &more);
+	if (s != DB_OK)
+		page_message(data, false, "The database does not answer; try again in a moment.");
+	page_add_thumbnails(app, f.images);
+	cJSON_AddBoolToObject(data, "has_recent", f.n > 0);
+	if (more && f.n) {
+		char next[24];
+		snprintf(next, sizeof(next), "%llu", (unsigned long long)f.last_id);
+		cJSON_AddStringToObject(data, "older", next);
+	}
+	if (before_text)
+		cJSON_AddBoolToObject(data, "paged", true);
+	*shown = f.n;
+	return true;
+}
 
 enum MHD_Result page_home(struct app *app, struct request *req)
 {
@@ -37,11 +92,12 @@ enum MHD_Result page_home(struct app *app, struct request *req)
 	cJSON_AddStringToObject(data, "total_size", size);
 	page_add_properties(app, data);
 	page_add_cache_totals(app, data);
-	cJSON *recent = cJSON_AddArrayToObject(data, "recent");
-	bool more;
-	catalog_page(app->catalog, "", NULL, false, RECENT_IMAGES, page_add_image, recent, &more);
-	page_add_thumbnails(app, recent);
-	cJSON_AddBoolToObject(data, "has_recent", cJSON_GetArraySize(recent) > 0);
+	unsigned shown;
+	/* Newest first by upload number; "before" names the last image of the page before. */
+	if (!page_add_feed(app, data, NULL, 0, request_arg(req, "before"), &shown)) {
+		page_message(data, false, "That link to older images is damaged; start from the newest.");
+		return reply_page(app, req, MHD_HTTP_BAD_REQUEST, "home", data);
+	}
 	return reply_page(app, req, MHD_HTTP_OK, "home", data);
 }
 
@@ -54,6 +110,10 @@ enum MHD_Result page_upload(struct app *app, struct request *req)
 							     : NULL;
 	/* The form shows back the key typed; an empty field before the first post. */
 	cJSON_AddStringToObject(data, "key", key ? key : "");
+	const char *caption = request_is_post(req) && req->form
+				      ? form_field(req->form, "caption", NULL) : NULL;
+	cJSON_AddStringToObject(data, "caption", caption ? caption : "");
+	cJSON_AddNumberToObject(data, "caption_max", CAPTIONS_CHARS_MAX);
 	if (!request_is_post(req))
 		return reply_page(app, req, MHD_HTTP_OK, "upload", data);
 	struct problem p = req->problem;
@@ -65,6 +125,45 @@ enum MHD_Result page_upload(struct app *app, struct request *req)
 	}
 	page_message(data, false, p.message);
 	return reply_page(app, req, p.status, "upload", data);
+}
+
+/*
+ * The image page of key, with its caption and, for those who may change it,
+ * the edit form (showing typed, when given, instead of the stored caption).
+ */
+static enum MHD_Result show_image(struct app *app, struct request *req, cJSON *data,
+				  const char *key, size_t keylen, unsigned status,
+				  const char *typed)
+{
+	struct image_row row;
+	struct buf caption = BUF_INIT;
+	bool found = false;
+	if (catalog_find_captioned(app->catalog, key, keylen, &row, &caption, &found) != DB_OK) {
+		buf_free(&caption);
+		page_message(data, false, "The database does not answer; try again in a moment.");
+		return reply_page(app, req, MHD_HTTP_SERVICE_UNAVAILABLE, "image", data);
+	}
+	if (!found) {
+		buf_free(&caption);
+		char message[PROBLEM_MESSAGE_MAX];
+		snprintf(message, sizeof(message), "no image with key '%.*s'", (int)keylen, key);
+		page_message(data, false, message);
+		return reply_page(app, req, MHD_HTTP_NOT_FOUND, "image", data);
+	}
+	cJSON *image = captioned_json(&row, caption.data, caption.len, 0);
+	buf_free(&caption);
+	cJSON_AddItemToObject(data, "image", image);
+	if (image && caption_edit_allowed(app, req, &row)) {
+		cJSON *edit = cJSON_AddObjectToObject(image, "caption_edit");
+		const char *shown = typed ? typed
+				  : cJSON_GetStringValue(cJSON_GetObjectItem(image, "caption"));
+		cJSON_AddStringToObject(edit, "text", shown ? shown : "");
+		cJSON_AddNumberToObject(edit, "max", CAPTIONS_CHARS_MAX);
+	}
+	page_add_thumbnails(app, image);
+	page_jobs_add_enhance(app, req, image,
+			      cJSON_GetStringValue(cJSON_GetObjectItem(image, "key_url")));
+	return reply_page(app, req, status, "image", data);
 }
 
 enum MHD_Result page_image(struct app *app, struct request *req)
@@ -87,18 +186,40 @@ enum MHD_Result page_image(struct app *app, struct request *req)
 		page_message(data, false, err);
 		return reply_page(app, req, MHD_HTTP_BAD_REQUEST, "image", data);
 	}
+	if (request_arg(req, "captioned"))
+		page_message(data, true, "Caption saved.");
+	return show_image(app, req, data, key, keylen, MHD_HTTP_OK, NULL);
+}
+
+enum MHD_Result page_caption(struct app *app, struct request *req)
+{
+	cJSON *data = page_data("Find an image", "image");
+	size_t keylen = 0, len = 0;
+	const char *key = req->form ? form_field(req->form, "key", &keylen) : NULL;
+	const char *caption = req->form ? form_field(req->form, "caption", &len) : NULL;
+	cJSON_AddStringToObject(data, "key", key ? key : "");
+	char err[PROBLEM_MESSAGE_MAX];
+	struct problem p = req->problem;
+	if (!p.status && !key)
+		problem_set(&p, 400, "the form has no 'key' field");
+	else if (!p.status && !key_is_valid(key, keylen, err, sizeof(err)))
+		problem_set(&p, 400, "%s", err);
+	else if (!p.status && !caption)
+		problem_set(&p, 400, "the form has no 'caption' field");
 	struct image_row row;
-	struct outcome o;
-	if (!images_find(app->images, key, keylen, &row, &o)) {
-		page_message(data, false, o.message);
-		return reply_page(app, req, problem_status_of(o.code), "image", data);
+	if (!p.status && caption_edit(app, req, key, keylen, caption, len, &row, &p)) {
+		/* After the POST, a GET: reloading the page does not send the form again. */
+		char url_key[PAGE_KEY_URL_MAX], location[sizeof(url_key) + 64];
+		url_encode(key, keylen, url_key, sizeof(url_key));
+		snprintf(location, sizeof(location), "/image?key=%s&captioned=1", url_key);
+		cJSON_Delete(data);
+		return reply_redirect(req, location);
 	}
-	cJSON *image = page_image_json(&row);
-	cJSON_AddItemToObject(data, "image", image);
-	page_add_thumbnails(app, image);
-	page_jobs_add_enhance(app, req, image,
-			      cJSON_GetStringValue(cJSON_GetObjectItem(image, "key_url")));
-	return reply_page(app, req, MHD_HTTP_OK, "image", data);
+	page_message(data, false, p.message);
+	if (!key || p.status == 404 || !key_is_valid(key, keylen, NULL, 0))
+		return reply_page(app, req, p.status, "image", data);
+	/* The form comes back with what was typed, so nothing is lost to a refusal. */
+	return show_image(app, req, data, key, keylen, p.status, caption);
 }
 
 /* A page cursor as links carry it: the row's time in ms, ':', the key. */

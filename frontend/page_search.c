@@ -11,9 +11,10 @@
 #include "common/url.h"
 #include "core/captions.h"
 #include "core/catalog.h"
-#include "core/hashtags.h"
 #include "core/search.h"
 #include "frontend/app.h"
+#include "frontend/caption_view.h"
+#include "frontend/image_json.h"
 #include "frontend/page.h"
 #include "frontend/reply.h"
 #include "frontend/request.h"
@@ -65,70 +66,13 @@ static void free_results(struct results *r)
 		free(r->captions[i]);
 }
 
-static cJSON *tags_array(const char *caption, size_t len)
-{
-	cJSON *tags = cJSON_CreateArray();
-	struct hashtags found;
-	hashtags_extract(caption ? caption : "", caption ? len : 0, &found);
-	for (unsigned i = 0; tags && i < found.n; i++)
-		cJSON_AddItemToArray(tags, cJSON_CreateString(found.tags[i].norm));
-	return tags;
-}
-
-/* The image as GET /api/image/<key> gives it. */
-static cJSON *api_image(const struct image_row *row, const char *caption, size_t caption_len)
-{
-	cJSON *img = cJSON_CreateObject();
-	cJSON_AddStringToObject(img, "key", row->key);
-	if (row->owner[0])
-		cJSON_AddStringToObject(img, "owner", row->owner);
-	else
-		cJSON_AddNullToObject(img, "owner");
-	if (caption)
-		cJSON_AddStringToObject(img, "caption", caption);
-	else
-		cJSON_AddNullToObject(img, "caption");
-	cJSON_AddItemToObject(img, "tags", tags_array(caption, caption_len));
-	cJSON_AddStringToObject(img, "content_type", row->content_type);
-	cJSON_AddNumberToObject(img, "size_bytes", (double)row->size_bytes);
-	if (row->width && row->height) {
-		cJSON_AddNumberToObject(img, "width", row->width);
-		cJSON_AddNumberToObject(img, "height", row->height);
-	} else {
-		cJSON_AddNullToObject(img, "width");
-		cJSON_AddNullToObject(img, "height");
-	}
-	cJSON_AddStringToObject(img, "sha256", row->sha256);
-	cJSON_AddStringToObject(img, "created_at", row->created_at);
-	cJSON_AddStringToObject(img, "updated_at", row->updated_at);
-	cJSON *thumbs = cJSON_AddObjectToObject(img, "thumbnails");
-	char url[96];
-	snprintf(url, sizeof(url), "/thumb/%s/s", row->sha256);
-	cJSON_AddStringToObject(thumbs, "s", url);
-	snprintf(url, sizeof(url), "/thumb/%s/m", row->sha256);
-	cJSON_AddStringToObject(thumbs, "m", url);
-	return img;
-}
-
-/* A grid entry: the image page's fields, the caption and its tags as links. */
+/* A grid entry: the image page's fields and the caption, shortened, with its tags as links. */
 static cJSON *page_entry(const struct image_row *row, const char *caption, size_t caption_len)
 {
 	cJSON *img = page_image_json(row);
-	if (!img)
+	if (img && caption && !caption_view_add(img, caption, caption_len, CAPTION_VIEW_SHORT)) {
+		cJSON_Delete(img);
 		return NULL;
-	if (caption) {
-		cJSON_AddStringToObject(img, "caption", caption);
-		cJSON *tags = cJSON_AddArrayToObject(img, "tags");
-		struct hashtags found;
-		hashtags_extract(caption, caption_len, &found);
-		for (unsigned i = 0; i < found.n; i++) {
-			char url[3 * HASHTAG_NORM_MAX + 1];
-			cJSON *t = cJSON_CreateObject();
-			url_encode(found.tags[i].norm, found.tags[i].normlen, url, sizeof(url));
-			cJSON_AddStringToObject(t, "tag", found.tags[i].norm);
-			cJSON_AddStringToObject(t, "tag_url", url);
-			cJSON_AddItemToArray(tags, t);
-		}
 	}
 	return img;
 }
@@ -164,13 +108,17 @@ static unsigned parse_status(enum search_parse_result r)
 	return r == SEARCH_NO_MEMORY ? 503 : 400;
 }
 
-static enum MHD_Result answer_api(struct request *req, const struct args *a,
+static enum MHD_Result answer_api(struct app *app, struct request *req, const struct args *a,
 				  const struct search_page *page, const struct results *r)
 {
-	cJSON *ok = http_success_object();
-	cJSON *list = cJSON_AddArrayToObject(ok, "results");
+	struct image_json_item items[SEARCH_PER_PAGE];
 	for (size_t i = 0; i < r->n; i++)
-		cJSON_AddItemToArray(list, api_image(&r->rows[i], r->captions[i], r->caption_lens[i]));
+		items[i] = (struct image_json_item){&r->rows[i], r->captions[i], r->caption_lens[i]};
+	cJSON *list = image_json_array(app, items, r->n);
+	if (!list)
+		return reply_error(app, req, 503, "out of memory; try again in a moment");
+	cJSON *ok = http_success_object();
+	cJSON_AddItemToObject(ok, "results", list);
 	cJSON_AddNumberToObject(ok, "page", a->page);
 	cJSON_AddBoolToObject(ok, "more", page->more);
 	if (page->more) {
@@ -246,7 +194,7 @@ enum MHD_Result page_search(struct app *app, struct request *req)
 		log_warn("search: %s", db ? db_error(db) : "no database connection");
 		ret = reply_error(app, req, 503, "the database does not answer; try again in a moment");
 	} else if (api) {
-		ret = answer_api(req, &a, &page, &r);
+		ret = answer_api(app, req, &a, &page, &r);
 	} else {
 		ret = answer_page(app, req, &a, &page, &r, MHD_HTTP_OK, NULL);
 	}

@@ -24,6 +24,7 @@
 #include "frontend/page_jobs.h"
 #include "frontend/page_profile.h"
 #include "frontend/page_search.h"
+#include "frontend/page_tags.h"
 #include "frontend/reply.h"
 #include "frontend/request.h"
 #include "frontend/upload.h"
@@ -37,6 +38,7 @@ enum body_kind {
 	BODY_UPLOAD,  /* text fields and a "file" streamed to disk */
 	BODY_PARAMS,  /* a JSON object, small text fields, or nothing */
 	BODY_NUMBERS, /* as BODY_PARAMS, with room for calc's 10,000 numbers in one field */
+	BODY_CAPTION, /* as BODY_PARAMS, with room for a caption of 2,200 characters in one field */
 };
 
 enum {
@@ -99,6 +101,10 @@ static const struct route routes[] = {
 	{"/api/reset_password", false, "POST", BODY_FORM, true, account_reset},
 	{"/search", false, "GET, HEAD", BODY_IGNORED, false, page_search},
 	{"/api/search", false, "GET, HEAD", BODY_IGNORED, true, page_search},
+	{"/api/image/", true, "GET, HEAD", BODY_IGNORED, true, api_image},
+	{"/api/caption/", true, "POST", BODY_CAPTION, true, api_caption},
+	{"/caption", false, "POST", BODY_CAPTION, false, page_caption},
+	{"/tags/", true, "GET, HEAD", BODY_IGNORED, false, page_tags},
 };
 
 static const struct route *find_route(const char *url, const char **arg)
@@ -149,7 +155,7 @@ static void start_body(struct app *app, struct request *req)
 		refuse_too_large(app, req);
 		return;
 	}
-	if (kind == BODY_PARAMS || kind == BODY_NUMBERS) {
+	if (kind == BODY_PARAMS || kind == BODY_NUMBERS || kind == BODY_CAPTION) {
 		const char *type = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
 							       MHD_HTTP_HEADER_CONTENT_TYPE);
 		/* A POST with no body at all takes every default. */
@@ -178,7 +184,7 @@ static void start_body(struct app *app, struct request *req)
 			    "application/x-www-form-urlencoded without a file)");
 	else if (kind == BODY_NUMBERS)
 		form_set_field_max(req->form, NUMBERS_MAX_BYTES);
-	else if (kind == BODY_UPLOAD)
+	else if (kind == BODY_UPLOAD || kind == BODY_CAPTION)
 		form_set_field_max(req->form, UPLOAD_CAPTION_FIELD_MAX);
 }
 
