@@ -95,7 +95,7 @@ for conns in 1 16; do
 		n = split($1, a, " +"); m = split($2, b, " +");
 		label = substr($1, 1, 32);
 		if (b[m] == "n/a") printf "%-32s %10s\n", label, "n/a";
-		else printf "%-32s %9.0fx\n", label, b[m] / a[n] }'
+		else printf "%-32s %9.1fx\n", label, b[m] / a[n] }'
 done
 
 section "uploads per second at 4 connections, ${seconds}s each"

@@ -66,7 +66,8 @@ static void make_word(int rank, char *out, size_t size)
 			len += (size_t)snprintf(out + len, size - len, "%s", cjk[rnd() % 24]);
 		return;
 	}
-	int syllables = 1 + (int)(rnd() % 4);
+	/* The commonest words are long enough for FULLTEXT to index them. */
+	int syllables = (rank < 10 ? 2 : 1) + (int)(rnd() % 3);
 	for (int i = 0; i < syllables && len + 6 < size; i++)
 		len += (size_t)snprintf(out + len, size - len, "%s%s", cons[rnd() % 20], vows[rnd() % 8]);
 }
@@ -205,23 +206,36 @@ static int gen(long n, const char *dir)
 		search_terms_free(&set);
 	}
 	/* The queries: a rare word, one in ~40% of captions, two common ones, ... */
-	int rare = -1, forty = 0, common2 = 2, cjk = -1;
+	/*
+	 * Words of 3 letters or more, so that MariaDB's FULLTEXT (which drops
+	 * shorter ones) is compared on words it indexes.
+	 */
+	int rare = -1, forty = -1, common1 = -1, common2 = -1, cjk = -1;
 	for (int r = 0; r < VOCABULARY; r++) {
+		if (is_cjk_rank(r)) {
+			if (cjk < 0)
+				cjk = r;
+			continue;
+		}
+		if (strlen(words[r]) < 3)
+			continue;
 		double f = (double)docfreq[r] / (double)n;
-		if (!is_cjk_rank(r) && rare < 0 && docfreq[r] > 0 && docfreq[r] <= 10 + n / 100000)
+		if (rare < 0 && docfreq[r] > 0 && docfreq[r] <= 10 + n / 100000)
 			rare = r;
-		if (!is_cjk_rank(r) &&
-		    (f - 0.40) * (f - 0.40) <
-			    ((double)docfreq[forty] / n - 0.40) * ((double)docfreq[forty] / n - 0.40))
+		if (forty < 0 || (f - 0.40) * (f - 0.40) < ((double)docfreq[forty] / n - 0.40) *
+								  ((double)docfreq[forty] / n - 0.40))
 			forty = r;
-		if (is_cjk_rank(r) && cjk < 0)
-			cjk = r;
+	}
+	for (int r = 0; r < VOCABULARY && common2 < 0; r++) {
+		if (is_cjk_rank(r) || strlen(words[r]) < 3 || r == forty)
+			continue;
+		if (common1 < 0)
+			common1 = r;
+		else
+			common2 = r;
 	}
 	if (rare < 0)
 		rare = VOCABULARY - 2;
-	int common1 = forty == 0 ? 1 : 0;
-	if (common2 == forty || common2 == common1)
-		common2 = 3;
 	snprintf(path, sizeof(path), "%s/queries.txt", dir);
 	FILE *q = fopen(path, "w");
 	char prefix[8];
@@ -229,8 +243,8 @@ static int gen(long n, const char *dir)
 	fprintf(q, "rare word (%ld images)\t%s\t+%s\n", docfreq[rare], words[rare], words[rare]);
 	fprintf(q, "word in %.0f%% of captions\t%s\t+%s\n", 100.0 * docfreq[forty] / n, words[forty],
 		words[forty]);
-	fprintf(q, "two common words\t%s %s\t+%s +%s\n", words[common1], words[common2],
-		words[common1], words[common2]);
+	fprintf(q, "two common words (%ld, %ld)\t%s %s\t+%s +%s\n", docfreq[common1],
+		docfreq[common2], words[common1], words[common2], words[common1], words[common2]);
 	fprintf(q, "two-letter prefix\t%s\t+%s*\n", prefix, prefix);
 	fprintf(q, "#photo (%.0f%% of images)\t#photo\t+photo\n", 100.0 * photo / n);
 	fprintf(q, "@user\t@user1\t-\n");
