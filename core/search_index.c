@@ -1,6 +1,8 @@
 /* search_index: the write side of search, the terms of each image in search_terms. */
 #include "search_index.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +12,7 @@
 #include "common/num.h"
 #include "core/search_terms.h"
 
-enum { BACKFILL_ATTEMPTS = 3 };
+enum { BACKFILL_ATTEMPTS = 3, BACKFILL_BATCH = 100 };
 
 struct image_text {
 	bool found;
@@ -146,4 +148,53 @@ enum db_status search_index_backfill(struct db *db, unsigned limit, bool *done)
 			return s;
 	}
 	return s;
+}
+
+struct search_backfill {
+	const struct config *cfg;
+	pthread_t thread;
+	atomic_bool stop;
+};
+
+static void *backfill_thread(void *arg)
+{
+	struct search_backfill *b = arg;
+	struct db *db = db_open(b->cfg);
+	bool done = false;
+	unsigned long batches = 0;
+	enum db_status s = db ? DB_OK : DB_FAILED;
+	while (s == DB_OK && !done && !atomic_load(&b->stop)) {
+		s = search_index_backfill(db, BACKFILL_BATCH, &done);
+		batches++;
+	}
+	if (s != DB_OK)
+		log_warn("search: older images are not all in the search index yet: %s",
+			 db ? db_error(db) : "no database connection");
+	else if (done && batches > 1)
+		log_info("search: older images are in the search index");
+	db_close(db);
+	return NULL;
+}
+
+struct search_backfill *search_backfill_start(const struct config *cfg)
+{
+	struct search_backfill *b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	b->cfg = cfg;
+	atomic_init(&b->stop, false);
+	if (pthread_create(&b->thread, NULL, backfill_thread, b) != 0) {
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
+void search_backfill_stop(struct search_backfill *b)
+{
+	if (!b)
+		return;
+	atomic_store(&b->stop, true);
+	pthread_join(b->thread, NULL);
+	free(b);
 }

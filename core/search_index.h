@@ -22,4 +22,16 @@ enum db_status search_index_replace(struct db *db, uint64_t image_id);
  */
 enum db_status search_index_backfill(struct db *db, unsigned limit, bool *done);
 
+/*
+ * search_index_backfill in a thread of its own, on a connection of its own, a
+ * batch at a time until none are left or search_backfill_stop, so that a large
+ * gallery from before the index starts serving at once. NULL when no thread
+ * could start (the next start tries again).
+ */
+struct config;
+struct search_backfill;
+struct search_backfill *search_backfill_start(const struct config *cfg);
+/* Stops after the batch under way and waits for the thread; NULL does nothing. */
+void search_backfill_stop(struct search_backfill *b);
+
 #endif

@@ -1,5 +1,4 @@
 /* frontend: the gallery's web pages and JSON API. */
-#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,17 +30,6 @@ enum {
 static const char SUMMARY[] =
 	"Serves the gallery's pages and JSON API on GALLERY_FRONTEND_BIND:GALLERY_FRONTEND_PORT,\n"
 	"with images under GALLERY_DATA_DIR, keys in MariaDB and memcache in front.";
-
-/* Images from before the search index get their terms once; a failure waits for the next start. */
-static void index_older_images(struct catalog *catalog)
-{
-	struct db *db = catalog_db(catalog);
-	bool done = false;
-	enum db_status s = db ? search_index_backfill(db, UINT_MAX, &done) : DB_FAILED;
-	if (s != DB_OK)
-		log_warn("frontend: older images are not all in the search index yet: %s",
-			 db ? db_error(db) : "no database");
-}
 
 int main(int argc, char **argv)
 {
@@ -93,7 +81,6 @@ int main(int argc, char **argv)
 	}
 	images_set_max_pixels(app.images, (uint64_t)cfg.max_pixels);
 	images_sweep_orphans(app.images);
-	index_older_images(app.catalog);
 	app.waits = job_wait_start(app.catalog, err, sizeof(err));
 	if (!app.waits) {
 		log_error("frontend: %s", err);
@@ -130,12 +117,15 @@ int main(int argc, char **argv)
 	}
 	log_info("frontend listening on %s:%ld, images in %s, memcache at %s", cfg.frontend_bind,
 		 cfg.frontend_port, cfg.data_dir, cfg.memcache_url);
+	/* Images from before the search index get their terms while the gallery serves. */
+	struct search_backfill *backfill = search_backfill_start(&cfg);
 
 	int sig = server_wait_for_signal();
 	log_info("frontend stopping on signal %d", sig);
 	/* Waiting requests answer now, so that the server's drain does not wait for them. */
 	job_wait_stop(app.waits);
 	server_stop(server, SHUTDOWN_GRACE_S);
+	search_backfill_stop(backfill);
 	exit_code = EXIT_SUCCESS;
 out_free_waits:
 	job_wait_free(app.waits);

@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -291,6 +292,28 @@ static void test_pages_by_cursor_while_uploading(void **state)
 	assert_string_equal(f.keys[0], "p-late-11");
 }
 
+static bool finds_old_row(void *ctx)
+{
+	(void)ctx;
+	struct found f;
+	search_raw("archived", NULL, &f);
+	return f.status == 200 && f.n == 1 && strcmp(f.keys[0], "old/archived-photo") == 0;
+}
+
+/* A row an earlier release wrote (no terms) is indexed once the front end starts again. */
+static void test_older_images_get_indexed(void **state)
+{
+	(void)state;
+	assert_true(sql_exec("INSERT INTO images (image_key, location, content_type, size_bytes, sha256) "
+			     "VALUES ('old/archived-photo', 'none', 'image/png', 10, REPEAT('0', 64))"));
+	expect("archived", NULL);
+	assert_true(sql_exec("UPDATE search_backfill SET next_id = (SELECT MAX(id) FROM images)"));
+	assert_int_equal(daemon_stop(&g.fe, SIGTERM), 0);
+	assert_true(daemon_restart(&g.fe, g.fe_settings));
+	assert_true(wait_until(finds_old_row, NULL, HARNESS_STATE_WAIT_MS));
+	assert_true(sql_wait_scalar("SELECT next_id FROM search_backfill", 0, HARNESS_STATE_WAIT_MS));
+}
+
 static void test_page_and_bounds(void **state)
 {
 	(void)state;
@@ -341,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_edits_and_deletes_at_once),
 		cmocka_unit_test(test_pages_by_cursor_while_uploading),
 		cmocka_unit_test(test_page_and_bounds),
+		cmocka_unit_test(test_older_images_get_indexed),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
