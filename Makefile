@@ -231,6 +231,7 @@ tsan: test-deps
 
 # Fuzzing: one libFuzzer binary per parser of outside input (tests/fuzz/fuzz.h).
 FUZZ_TARGETS = form key sniff tpl memcache_request config auth
+FUZZ_TARGETS += hashtags
 FUZZ_TARGETS += search
 FUZZ_form = frontend/form.o core/imagetype.o common/buf.o
 FUZZ_key = core/key.o common/url.o
@@ -239,6 +240,7 @@ FUZZ_tpl = frontend/tpl.o common/buf.o
 FUZZ_memcache_request = memcache/request.o
 FUZZ_config = common/config.o common/log.o common/clock.o common/num.o
 FUZZ_auth = core/token.o
+FUZZ_hashtags = core/hashtags.o
 FUZZ_search = core/search.o core/search_terms.o core/hashtags.o core/users.o core/password.o \
 	core/token.o common/db.o common/buf.o common/num.o common/log.o common/clock.o common/config.o
 FUZZ_SECONDS ?= 60

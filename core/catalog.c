@@ -427,7 +427,8 @@ static enum db_status set_caption_once(struct catalog *c, const char *key, size_
 		status = captions_store(db, t.id, caption, caption_len, NULL);
 	if (status == DB_OK && *result == CATALOG_CAPTION_SET)
 		status = db_commit(db);
-	else
+	/* A refusal or a failure changes nothing. */
+	if (status != DB_OK || *result != CATALOG_CAPTION_SET)
 		db_rollback(db);
 	return status;
 }

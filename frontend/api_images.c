@@ -8,7 +8,6 @@
 #include "common/http.h"
 #include "common/log.h"
 #include "common/num.h"
-#include "core/captions.h"
 #include "core/catalog.h"
 #include "core/images.h"
 #include "core/key.h"
@@ -242,7 +241,6 @@ enum MHD_Result api_key(struct app *app, struct request *req)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	return http_queue(req->conn, MHD_HTTP_OK, r);
 }
-
 
 /* The image's object in the API's success shape. */
 static enum MHD_Result reply_image(struct app *app, struct request *req, const struct image_row *row,

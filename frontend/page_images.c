@@ -95,8 +95,10 @@ enum MHD_Result page_home(struct app *app, struct request *req)
 	unsigned shown;
 	/* Newest first by upload number; "before" names the last image of the page before. */
 	if (!page_add_feed(app, data, NULL, 0, request_arg(req, "before"), &shown)) {
-		page_message(data, false, "That link to older images is damaged; start from the newest.");
-		return reply_page(app, req, MHD_HTTP_BAD_REQUEST, "home", data);
+		static const char damaged[] =
+			"That link to older images is damaged; start from the newest.";
+		page_message(data, false, damaged);
+		return reply_page_refusal(app, req, MHD_HTTP_BAD_REQUEST, "home", data, damaged);
 	}
 	return reply_page(app, req, MHD_HTTP_OK, "home", data);
 }

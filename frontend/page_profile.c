@@ -1,6 +1,7 @@
 /* page_profile: a user's public profile, /u/<username> and GET /api/users/<username>. */
 #include "page_profile.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/http.h"
@@ -8,27 +9,24 @@
 #include "core/catalog.h"
 #include "core/users.h"
 #include "frontend/app.h"
+#include "frontend/image_json.h"
 #include "frontend/page.h"
 #include "frontend/reply.h"
 #include "frontend/request.h"
 
 enum { PROFILE_PER_PAGE = 24, PROFILE_PAGE_MAX = 100000 };
 
-static bool add_api_image(void *ctx, const struct image_row *row)
+struct owned_rows {
+	struct image_row rows[PROFILE_PER_PAGE];
+	size_t n;
+};
+
+static bool collect_row(void *ctx, const struct image_row *row)
 {
-	cJSON *img = cJSON_CreateObject();
-	cJSON_AddStringToObject(img, "key", row->key);
-	cJSON_AddStringToObject(img, "owner", row->owner);
-	cJSON_AddStringToObject(img, "content_type", row->content_type);
-	cJSON_AddNumberToObject(img, "size_bytes", (double)row->size_bytes);
-	if (row->width && row->height) {
-		cJSON_AddNumberToObject(img, "width", row->width);
-		cJSON_AddNumberToObject(img, "height", row->height);
-	}
-	cJSON_AddStringToObject(img, "sha256", row->sha256);
-	cJSON_AddStringToObject(img, "created_at", row->created_at);
-	cJSON_AddStringToObject(img, "updated_at", row->updated_at);
-	return cJSON_AddItemToArray(ctx, img);
+	struct owned_rows *o = ctx;
+	if (o->n < PROFILE_PER_PAGE)
+		o->rows[o->n++] = *row;
+	return true;
 }
 
 enum MHD_Result page_profile(struct app *app, struct request *req)
@@ -51,13 +49,18 @@ enum MHD_Result page_profile(struct app *app, struct request *req)
 	long long count = 0;
 	if (o != USERS_OK || users_image_count(db, u.id, &count) != USERS_OK)
 		return reply_error(app, req, 503, "the database does not answer; try again in a moment");
-	cJSON *images = cJSON_CreateArray();
+	bool api = request_is_api(req);
+	cJSON *images = api ? NULL : cJSON_CreateArray();
+	struct owned_rows *owned = api ? calloc(1, sizeof(*owned)) : NULL;
 	bool more = false;
-	enum db_status s = catalog_owned_page(app->catalog, u.id,
-					      (uint64_t)(page - 1) * PROFILE_PER_PAGE,
-					      PROFILE_PER_PAGE,
-					      request_is_api(req) ? add_api_image : page_add_image,
-					      images, &more);
+	enum db_status s = api && !owned ? DB_FAILED
+		: catalog_owned_page(app->catalog, u.id, (uint64_t)(page - 1) * PROFILE_PER_PAGE,
+				     PROFILE_PER_PAGE, api ? collect_row : page_add_image,
+				     api ? (void *)owned : (void *)images, &more);
+	/* The API's images are the one image object every route gives (image_json). */
+	if (s == DB_OK && api && !(images = image_json_rows(app, owned->rows, owned->n)))
+		s = DB_FAILED;
+	free(owned);
 	if (s != DB_OK) {
 		cJSON_Delete(images);
 		return reply_error(app, req, 503, "the database does not answer; try again in a moment");

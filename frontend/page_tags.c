@@ -28,19 +28,24 @@ enum MHD_Result page_tags(struct app *app, struct request *req)
 	url_encode(norm, valid ? normlen : 0, url, sizeof(url));
 	cJSON_AddStringToObject(data, "tag_url", url);
 	if (!valid) {
-		page_message(data, false,
-			     "That is not a hashtag: a tag is 1 to 64 letters, digits, _ or emoji.");
-		return reply_page(app, req, MHD_HTTP_NOT_FOUND, "tags", data);
+		static const char not_tag[] =
+			"That is not a hashtag: a tag is 1 to 64 letters, digits, _ or emoji.";
+		page_message(data, false, not_tag);
+		return reply_page_refusal(app, req, MHD_HTTP_NOT_FOUND, "tags", data, not_tag);
 	}
 	unsigned shown = 0;
 	if (!page_add_feed(app, data, norm, normlen, request_arg(req, "before"), &shown)) {
-		page_message(data, false, "That link to older images is damaged; start from the newest.");
-		return reply_page(app, req, MHD_HTTP_BAD_REQUEST, "tags", data);
+		static const char damaged[] =
+			"That link to older images is damaged; start from the newest.";
+		page_message(data, false, damaged);
+		return reply_page_refusal(app, req, MHD_HTTP_BAD_REQUEST, "tags", data, damaged);
 	}
 	/* A tag nobody uses is no page: 404, saying so. */
 	if (!shown && !cJSON_GetObjectItem(data, "paged") && !cJSON_GetObjectItem(data, "error")) {
+		char none[HASHTAG_NORM_MAX + 64];
+		snprintf(none, sizeof(none), "no images carry the hashtag #%s", norm);
 		cJSON_AddBoolToObject(data, "none", true);
-		return reply_page(app, req, MHD_HTTP_NOT_FOUND, "tags", data);
+		return reply_page_refusal(app, req, MHD_HTTP_NOT_FOUND, "tags", data, none);
 	}
 	return reply_page(app, req, cJSON_GetObjectItem(data, "error") ? MHD_HTTP_SERVICE_UNAVAILABLE
 								    : MHD_HTTP_OK,

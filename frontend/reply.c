@@ -182,3 +182,12 @@ enum MHD_Result reply_redirect(struct request *req, const char *location)
 	}
 	return http_queue(req->conn, MHD_HTTP_SEE_OTHER, r);
 }
+
+enum MHD_Result reply_page_refusal(struct app *app, struct request *req, unsigned status,
+				   const char *template_name, cJSON *data, const char *message)
+{
+	if (wants_html(req))
+		return reply_page(app, req, status, template_name, data);
+	cJSON_Delete(data);
+	return reply_error(app, req, status, message);
+}

@@ -21,6 +21,12 @@ enum MHD_Result reply_outcome(struct app *app, struct request *req, const struct
 enum MHD_Result reply_page(struct app *app, struct request *req, unsigned status,
 			   const char *template_name, cJSON *data);
 enum MHD_Result reply_json(struct request *req, unsigned status, cJSON *json);
+/*
+ * A page's refusal: the page (template over data) for a browser, the JSON
+ * error with message for a client that does not ask for HTML, as elsewhere.
+ */
+enum MHD_Result reply_page_refusal(struct app *app, struct request *req, unsigned status,
+				   const char *template_name, cJSON *data, const char *message);
 /* 303 See Other to location (a path of ours), the answer to a page form that queued work. */
 enum MHD_Result reply_redirect(struct request *req, const char *location);
 /* reply_json with reply_extra_headers. */

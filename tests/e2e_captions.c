@@ -7,6 +7,8 @@
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -456,6 +458,62 @@ static void test_an_edit_shows_at_once_everywhere(void **state)
 	assert_string_equal(caption, "from the page #Form");
 }
 
+struct reader {
+	atomic_int committed; /* the last edit that has returned */
+	atomic_bool stop;
+	atomic_long reads, stale;
+};
+
+/* Reads the caption "n<i>" over and over: a read begun after edit i returned must show i or later. */
+static void *read_loop(void *arg)
+{
+	struct reader *rd = arg;
+	char url[256];
+	snprintf(url, sizeof(url), "%s/api/image/raced.png", g.fe.url);
+	while (!atomic_load(&rd->stop)) {
+		int floor = atomic_load(&rd->committed);
+		struct reply r;
+		if (!http_call("GET", url, NULL, NULL, 0, &r))
+			continue;
+		const char *c = r.status == 200 ? strstr(r.body.data, "\"caption\":\"n") : NULL;
+		int seen = c ? atoi(c + strlen("\"caption\":\"n")) : -1;
+		atomic_fetch_add(&rd->reads, 1);
+		if (seen < floor)
+			atomic_fetch_add(&rd->stale, 1);
+		reply_free(&r);
+	}
+	return NULL;
+}
+
+/* Edits racing reads: once an edit returns, no read shows an older caption. */
+static void test_edits_racing_reads_never_go_back(void **state)
+{
+	(void)state;
+	upload("raced.png", "n0", NULL);
+	struct reader rd;
+	atomic_init(&rd.reads, 0);
+	atomic_init(&rd.stale, 0);
+	atomic_init(&rd.committed, 0);
+	atomic_init(&rd.stop, false);
+	pthread_t readers[2];
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&readers[i], NULL, read_loop, &rd), 0);
+	for (int i = 1; i <= 40; i++) {
+		char body[64];
+		snprintf(body, sizeof(body), "caption=n%d+%%23n%d", i, i);
+		assert_int_equal(edit_status("raced.png", body, NULL), 200);
+		atomic_store(&rd.committed, i);
+	}
+	atomic_store(&rd.stop, true);
+	for (int i = 0; i < 2; i++)
+		pthread_join(readers[i], NULL);
+	long reads = atomic_load(&rd.reads), stale = atomic_load(&rd.stale);
+	print_message("caption race: %ld reads, %ld stale\n", reads, stale);
+	assert_true(reads > 0);
+	assert_int_equal(stale, 0);
+	assert_int_equal(tag_rows("raced.png"), 1);
+}
+
 /* /api/image has DESIGN.md's shape. */
 static void test_api_image_shape(void **state)
 {
@@ -569,6 +627,7 @@ int main(void)
 		cmocka_unit_test(test_thirty_one_hashtags_keep_thirty),
 		cmocka_unit_test(test_caption_edits_are_for_those_allowed),
 		cmocka_unit_test(test_an_edit_shows_at_once_everywhere),
+		cmocka_unit_test(test_edits_racing_reads_never_go_back),
 		cmocka_unit_test(test_api_image_shape),
 		cmocka_unit_test(test_feed_and_tag_pages_by_cursor),
 	};

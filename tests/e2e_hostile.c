@@ -1423,6 +1423,91 @@ static int finish_slow_clients(size_t *tried)
 
 /* ---- what is stored ---- */
 
+/*
+ * Captions, hashtags, /api/image and the feed: each a clear 4xx, no caption or
+ * tag stored (the kept image has none before and after), nothing uploaded.
+ */
+/* An urlencoded POST to an API path, of any length (add_form keeps 2 KB). */
+static void add_api_form(long status, const char *path, const char *body)
+{
+	add_request(FRONTEND, status, "POST", path,
+		    "Content-Type: application/x-www-form-urlencoded\r\n", body, strlen(body));
+}
+
+static void add_caption_cases(void)
+{
+	char body[40 * 1024];
+	char *too_long = repeat('a', 2201);
+	snprintf(body, sizeof(body), "caption=%s", too_long);
+	add_api_form(400, "/api/caption/kept", body);
+	add_form(400, "/caption", "key=kept&caption=a%00b", NULL);
+	static const char *const bad[] = {
+		"a%00b", "%FF", "ab%C3", "%ED%A0%80", "%1B%5B31m", "%C0%AE", "%F4%90%80%80", "a%7Fb",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(body, sizeof(body), "caption=%s", bad[i]);
+		add_form(400, "/api/caption/kept", body, NULL);
+	}
+	static const char *const json[] = {
+		"{\"caption\":\"a\\u0000b\"}", "{\"caption\":5}", "[\"caption\"]", "{\"caption\":",
+		"{\"caption\":\"\\ud800\"}", "{}", "{\"caption\":[\"#x\"]}", "\"#x\"",
+	};
+	for (size_t i = 0; i < sizeof(json) / sizeof(json[0]); i++)
+		add_request(FRONTEND, 400, "POST", "/api/caption/kept",
+			    "Content-Type: application/json\r\n", json[i], strlen(json[i]));
+	add_form(400, "/api/caption/kept", "note=%23x", NULL);
+	add_form(400, "/api/caption/", "caption=x", NULL);
+	add_form(400, "/api/caption/%FF", "caption=x", NULL);
+	char *long_key = repeat('k', 256);
+	char path[512];
+	snprintf(path, sizeof(path), "/api/caption/%s", long_key);
+	add_form(400, path, "caption=x", NULL);
+	snprintf(path, sizeof(path), "/api/image/%s", long_key);
+	add_get(FRONTEND, 400, path, "");
+	free(long_key);
+	add_form(404, "/api/caption/no-such-key", "caption=%23x", NULL);
+	add_form(404, "/caption", "key=no-such-key&caption=%23x", NULL);
+	add_form(400, "/caption", "caption=%23x", NULL);
+	add_get(FRONTEND, 405, "/api/caption/kept", "");
+	add_request(FRONTEND, 405, "POST", "/api/image/kept", "", NULL, 0);
+	add_get(FRONTEND, 400, "/api/image/", "");
+	add_get(FRONTEND, 400, "/api/image/%FF%FE", "");
+	add_get(FRONTEND, 404, "/api/image/no-such-key", "");
+	add_get(FRONTEND, 400, "/api/image/kept%00tail", "");
+	/* Cross-site: refused before anything is read. */
+	add_form(403, "/api/caption/kept", "caption=%23forged", "Origin: https://evil.example\r\n");
+	add_form(403, "/caption", "key=kept&caption=%23forged", "Sec-Fetch-Site: cross-site\r\n");
+	/* Tag pages of things that are no tag, or no tag anyone uses, and damaged cursors. */
+	static const char *const tags[] = {
+		"", "%FF", "a%E2%80%AEb", "a%E2%80%8Db", "two%20words", "%23", "%23%23", "a%00b",
+		"..%2F..%2Fetc", "%3Cscript%3E", "nobody_uses_this",
+	};
+	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+		snprintf(path, sizeof(path), "/tags/%s", tags[i]);
+		add_get(FRONTEND, 404, path, i % 2 ? HTML_ACCEPT_LINE : "");
+	}
+	char *run = repeat('t', 65);
+	snprintf(path, sizeof(path), "/tags/%s", run);
+	add_get(FRONTEND, 404, path, HTML_ACCEPT_LINE);
+	free(run);
+	add_get(FRONTEND, 400, "/tags/x?before=abc", HTML_ACCEPT_LINE);
+	add_get(FRONTEND, 400, "/?before=-1", HTML_ACCEPT_LINE);
+	add_get(FRONTEND, 400, "/?before=99999999999999999999999", HTML_ACCEPT_LINE);
+	add_get(FRONTEND, 400, "/?before=1%27%20OR%201=1", HTML_ACCEPT_LINE);
+	/* Uploads with a bad caption store nothing. */
+	snprintf(body, sizeof(body), "%s", too_long);
+	const char *long_parts[] = {"key", "caption-long", "caption", body, "file", "\x89PNG"};
+	add_upload(400, "/api/upload", "", long_parts, 6);
+	const char *bad_parts[] = {"key", "caption-bad", "caption", "bad \xC3\x28", "file", "\x89PNG"};
+	add_upload(400, "/api/upload", "", bad_parts, 6);
+	free(too_long);
+	/* A caption field past 32 KB is refused as too long, not read whole. */
+	char *huge = repeat('h', 33 * 1024);
+	snprintf(body, sizeof(body), "caption=%s", huge);
+	add_api_form(400, "/api/caption/kept", body);
+	free(huge);
+}
+
 struct stored {
 	long long rows, properties;
 	long files;
@@ -1621,6 +1706,7 @@ static void test_hostile_corpus(void **state)
 	add_cross_site_cases();
 	add_host_cases();
 	add_account_cases();
+	add_caption_cases();
 	add_search_cases();
 	size_t distinct = distinct_cases();
 
@@ -1633,6 +1719,8 @@ static void test_hostile_corpus(void **state)
 		      tried, distinct, SLOW_CLIENTS, wrong);
 	free_cases();
 	expect_nothing_stored(&before);
+	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM images WHERE caption IS NOT NULL"), 0);
+	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM image_tags"), 0);
 	expect_healthy();
 	assert_int_equal(distinct + SLOW_CLIENTS, tried);
 	assert_true(tried >= 200);

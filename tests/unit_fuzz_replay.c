@@ -33,6 +33,7 @@ static const struct target TARGETS[] = {
 	{"memcache_request", fuzz_memcache_request_one},
 	{"config", fuzz_config_one},
 	{"auth", fuzz_auth_one},
+	{"hashtags", fuzz_hashtags_one},
 	{"search", fuzz_search_one},
 };
 
@@ -109,7 +110,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		REPLAY(0, "form"), REPLAY(1, "key"), REPLAY(2, "sniff"),
 		REPLAY(3, "tpl"),  REPLAY(4, "memcache_request"), REPLAY(5, "config"),
-		REPLAY(6, "auth"), REPLAY(7, "search"),
+		REPLAY(6, "auth"),
+		REPLAY(7, "hashtags"), REPLAY(8, "search"),
 	};
 	_Static_assert(sizeof(tests) / sizeof(tests[0]) == sizeof(TARGETS) / sizeof(TARGETS[0]),
 		       "one test per target");
