@@ -8,7 +8,7 @@ WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 OPT ?= -O2
 DEBUG ?= -g
 SAN ?=
-PKGS = libmicrohttpd libcurl mysqlclient libcjson libsodium
+PKGS = libmicrohttpd libcurl mysqlclient libcjson libsodium libutf8proc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(DEBUG) $(SAN) -MMD -MP -I. $(PKG_CFLAGS)
@@ -28,6 +28,7 @@ CORE = core/blob.o core/blob_disk.o core/cache_client.o core/cache_config.o core
 	core/outcome.o core/stripes.o core/jobs.o core/calc.o core/variants.o core/enhance_job.o \
 	core/password.o core/token.o core/users.o core/sessions.o
 CORE += core/hashtags.o core/captions.o
+CORE += core/search_terms.o core/search_index.o core/search.o
 MEMCACHE = memcache/cache.o memcache/slab.o memcache/cache_sql.o memcache/stats_timer.o memcache/api.o \
 	memcache/request.o core/cache_config.o
 FRONTEND = frontend/api_account.o frontend/auth.o frontend/page_account.o frontend/page_profile.o \
@@ -35,7 +36,7 @@ FRONTEND = frontend/api_account.o frontend/auth.o frontend/page_account.o fronte
 	frontend/page.o frontend/page_cache.o frontend/page_files.o frontend/page_images.o \
 	frontend/problem.o frontend/reply.o frontend/request.o frontend/router.o frontend/tpl.o \
 	frontend/upload.o frontend/api_jobs.o frontend/job_requests.o frontend/job_wait.o \
-	frontend/page_jobs.o frontend/heavy.o
+	frontend/page_jobs.o frontend/heavy.o frontend/page_search.o
 FRONTEND += frontend/page_delete.o
 FRONTEND += frontend/image_json.o frontend/caption_edit.o frontend/caption_view.o frontend/page_tags.o
 FRONTEND += frontend/offload.o
@@ -61,9 +62,10 @@ TESTS += $(BIN)/tests/e2e_accounts
 TESTS += $(BIN)/tests/e2e_delete
 TESTS += $(BIN)/tests/unit_hashtags $(BIN)/tests/e2e_captions
 TESTS += $(BIN)/tests/e2e_throttle
+TESTS += $(BIN)/tests/e2e_search $(BIN)/tests/unit_search
 
 .PHONY: all tests deps test-deps test check-layout asan tsan valgrind fuzz fuzz-targets \
-	bench-memcache bench-worker bench bench-accounts soak clean
+	bench-memcache bench-worker bench bench-accounts bench-search soak clean
 all: $(PROGRAMS)
 tests: $(TESTS)
 
@@ -188,7 +190,8 @@ $(BIN)/tests/e2e_delete: $(call objs,tests/e2e_delete.o $(TEST_LIB) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-$(BIN)/tests/unit_hashtags: $(call objs,tests/unit_hashtags.o core/hashtags.o core/captions.o $(COMMON))
+$(BIN)/tests/unit_hashtags: $(call objs,tests/unit_hashtags.o core/hashtags.o core/captions.o \
+		core/search_index.o core/search_terms.o $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
@@ -197,6 +200,16 @@ $(BIN)/tests/e2e_captions: $(call objs,tests/e2e_captions.o $(TEST_LIB) $(COMMON
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 $(BIN)/tests/e2e_throttle: $(call objs,tests/e2e_throttle.o $(TEST_LIB) $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+SEARCH_CORE = core/hashtags.o core/search_terms.o core/search.o core/users.o core/password.o \
+	core/token.o
+$(BIN)/tests/e2e_search: $(call objs,tests/e2e_search.o $(TEST_LIB) $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BIN)/tests/unit_search: $(call objs,tests/unit_search.o $(SEARCH_CORE) $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
@@ -231,6 +244,7 @@ tsan: test-deps
 # Fuzzing: one libFuzzer binary per parser of outside input (tests/fuzz/fuzz.h).
 FUZZ_TARGETS = form key sniff tpl memcache_request config auth
 FUZZ_TARGETS += hashtags
+FUZZ_TARGETS += search
 FUZZ_form = frontend/form.o core/imagetype.o common/buf.o
 FUZZ_key = core/key.o common/url.o
 FUZZ_sniff = core/imagetype.o
@@ -239,6 +253,8 @@ FUZZ_memcache_request = memcache/request.o
 FUZZ_config = common/config.o common/log.o common/clock.o common/num.o
 FUZZ_auth = core/token.o
 FUZZ_hashtags = core/hashtags.o
+FUZZ_search = core/search.o core/search_terms.o core/hashtags.o core/users.o core/password.o \
+	core/token.o common/db.o common/buf.o common/num.o common/log.o common/clock.o common/config.o
 FUZZ_SECONDS ?= 60
 FUZZ_SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -279,6 +295,10 @@ $(BIN)/soak_load: $(call objs,bench/soak_load.o common/b64.o common/buf.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BIN)/search_bench: $(call objs,bench/search_bench.o core/search_terms.o $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 # The whole suite with both daemons under valgrind's memcheck: a leak or an
 # invalid access in either fails the run.
 valgrind: test-deps
@@ -312,6 +332,11 @@ bench-accounts: deps
 	scripts/deps.sh wrk
 	$(MAKE) all $(BIN)/pwhash_bench
 	bench/accounts.sh $(BIN)
+
+# Search at 1e6 images: fill time, query p50/p99 against FULLTEXT, uploads with captions.
+bench-search: deps
+	$(MAKE) all $(BIN)/search_bench
+	bench/search.sh $(BIN)
 
 # Ten minutes of mixed load with memcache killed and MariaDB restarted midway.
 soak: deps

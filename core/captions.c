@@ -8,6 +8,7 @@
 
 #include "common/buf.h"
 #include "common/num.h"
+#include "core/search_index.h"
 
 /* The database layer binds at most 16 parameters a statement. */
 enum { CAPTIONS_TAGS_PER_INSERT = 16 };
@@ -64,8 +65,9 @@ enum db_status captions_store(struct db *db, uint64_t image_id, const char *capt
 	struct db_param id[] = {DB_INT((long long)image_id)};
 	if (status == DB_OK)
 		status = db_exec(db, "DELETE FROM image_tags WHERE image_id = ?", id, 1, NULL, NULL);
+	/* The search terms change with the caption, in the same transaction. */
 	if (status != DB_OK || t->n == 0)
-		return status;
+		return status == DB_OK ? search_index_replace(db, image_id) : status;
 	/* The id is a number, so it goes in the text; the tags go as parameters, a few statements' worth. */
 	for (unsigned first = 0; status == DB_OK && first < t->n; first += CAPTIONS_TAGS_PER_INSERT) {
 		unsigned n = t->n - first < CAPTIONS_TAGS_PER_INSERT ? t->n - first
@@ -81,7 +83,7 @@ enum db_status captions_store(struct db *db, uint64_t image_id, const char *capt
 		status = ok ? db_exec(db, sql.data, params, n, NULL, NULL) : DB_FAILED;
 		buf_free(&sql);
 	}
-	return status;
+	return status == DB_OK ? search_index_replace(db, image_id) : status;
 }
 
 struct caption_walk {

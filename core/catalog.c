@@ -14,6 +14,7 @@
 #include "common/num.h"
 #include "common/config.h"
 #include "core/captions.h"
+#include "core/search_index.h"
 #include "core/variants.h"
 
 enum {
@@ -204,6 +205,16 @@ enum db_status catalog_find_by_sha256(struct catalog *c, const char *sha256,
 	return status;
 }
 
+enum db_status catalog_find_by_id(struct catalog *c, uint64_t id, struct image_row *row, bool *found)
+{
+	struct one_row one = {row, false};
+	struct db_param params[] = {DB_INT((long long)id)};
+	enum db_status status = exec(c, "SELECT " IMAGE_COLUMNS " FROM images WHERE id = ?", params,
+				     1, on_one_row, &one);
+	*found = one.found;
+	return status;
+}
+
 static bool on_first_number(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
 {
 	if (ncols >= 1 && !column_u64(cols[0], lens[0], ctx))
@@ -280,6 +291,9 @@ static enum db_status upsert_once(struct catalog *c, struct image_row *row,
 	/* An upload that names no caption keeps the one the key has; an empty one clears it. */
 	if (status == DB_OK && row->caption_given)
 		status = captions_store(db, row->id, row->caption, row->caption_len, NULL);
+	/* Otherwise the search terms of a new key come with its row (captions_store indexes). */
+	else if (status == DB_OK)
+		status = search_index_replace(db, row->id);
 	/* The thumbnails' job exists if and only if the row does: one commit for both. */
 	struct blob_ref ref;
 	if (status == DB_OK && blob_ref_parse(BLOB_IMAGE, row->location, &ref))

@@ -72,6 +72,8 @@ enum db_status catalog_find(struct catalog *c, const char *key, size_t keylen,
 /* One row whose image has the content sha256 (the oldest key), e.g. for /thumb's original. */
 enum db_status catalog_find_by_sha256(struct catalog *c, const char *sha256,
 				      struct image_row *row, bool *found);
+/* The row of images.id id (the number search results and tag lists give). */
+enum db_status catalog_find_by_id(struct catalog *c, uint64_t id, struct image_row *row, bool *found);
 /*
  * Inserts or replaces the row of row->key in one transaction. Sets row->version
  * to the new version and old_location to the file the row named before ("" for

@@ -13,6 +13,7 @@
 #include "core/cache_client.h"
 #include "core/catalog.h"
 #include "core/images.h"
+#include "core/search_index.h"
 #include "core/password.h"
 #include "frontend/auth.h"
 #include "frontend/app.h"
@@ -145,6 +146,8 @@ int main(int argc, char **argv)
 	}
 	log_info("frontend listening on %s:%ld, images in %s, memcache at %s", cfg.frontend_bind,
 		 cfg.frontend_port, cfg.data_dir, cfg.memcache_url);
+	/* Images from before the search index get their terms while the gallery serves. */
+	struct search_backfill *backfill = search_backfill_start(&cfg);
 
 	int sig = server_wait_for_signal();
 	log_info("frontend stopping on signal %d", sig);
@@ -152,6 +155,7 @@ int main(int argc, char **argv)
 	job_wait_stop(app.waits);
 	heavy_stop(app.heavy);
 	server_stop(server, SHUTDOWN_GRACE_S);
+	search_backfill_stop(backfill);
 	exit_code = EXIT_SUCCESS;
 out_free_waits:
 	offload_stop(app.logins);

@@ -24,6 +24,7 @@
 #include "frontend/page_images.h"
 #include "frontend/page_jobs.h"
 #include "frontend/page_profile.h"
+#include "frontend/page_search.h"
 #include "frontend/page_tags.h"
 #include "frontend/reply.h"
 #include "frontend/request.h"
@@ -101,6 +102,8 @@ static const struct route routes[] = {
 	{"/api/reset_password", false, "POST", BODY_FORM, true, account_reset},
 	{"/api/delete/", true, "POST", BODY_IGNORED, true, api_delete},
 	{"/delete", false, "GET, HEAD, POST", BODY_FORM, false, page_delete},
+	{"/search", false, "GET, HEAD", BODY_IGNORED, false, page_search},
+	{"/api/search", false, "GET, HEAD", BODY_IGNORED, true, page_search},
 	{"/api/image/", true, "GET, HEAD", BODY_IGNORED, true, api_image},
 	{"/api/caption/", true, "POST", BODY_CAPTION, true, api_caption},
 	{"/caption", false, "POST", BODY_CAPTION, false, page_caption},

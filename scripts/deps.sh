@@ -7,6 +7,7 @@ packages=(
 	build-essential pkg-config curl
 	libmicrohttpd-dev libcurl4-openssl-dev default-libmysqlclient-dev
 	libcjson-dev libb64-dev uthash-dev libcmocka-dev nettle-dev libsodium-dev libzxcvbn-dev libvips-dev
+	libutf8proc-dev
 	mariadb-server mariadb-client libjs-chart.js
 	libutf8proc-dev
 	"$@"

@@ -1694,6 +1694,61 @@ static void store_kept_image(char *location, size_t size)
 
 /* ---- the tests ---- */
 
+/*
+ * Search: queries too long, with too many terms, not UTF-8 or full of SQL and
+ * LIKE metacharacters, and cursors that are no cursor. Refused with 400 or
+ * answered with a bounded (here empty) page; never a 5xx, never a scan.
+ */
+static void add_search_cases(void)
+{
+	static const char *const harmless[] = {
+		"%25", "_", "%5C", "%27", "%22", "%25%25%25%25", "a%25b_c%5C",
+		"%27%20OR%20%271%27%3D%271", "x%27%3B%20DROP%20TABLE%20images%3B%20--",
+		"%5C%25%5C_", "%23", "%40", "%23%23", "%40%27%3B%20DROP", "a%00b",
+		"%22unclosed%20phrase", "%E2%80%AE%23tag%E2%80%8D", "%F0%9F%98%80",
+	};
+	char path[12 * KB];
+	for (size_t i = 0; i < sizeof(harmless) / sizeof(harmless[0]); i++) {
+		snprintf(path, sizeof(path), "/api/search?q=%s", harmless[i]);
+		add_get(FRONTEND, 200, path, "");
+	}
+	static const char *const refused[] = {
+		"/api/search", "/api/search?q=", "/api/search?q=%FF", "/api/search?q=a%C0%AF",
+		"/api/search?q=%ED%A0%80", "/api/search?q=a&cursor=abc", "/api/search?q=a&cursor=-1",
+		"/api/search?q=a&cursor=0", "/api/search?q=a&cursor=99999999999999999999999",
+		"/api/search?q=a&page=0", "/api/search?q=a&page=100000",
+		"/api/search?q=a%20b%20c%20d%20e%20f%20g%20h%20i",
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		add_get(FRONTEND, 400, refused[i], "");
+	/* A tag of 65 letters is no tag: it matches nothing. */
+	char *letters = repeat('t', 65);
+	snprintf(path, sizeof(path), "/api/search?q=%%23%s", letters);
+	free(letters);
+	add_get(FRONTEND, 200, path, "");
+	/* Thousands of terms in 8 KB, and 1,025 bytes of one word. */
+	struct buf q = BUF_INIT;
+	for (int i = 0; q.len < 8 * KB; i++)
+		assert_true(buf_printf(&q, "w%d%%20", i));
+	snprintf(path, sizeof(path), "/api/search?q=%s", q.data);
+	add_get(FRONTEND, 400, path, "");
+	snprintf(path, sizeof(path), "/search?q=%s", q.data);
+	add_get(FRONTEND, 400, path, HTML_ACCEPT_LINE);
+	buf_free(&q);
+	char *word = repeat('a', 1025);
+	snprintf(path, sizeof(path), "/api/search?q=%s", word);
+	add_get(FRONTEND, 400, path, "");
+	free(word);
+	/* The page: markup in the query is shown escaped; bad input answers in the page. */
+	add_get(FRONTEND, 200, "/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E", HTML_ACCEPT_LINE);
+	add_get(FRONTEND, 200, "/search?q=%22%3E%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E", HTML_ACCEPT_LINE);
+	add_get(FRONTEND, 400, "/search?q=%FF%FE", HTML_ACCEPT_LINE);
+	add_get(FRONTEND, 400, "/search?q=a&cursor=x", HTML_ACCEPT_LINE);
+	add_get(FRONTEND, 200, "/search", HTML_ACCEPT_LINE);
+	add_request(FRONTEND, 405, "POST", "/api/search?q=a", "", "", 0);
+	add_request(FRONTEND, 405, "DELETE", "/search?q=a", HTML_ACCEPT_LINE, NULL, 0);
+}
+
 static void test_hostile_corpus(void **state)
 {
 	(void)state;
@@ -1722,6 +1777,7 @@ static void test_hostile_corpus(void **state)
 	add_account_cases();
 	add_delete_cases();
 	add_caption_cases();
+	add_search_cases();
 	size_t distinct = distinct_cases();
 
 	size_t tried = 0;

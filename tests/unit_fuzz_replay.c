@@ -34,6 +34,7 @@ static const struct target TARGETS[] = {
 	{"config", fuzz_config_one},
 	{"auth", fuzz_auth_one},
 	{"hashtags", fuzz_hashtags_one},
+	{"search", fuzz_search_one},
 };
 
 static const char *fuzz_root(void)
@@ -110,7 +111,7 @@ int main(void)
 		REPLAY(0, "form"), REPLAY(1, "key"), REPLAY(2, "sniff"),
 		REPLAY(3, "tpl"),  REPLAY(4, "memcache_request"), REPLAY(5, "config"),
 		REPLAY(6, "auth"),
-		REPLAY(7, "hashtags"),
+		REPLAY(7, "hashtags"), REPLAY(8, "search"),
 	};
 	_Static_assert(sizeof(tests) / sizeof(tests[0]) == sizeof(TARGETS) / sizeof(TARGETS[0]),
 		       "one test per target");

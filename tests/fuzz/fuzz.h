@@ -20,6 +20,7 @@ int fuzz_memcache_request_one(const uint8_t *data, size_t size);
 int fuzz_config_one(const uint8_t *data, size_t size);
 int fuzz_auth_one(const uint8_t *data, size_t size);
 int fuzz_hashtags_one(const uint8_t *data, size_t size);
+int fuzz_search_one(const uint8_t *data, size_t size);
 
 #define FUZZ_CHECK(cond)                                                                  \
 	do {                                                                              \

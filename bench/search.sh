@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Benchmark of search at scale: fills BENCH_SEARCH_IMAGES (default 1,000,000)
+# images' rows, search terms and tags (no files; captions of 6 to 12 words from
+# a Zipf vocabulary of 24,000 words, one in 20 of them CJK, 0 to 4 hashtags each),
+# says how long the fill took, then times seven kinds of query at 1 and 16
+# connections through GET /api/search, and the same through MariaDB's
+# MATCH ... AGAINST on a FULLTEXT index of the same captions; last, uploads per
+# second with a 10-word, 3-tag caption against without. A slow figure never
+# makes it fail.
+#
+# usage: bench/search.sh [BIN_DIR]   (make bench-search)
+# Environment: BENCH_SEARCH_IMAGES, BENCH_SEARCH_CALLS (per kind and connection
+# count, default 400), BENCH_SECONDS (each upload run, default 10), BENCH_KEEP=1.
+# Everything printed also goes to bench/out/search-<date>.txt.
+# Every server it starts listens on 127.0.0.1 only and is stopped by its pid.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bin=$(cd "${1:-$root/bin}" && pwd)
+seconds=${BENCH_SECONDS:-10}
+images=${BENCH_SEARCH_IMAGES:-1000000}
+calls=${BENCH_SEARCH_CALLS:-400}
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$root/bench/lib.sh"
+tee_output search
+
+machine_header "search benchmark, $images images"
+say "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min; other work on the machine skews every figure)"
+
+make_tmp gallery-bench-search
+fe_pid=''
+cleanup() {
+	stop_pid "${fe_pid:-}"
+	bench_cleanup
+}
+trap cleanup EXIT
+
+start_db
+# Room for the index in memory, as a server that serves it would give it.
+sql "SET GLOBAL innodb_buffer_pool_size = 3221225472"
+start_memcache
+
+section "fill"
+t0=$(date +%s.%N)
+"$bin/search_bench" gen "$images" "$tmp"
+t1=$(date +%s.%N)
+# The terms in the order of the primary key, so that the load appends.
+LC_ALL=C sort -S 2G -t "$(printf '\t')" -k1,1 -k2,2nr "$tmp/terms.tsv" -o "$tmp/terms.sorted"
+rm -f "$tmp/terms.tsv"
+t2=$(date +%s.%N)
+terms=$(wc -l <"$tmp/terms.sorted")
+sql "SET foreign_key_checks = 0, unique_checks = 0;
+     ALTER TABLE search_terms DROP FOREIGN KEY search_terms_image, DROP KEY search_terms_by_image;
+     LOAD DATA LOCAL INFILE '$tmp/users.tsv' INTO TABLE users (id, username, email, password_hash)
+         SET verified_at = NOW(3);
+     LOAD DATA LOCAL INFILE '$tmp/images.tsv' INTO TABLE images
+         (id, image_key, location, content_type, size_bytes, sha256, width, height, owner_id, caption);
+     LOAD DATA LOCAL INFILE '$tmp/tags.tsv' INTO TABLE image_tags (tag, image_id);
+     LOAD DATA LOCAL INFILE '$tmp/terms.sorted' INTO TABLE search_terms (term, image_id);" \
+	--local-infile=1
+t3=$(date +%s.%N)
+sql "SET foreign_key_checks = 0;
+     ALTER TABLE search_terms ADD KEY search_terms_by_image (image_id),
+         ADD CONSTRAINT search_terms_image FOREIGN KEY (image_id) REFERENCES images (id) ON DELETE CASCADE;
+     UPDATE search_backfill SET next_id = 0;"
+t4=$(date +%s.%N)
+sql "ALTER TABLE images ADD FULLTEXT INDEX images_caption_fulltext (caption)"
+t5=$(date +%s.%N)
+span() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f s", b - a }'; }
+say "generated (C tokeniser, TSV):        $(span "$t0" "$t1")"
+say "terms sorted in key order:           $(span "$t1" "$t2")  ($terms terms, $(awk -v t="$terms" -v n="$images" 'BEGIN { printf "%.1f", t / n }') per image)"
+say "LOAD DATA (users, images, tags, terms): $(span "$t2" "$t3")"
+say "search_terms' image_id key and FK:   $(span "$t3" "$t4")"
+say "fill without FULLTEXT, in all:        $(span "$t0" "$t4")"
+say "FULLTEXT index on the captions (reference only): $(span "$t4" "$t5")"
+sql "SELECT table_name, table_rows, ROUND(data_length / 1048576) AS data_mb,
+            ROUND(index_length / 1048576) AS index_mb
+     FROM information_schema.tables WHERE table_schema = DATABASE()
+     AND table_name IN ('images', 'search_terms', 'image_tags')"
+
+start_frontend
+say "queries:"
+cut -f1,2 "$tmp/queries.txt" | sed 's/^/  /'
+# Ours first, then the uploads, and the reference last: a FULLTEXT query that
+# runs long keeps the server busy after its client gave up (each is stopped at 9 s).
+for conns in 1 16; do
+	section "GET /api/search at $conns connection(s): $calls calls per kind, ms (a page of 20 with their rows)"
+	printf '%-32s %10s %10s\n' kind p50 p99
+	"$bin/search_bench" http "$fe_url" "$conns" "$calls" "$tmp/queries.txt" | tee "$tmp/ours-$conns.txt"
+done
+
+section "uploads per second at 4 connections, ${seconds}s each"
+plain=$("$bin/search_bench" upload "$fe_url" 4 "$seconds" "" 0)
+captioned=$("$bin/search_bench" upload "$fe_url" 4 "$seconds" \
+	"a quiet harbour at dawn with boats and gulls overhead #sea #morning #boats" 1000000)
+say "without a caption:             ${plain% *}/s (${plain#* } failed)"
+say "10 words and 3 tags:           ${captioned% *}/s (${captioned#* } failed)"
+say "ratio: $(awk -v a="${captioned% *}" -v b="${plain% *}" 'BEGIN { printf "%.0f%%", 100 * a / b }') (target >= 80%)"
+
+for conns in 1 16; do
+	section "MATCH ... AGAINST (IN BOOLEAN MODE, newest 21) at $conns connection(s): ms"
+	printf '%-32s %10s %10s\n' kind p50 p99
+	ft_calls=$((conns == 1 ? 20 : 32))
+	"$bin/search_bench" fulltext "$conns" "$ft_calls" "$tmp/queries.txt" | tee "$tmp/ft-$conns.txt"
+	section "ratio at $conns connection(s): FULLTEXT p99 / ours p99 (a query stopped at 9 s counts 9 s)"
+	paste -d'|' "$tmp/ours-$conns.txt" "$tmp/ft-$conns.txt" | awk -F'|' '{
+		label = substr($1, 1, 32);
+		ours = substr($1, 45, 10) + 0; ft = substr($2, 45, 10);
+		if (ft ~ /n\/a/) printf "%-32s %10s\n", label, "n/a";
+		else printf "%-32s %9.1fx\n", label, (ft + 0) / ours }'
+done
+
+say "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,0 +1,37 @@
+/* search_index: the write side of search, the terms of each image in search_terms. */
+#ifndef GALLERY_SEARCH_INDEX_H
+#define GALLERY_SEARCH_INDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/db.h"
+
+/*
+ * Replaces the search terms of image image_id (images.id) by those of its key
+ * and caption as they stand in the caller's open transaction (call it after
+ * writing them, before the commit, so that the index changes with them or not
+ * at all). No such row: nothing to do, DB_OK.
+ */
+enum db_status search_index_replace(struct db *db, uint64_t image_id);
+
+/*
+ * Indexes, each in a transaction of its own, up to `limit` of the images that
+ * existed before the index (newest first); *done says whether none are left.
+ */
+enum db_status search_index_backfill(struct db *db, unsigned limit, bool *done);
+
+/*
+ * search_index_backfill in a thread of its own, on a connection of its own, a
+ * batch at a time until none are left or search_backfill_stop, so that a large
+ * gallery from before the index starts serving at once. NULL when no thread
+ * could start (the next start tries again).
+ */
+struct config;
+struct search_backfill;
+struct search_backfill *search_backfill_start(const struct config *cfg);
+/* Stops after the batch under way and waits for the thread; NULL does nothing. */
+void search_backfill_stop(struct search_backfill *b);
+
+#endif
