@@ -3,31 +3,19 @@
  * server received, verification, login, the navigation, a profile, logout.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
 
+import { launchChromium, screenshotChecked, watchedPage } from './chromium.mjs';
 import { mailedLink, sql, startGallery } from './daemons.mjs';
 import { makePng } from './images.mjs';
 
-const SHOTS = process.env.GALLERY_SCREENSHOT_DIR || path.join(process.env.GALLERY_TEST_TMP || '.', 'screenshots');
-mkdirSync(SHOTS, { recursive: true });
-
 let gallery, browser, page;
-const problems = [];
 
 before(async () => {
   gallery = await startGallery({ mail: true });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   /* One page for the whole story: its cookies are the person's session. */
-  page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
-  page.on('console', m => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  page.on('pageerror', e => problems.push(`page error: ${e.message}`));
+  page = await watchedPage(browser);
 });
 
 after(async () => {
@@ -38,12 +26,7 @@ after(async () => {
 });
 
 /* Saves the page as name.png and checks there were no console errors but those allowed. */
-async function shot(name, { allow = [] } = {}) {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-  const unexpected = problems.filter(p => !allow.some(a => p.includes(a)));
-  problems.length = 0;
-  assert.deepEqual(unexpected, [], `console errors on ${page.url()}`);
-}
+const shot = (name, options) => screenshotChecked(page, name, options);
 
 const go = p => page.goto(gallery.url + p);
 const message = () => page.locator('main .message').first();

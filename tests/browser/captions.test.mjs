@@ -4,27 +4,17 @@
  * on the home page. Screenshots as in gallery.test.mjs.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, beforeEach, afterEach, test } from 'node:test';
-import { chromium } from 'playwright-core';
 
+import { launchChromium, screenshotChecked, watchedPage } from './chromium.mjs';
 import { startGallery } from './daemons.mjs';
 import { makePng } from './images.mjs';
 
-const SHOTS = process.env.GALLERY_SCREENSHOT_DIR || path.join(process.env.GALLERY_TEST_TMP || '.', 'screenshots');
-mkdirSync(SHOTS, { recursive: true });
-const STATE_WAIT_MS = 60000;
-
-let gallery, browser, page, problems;
+let gallery, browser, page;
 
 before(async () => {
   gallery = await startGallery({ name: 'captions' });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -33,22 +23,14 @@ after(async () => {
 });
 
 beforeEach(async () => {
-  page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
-  page.setDefaultTimeout(STATE_WAIT_MS);
-  problems = [];
-  page.on('console', m => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  page.on('pageerror', e => problems.push(`page error: ${e.message}`));
+  page = await watchedPage(browser);
 });
 
 afterEach(async () => {
   await page.close();
 });
 
-async function done(name, { allow = [] } = {}) {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-  const unexpected = problems.filter(p => !allow.some(a => p.includes(a)));
-  assert.deepEqual(unexpected, [], `console errors on ${page.url()}`);
-}
+const done = (name, options) => screenshotChecked(page, name, options);
 
 const go = p => page.goto(gallery.url + p);
 const message = () => page.locator('main .message').first();
