@@ -4,27 +4,17 @@
  * to GALLERY_SCREENSHOT_DIR.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, beforeEach, afterEach, test } from 'node:test';
-import { chromium } from 'playwright-core';
 
+import { launchChromium, screenshotChecked, watchedPage } from './chromium.mjs';
 import { startGallery } from './daemons.mjs';
 import { makePng } from './images.mjs';
 
-const SHOTS = process.env.GALLERY_SCREENSHOT_DIR || path.join(process.env.GALLERY_TEST_TMP || '.', 'screenshots');
-mkdirSync(SHOTS, { recursive: true });
-
-let gallery, browser, page, problems;
-const STATE_WAIT_MS = 60000;
+let gallery, browser, page;
 
 before(async () => {
   gallery = await startGallery({ name: 'search' });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -33,22 +23,15 @@ after(async () => {
 });
 
 beforeEach(async () => {
-  page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
-  /* Only how long a wait for a state may take before it fails: a loaded machine is slow. */
-  page.setDefaultTimeout(STATE_WAIT_MS);
-  problems = [];
-  page.on('console', m => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  page.on('pageerror', e => problems.push(`page error: ${e.message}`));
+  page = await watchedPage(browser);
 });
 
 afterEach(async () => {
   await page.close();
 });
 
-async function done(name) {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-  assert.deepEqual(problems, [], `console errors on ${page.url()}`);
-}
+/* Saves the page as name.png and checks it had no console errors. */
+const done = name => screenshotChecked(page, name);
 
 async function upload(key, caption, seed) {
   const form = new FormData();
