@@ -13,8 +13,14 @@
 #include "core/users.h"
 
 enum {
-	/* Terms are ordered by how many images they have, counted up to this many. */
-	COUNT_CAP = 1000,
+	/*
+	 * Terms are ordered by how densely they hold the newest images: each one's
+	 * newest entries are read up to this many, and a term with fewer is the
+	 * rarest; among full ones, the one whose last entry is oldest is the sparsest.
+	 * A capped count alone (1,000 once) could not tell common terms apart and
+	 * read as many rows as a large page.
+	 */
+	ESTIMATE_ROWS = 128,
 	/* Candidates of the rarest term read per round trip: first, and at most. */
 	BLOCK_FIRST = 64,
 	BLOCK_MAX = 4096,
@@ -23,7 +29,7 @@ enum {
 	EXAMINE_MAX = 50000,
 	/* How deep `skip` (a page number without a cursor) may go. */
 	SKIP_MAX = 50 * SEARCH_PER_PAGE,
-	SQL_MAX = 4096,
+	SQL_MAX = 8192,
 };
 
 /* ---- parsing ---- */
@@ -303,13 +309,18 @@ bool search_text_matches(const struct search_query *q, const char *caption, size
 	if (q->nchecks == 0)
 		return true;
 	struct buf cap = BUF_INIT, k = BUF_INIT;
-	bool all = true;
+	bool all = true, key_done = false;
 	if (caption)
 		joined_tokens(caption, caption_len, &cap);
-	if (key)
-		joined_tokens(key, keylen, &k);
-	for (size_t i = 0; i < q->nchecks && all; i++)
-		all = check_holds(&q->checks[i], &cap) || check_holds(&q->checks[i], &k);
+	for (size_t i = 0; i < q->nchecks && all; i++) {
+		if (check_holds(&q->checks[i], &cap))
+			continue;
+		/* The key is looked at only when the caption does not hold a check. */
+		if (!key_done && key)
+			joined_tokens(key, keylen, &k);
+		key_done = true;
+		all = check_holds(&q->checks[i], &k);
+	}
 	buf_free(&cap);
 	buf_free(&k);
 	return all;
@@ -321,7 +332,8 @@ bool search_text_matches(const struct search_query *q, const char *caption, size
 struct lookup {
 	enum search_kind kind;
 	struct db_param value;
-	long long count; /* up to COUNT_CAP */
+	long long count;  /* up to ESTIMATE_ROWS */
+	uint64_t oldest;  /* the lowest image id among those counted */
 };
 
 /* Each kind's list: the ids below a bound, newest first. */
@@ -343,28 +355,55 @@ static const char *const HAS_SQL[] = {
 			"t.owner_id = ?)",
 };
 
-static bool on_count(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
+struct estimates {
+	struct lookup *l;
+	size_t n;
+	bool bad;
+};
+
+static bool on_estimate(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
 {
-	uint64_t n = 0;
-	if (ncols >= 1 && cols[0] && num_parse_u64(cols[0], lens[0], UINT64_MAX, &n))
-		*(long long *)ctx = (long long)n;
-	return false;
+	struct estimates *e = ctx;
+	uint64_t i, count, oldest = 0;
+	if (ncols < 3 || !cols[0] || !cols[1] || !num_parse_u64(cols[0], lens[0], UINT64_MAX, &i) ||
+	    i >= e->n || !num_parse_u64(cols[1], lens[1], UINT64_MAX, &count) ||
+	    (cols[2] && !num_parse_u64(cols[2], lens[2], UINT64_MAX, &oldest))) {
+		e->bad = true;
+		return false;
+	}
+	e->l[i].count = (long long)count;
+	e->l[i].oldest = oldest;
+	return true;
 }
 
-/* How many images a term has below the bound, up to COUNT_CAP: enough to find the rarest. */
-static enum db_status count_term(struct db *db, struct lookup *l, long long bound)
+/* Every term's newest entries below the bound, counted up to ESTIMATE_ROWS, in one round trip. */
+static enum db_status estimate_terms(struct db *db, struct lookup *l, size_t n, long long bound)
 {
-	char sql[SQL_MAX];
-	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM (%s) AS c", LIST_SQL[l->kind]);
-	struct db_param p[] = {l->value, DB_INT(bound), DB_INT(COUNT_CAP)};
-	l->count = 0;
-	return db_exec(db, sql, p, 3, on_count, &l->count);
+	struct buf sql = BUF_INIT;
+	struct db_param p[SEARCH_TERMS_MAX * 3];
+	bool ok = true;
+	for (size_t i = 0; i < n; i++) {
+		ok = ok && buf_printf(&sql, "%sSELECT %zu, COUNT(*), MIN(image_id) FROM (%s) AS c%zu",
+				      i ? " UNION ALL " : "", i, LIST_SQL[l[i].kind], i);
+		p[3 * i] = l[i].value;
+		p[3 * i + 1] = DB_INT(bound);
+		p[3 * i + 2] = DB_INT(ESTIMATE_ROWS);
+		l[i].count = 0;
+		l[i].oldest = 0;
+	}
+	struct estimates e = {l, n, false};
+	enum db_status s = ok ? db_exec(db, sql.data, p, (unsigned)(3 * n), on_estimate, &e)
+			      : DB_FAILED;
+	buf_free(&sql);
+	return s == DB_OK && e.bad ? DB_FAILED : s;
 }
 
 static int by_count(const void *a, const void *b)
 {
 	const struct lookup *x = a, *y = b;
-	return (x->count > y->count) - (x->count < y->count);
+	if (x->count != y->count)
+		return (x->count > y->count) - (x->count < y->count);
+	return (x->oldest > y->oldest) - (x->oldest < y->oldest);
 }
 
 struct block {
@@ -408,22 +447,27 @@ static bool on_candidate(void *ctx, char **cols, const unsigned long *lens, unsi
 
 /*
  * The statement that reads a block of the rarest list, each with whether it is
- * in all others (and, for checks, its caption and key: read for every candidate,
- * since MariaDB cannot see the candidate from a subquery of a merged derived table).
+ * in all others and, for checks, its caption and key. The texts are read only
+ * for candidates in all lists (as subqueries: a join would read every
+ * candidate's row), so each test of the other lists is written once for the
+ * flag and once per text.
  */
 static void block_sql(const struct lookup *l, size_t n, bool texts, char *sql, size_t size)
 {
-	struct buf b = BUF_INIT;
-	bool ok = buf_puts(&b, "SELECT d.image_id, ");
-	if (n == 1)
-		ok = ok && buf_puts(&b, "1");
+	struct buf all = BUF_INIT, b = BUF_INIT;
+	bool ok = buf_puts(&all, n == 1 ? "1" : "(");
 	for (size_t i = 1; i < n; i++)
-		ok = ok && buf_printf(&b, "%s%s", i > 1 ? " AND " : "(", HAS_SQL[l[i].kind]);
-	ok = ok && buf_printf(&b, "%s%s FROM (%s) AS d", n > 1 ? ")" : "",
-			      texts ? ", i.caption, i.image_key" : "", LIST_SQL[l[0].kind]);
-	ok = ok && buf_puts(&b, texts ? " JOIN images i ON i.id = d.image_id" : "");
-	ok = ok && buf_puts(&b, " ORDER BY d.image_id DESC");
+		ok = ok && buf_printf(&all, "%s%s", i > 1 ? " AND " : "", HAS_SQL[l[i].kind]);
+	ok = ok && buf_puts(&all, n == 1 ? "" : ")");
+	ok = ok && buf_printf(&b, "SELECT d.image_id, %s", all.data);
+	static const char *const cols[] = {"caption", "image_key"};
+	for (size_t c = 0; texts && c < 2; c++)
+		ok = ok && buf_printf(&b, ", CASE WHEN %s THEN (SELECT i.%s FROM images i "
+					  "WHERE i.id = d.image_id) END",
+				      all.data, cols[c]);
+	ok = ok && buf_printf(&b, " FROM (%s) AS d ORDER BY d.image_id DESC", LIST_SQL[l[0].kind]);
 	snprintf(sql, size, "%s", ok ? b.data : "");
+	buf_free(&all);
 	buf_free(&b);
 }
 
@@ -464,27 +508,32 @@ enum db_status search_run(struct db *db, const struct search_query *q, uint64_t 
 	if (s != DB_OK || none)
 		return s;
 	size_t n = q->nterms;
-	for (size_t i = 0; n > 1 && i < n; i++) {
-		if ((s = count_term(db, &l[i], bound)) != DB_OK)
+	if (n > 1) {
+		if ((s = estimate_terms(db, l, n, bound)) != DB_OK)
 			return s;
-		if (l[i].count == 0)
-			return DB_OK;
-	}
-	if (n > 1)
+		for (size_t i = 0; i < n; i++)
+			if (l[i].count == 0)
+				return DB_OK;
 		qsort(l, n, sizeof(l[0]), by_count);
+	}
 	char sql[SQL_MAX];
-	block_sql(l, n, q->nchecks > 0, sql, sizeof(sql));
-	struct db_param p[SEARCH_TERMS_MAX + 3];
-	for (size_t i = 1; i < n; i++)
-		p[i - 1] = l[i].value;
-	p[n - 1] = l[0].value;
+	bool texts = q->nchecks > 0;
+	block_sql(l, n, texts, sql, sizeof(sql));
+	/* The others' values for the flag, then again for each text; the rarest list's last. */
+	struct db_param p[3 * (SEARCH_TERMS_MAX - 1) + 3];
+	size_t np = 0;
+	for (size_t rep = 0; rep < (texts ? 3u : 1u); rep++)
+		for (size_t i = 1; i < n; i++)
+			p[np++] = l[i].value;
+	p[np++] = l[0].value;
 	struct block b = {.q = q, .page = page, .skip = skip};
-	long long size = BLOCK_FIRST;
+	/* When every candidate matches, a page (and one more, to know of a next) is enough. */
+	long long size = n == 1 && !texts ? (long long)(SEARCH_PER_PAGE + 1 + skip) : BLOCK_FIRST;
 	for (;;) {
-		p[n] = DB_INT(bound);
-		p[n + 1] = DB_INT(size);
+		p[np] = DB_INT(bound);
+		p[np + 1] = DB_INT(size);
 		b.rows = 0;
-		if ((s = db_exec(db, sql, p, n + 2, on_candidate, &b)) != DB_OK)
+		if ((s = db_exec(db, sql, p, (unsigned)(np + 2), on_candidate, &b)) != DB_OK)
 			return s;
 		if (b.bad)
 			return DB_FAILED;
@@ -497,6 +546,7 @@ enum db_status search_run(struct db *db, const struct search_query *q, uint64_t 
 			page->next = b.lowest;
 			return DB_OK;
 		}
-		size = size * BLOCK_GROWTH > BLOCK_MAX ? BLOCK_MAX : size * BLOCK_GROWTH;
+		size = size < BLOCK_FIRST ? BLOCK_FIRST
+		       : size * BLOCK_GROWTH > BLOCK_MAX ? BLOCK_MAX : size * BLOCK_GROWTH;
 	}
 }
