@@ -16,7 +16,7 @@
 enum {
 	DB_CONNECT_TIMEOUT_S = 2,
 	DB_IO_TIMEOUT_S = 10,
-	/* A search of 8 terms passes each of 7 others three times, and its list's three. */
+	/* A search of 8 terms estimates each list with three. */
 	DB_MAX_PARAMS = 32,
 	/* A cursor's column buffer: its declared width, up to this. */
 	DB_CURSOR_COLUMN_MAX = 64 * 1024,

@@ -29,7 +29,9 @@ enum {
 	EXAMINE_MAX = 50000,
 	/* How deep `skip` (a page number without a cursor) may go. */
 	SKIP_MAX = 50 * SEARCH_PER_PAGE,
-	SQL_MAX = 8192,
+	SQL_MAX = 4096,
+	/* Held candidates whose texts one statement reads (the ? of check_held's statement). */
+	TEXTS_AT_ONCE = 24,
 };
 
 /* ---- parsing ---- */
@@ -412,7 +414,27 @@ struct block {
 	size_t skip, rows;
 	uint64_t lowest;
 	bool full, bad;
+	/* With checks: the candidates of a block in every list, whose texts are read next. */
+	uint64_t *held;
+	size_t nheld, next_held;
 };
+
+/* A candidate that matches: skipped, shown, or the one past the page that says there is more. */
+static void take(struct block *b, uint64_t id)
+{
+	if (b->skip) {
+		b->skip--;
+		return;
+	}
+	if (b->page->n == SEARCH_PER_PAGE) {
+		/* One more than a page: there is a next page, and it starts after the last shown. */
+		b->full = true;
+		b->page->more = true;
+		b->page->next = b->page->ids[SEARCH_PER_PAGE - 1];
+		return;
+	}
+	b->page->ids[b->page->n++] = id;
+}
 
 static bool on_candidate(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
 {
@@ -427,47 +449,70 @@ static bool on_candidate(void *ctx, char **cols, const unsigned long *lens, unsi
 	b->page->examined++;
 	if (b->full || !cols[1] || strcmp(cols[1], "1") != 0)
 		return true;
-	if (ncols >= 4 && !search_text_matches(b->q, cols[2], cols[2] ? lens[2] : 0, cols[3],
-					       cols[3] ? lens[3] : 0))
-		return true;
-	if (b->skip) {
-		b->skip--;
-		return true;
+	if (b->held)
+		b->held[b->nheld++] = id;
+	else
+		take(b, id);
+	return true;
+}
+
+/* A held candidate's texts; ids come newest first, as they were held, and a gone image is passed over. */
+static bool on_texts(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
+{
+	struct block *b = ctx;
+	uint64_t id;
+	if (ncols < 3 || !cols[0] || !num_parse_u64(cols[0], lens[0], UINT64_MAX, &id)) {
+		b->bad = true;
+		return false;
 	}
-	if (b->page->n == SEARCH_PER_PAGE) {
-		/* One more than a page: there is a next page, and it starts after the last shown. */
-		b->full = true;
-		b->page->more = true;
-		b->page->next = b->page->ids[SEARCH_PER_PAGE - 1];
+	if (b->full)
 		return true;
-	}
-	b->page->ids[b->page->n++] = id;
+	if (search_text_matches(b->q, cols[1], cols[1] ? lens[1] : 0, cols[2], cols[2] ? lens[2] : 0))
+		take(b, id);
 	return true;
 }
 
 /*
- * The statement that reads a block of the rarest list, each with whether it is
- * in all others and, for checks, its caption and key. The texts are read only
- * for candidates in all lists (as subqueries: a join would read every
- * candidate's row), so each test of the other lists is written once for the
- * flag and once per text.
+ * The held candidates' texts, checked in order, read only as many at a time as
+ * the page still needs (past a full page nothing is read): most candidates of a
+ * block are never shown, and reading a caption costs more than the lookups.
  */
-static void block_sql(const struct lookup *l, size_t n, bool texts, char *sql, size_t size)
+static enum db_status check_held(struct db *db, struct block *b)
 {
-	struct buf all = BUF_INIT, b = BUF_INIT;
-	bool ok = buf_puts(&all, n == 1 ? "1" : "(");
+	static const char sql[] = "SELECT id, caption, image_key FROM images WHERE id IN ("
+				  "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ORDER BY id DESC";
+	struct db_param p[TEXTS_AT_ONCE];
+	b->next_held = 0;
+	while (!b->full && b->next_held < b->nheld) {
+		size_t want = b->skip + (SEARCH_PER_PAGE - b->page->n) + 1;
+		size_t k = b->nheld - b->next_held;
+		k = k < want ? k : want;
+		k = k < TEXTS_AT_ONCE ? k : TEXTS_AT_ONCE;
+		for (size_t i = 0; i < TEXTS_AT_ONCE; i++)
+			/* Unused places name no image: ids start at 1. */
+			p[i] = DB_INT(i < k ? (long long)b->held[b->next_held + i] : 0);
+		b->next_held += k;
+		enum db_status s = db_exec(db, sql, p, TEXTS_AT_ONCE, on_texts, b);
+		if (s != DB_OK)
+			return s;
+		if (b->bad)
+			return DB_FAILED;
+	}
+	return DB_OK;
+}
+
+/* The statement that reads a block of the rarest list, each with whether it is in all others. */
+static void block_sql(const struct lookup *l, size_t n, char *sql, size_t size)
+{
+	struct buf b = BUF_INIT;
+	bool ok = buf_puts(&b, "SELECT d.image_id, ");
+	if (n == 1)
+		ok = ok && buf_puts(&b, "1");
 	for (size_t i = 1; i < n; i++)
-		ok = ok && buf_printf(&all, "%s%s", i > 1 ? " AND " : "", HAS_SQL[l[i].kind]);
-	ok = ok && buf_puts(&all, n == 1 ? "" : ")");
-	ok = ok && buf_printf(&b, "SELECT d.image_id, %s", all.data);
-	static const char *const cols[] = {"caption", "image_key"};
-	for (size_t c = 0; texts && c < 2; c++)
-		ok = ok && buf_printf(&b, ", CASE WHEN %s THEN (SELECT i.%s FROM images i "
-					  "WHERE i.id = d.image_id) END",
-				      all.data, cols[c]);
-	ok = ok && buf_printf(&b, " FROM (%s) AS d ORDER BY d.image_id DESC", LIST_SQL[l[0].kind]);
+		ok = ok && buf_printf(&b, "%s%s", i > 1 ? " AND " : "(", HAS_SQL[l[i].kind]);
+	ok = ok && buf_printf(&b, "%s FROM (%s) AS d ORDER BY d.image_id DESC", n > 1 ? ")" : "",
+			      LIST_SQL[l[0].kind]);
 	snprintf(sql, size, "%s", ok ? b.data : "");
-	buf_free(&all);
 	buf_free(&b);
 }
 
@@ -518,35 +563,43 @@ enum db_status search_run(struct db *db, const struct search_query *q, uint64_t 
 	}
 	char sql[SQL_MAX];
 	bool texts = q->nchecks > 0;
-	block_sql(l, n, texts, sql, sizeof(sql));
-	/* The others' values for the flag, then again for each text; the rarest list's last. */
-	struct db_param p[3 * (SEARCH_TERMS_MAX - 1) + 3];
-	size_t np = 0;
-	for (size_t rep = 0; rep < (texts ? 3u : 1u); rep++)
-		for (size_t i = 1; i < n; i++)
-			p[np++] = l[i].value;
-	p[np++] = l[0].value;
+	block_sql(l, n, sql, sizeof(sql));
+	struct db_param p[SEARCH_TERMS_MAX + 2];
+	for (size_t i = 1; i < n; i++)
+		p[i - 1] = l[i].value;
+	p[n - 1] = l[0].value;
 	struct block b = {.q = q, .page = page, .skip = skip};
+	if (texts && !(b.held = malloc(BLOCK_MAX * sizeof(*b.held))))
+		return DB_FAILED;
 	/* When every candidate matches, a page (and one more, to know of a next) is enough. */
 	long long size = n == 1 && !texts ? (long long)(SEARCH_PER_PAGE + 1 + skip) : BLOCK_FIRST;
 	for (;;) {
-		p[np] = DB_INT(bound);
-		p[np + 1] = DB_INT(size);
+		p[n] = DB_INT(bound);
+		p[n + 1] = DB_INT(size);
 		b.rows = 0;
-		if ((s = db_exec(db, sql, p, (unsigned)(np + 2), on_candidate, &b)) != DB_OK)
-			return s;
-		if (b.bad)
-			return DB_FAILED;
+		b.nheld = 0;
+		if ((s = db_exec(db, sql, p, n + 2, on_candidate, &b)) != DB_OK)
+			break;
+		if (!b.bad && texts)
+			s = check_held(db, &b);
+		if (s != DB_OK)
+			break;
+		if (b.bad) {
+			s = DB_FAILED;
+			break;
+		}
 		if (b.full || b.rows < (size_t)size)
-			return DB_OK; /* a whole page and one more, or the list's end */
+			break; /* a whole page and one more, or the list's end */
 		bound = (long long)b.lowest;
 		if (page->examined >= EXAMINE_MAX) {
 			/* Bounded work: what was found, and a cursor past what was read. */
 			page->more = true;
 			page->next = b.lowest;
-			return DB_OK;
+			break;
 		}
 		size = size < BLOCK_FIRST ? BLOCK_FIRST
 		       : size * BLOCK_GROWTH > BLOCK_MAX ? BLOCK_MAX : size * BLOCK_GROWTH;
 	}
+	free(b.held);
+	return s;
 }
