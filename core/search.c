@@ -17,8 +17,8 @@ enum {
 	 * Terms are ordered by how densely they hold the newest images: each one's
 	 * newest entries are read up to this many, and a term with fewer is the
 	 * rarest; among full ones, the one whose last entry is oldest is the sparsest.
-	 * A capped count alone (1,000 once) could not tell common terms apart and
-	 * read as many rows as a large page.
+	 * A count with a high cap reads many rows and cannot tell common terms apart,
+	 * since all of them reach it.
 	 */
 	ESTIMATE_ROWS = 128,
 	/* Candidates of the rarest term read per round trip: first, and at most. */
