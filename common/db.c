@@ -16,7 +16,8 @@
 enum {
 	DB_CONNECT_TIMEOUT_S = 2,
 	DB_IO_TIMEOUT_S = 10,
-	DB_MAX_PARAMS = 16,
+	/* A search of 8 terms estimates each list with three. */
+	DB_MAX_PARAMS = 32,
 	/* A cursor's column buffer: its declared width, up to this. */
 	DB_CURSOR_COLUMN_MAX = 64 * 1024,
 };

@@ -13,8 +13,14 @@
 #include "core/users.h"
 
 enum {
-	/* Terms are ordered by how many images they have, counted up to this many. */
-	COUNT_CAP = 1000,
+	/*
+	 * Terms are ordered by how densely they hold the newest images: each one's
+	 * newest entries are read up to this many, and a term with fewer is the
+	 * rarest; among full ones, the one whose last entry is oldest is the sparsest.
+	 * A count with a high cap reads many rows and cannot tell common terms apart,
+	 * since all of them reach it.
+	 */
+	ESTIMATE_ROWS = 128,
 	/* Candidates of the rarest term read per round trip: first, and at most. */
 	BLOCK_FIRST = 64,
 	BLOCK_MAX = 4096,
@@ -24,6 +30,8 @@ enum {
 	/* How deep `skip` (a page number without a cursor) may go. */
 	SKIP_MAX = 50 * SEARCH_PER_PAGE,
 	SQL_MAX = 4096,
+	/* Held candidates whose texts one statement reads (the ? of check_held's statement). */
+	TEXTS_AT_ONCE = 24,
 };
 
 /* ---- parsing ---- */
@@ -303,13 +311,18 @@ bool search_text_matches(const struct search_query *q, const char *caption, size
 	if (q->nchecks == 0)
 		return true;
 	struct buf cap = BUF_INIT, k = BUF_INIT;
-	bool all = true;
+	bool all = true, key_done = false;
 	if (caption)
 		joined_tokens(caption, caption_len, &cap);
-	if (key)
-		joined_tokens(key, keylen, &k);
-	for (size_t i = 0; i < q->nchecks && all; i++)
-		all = check_holds(&q->checks[i], &cap) || check_holds(&q->checks[i], &k);
+	for (size_t i = 0; i < q->nchecks && all; i++) {
+		if (check_holds(&q->checks[i], &cap))
+			continue;
+		/* The key is looked at only when the caption does not hold a check. */
+		if (!key_done && key)
+			joined_tokens(key, keylen, &k);
+		key_done = true;
+		all = check_holds(&q->checks[i], &k);
+	}
 	buf_free(&cap);
 	buf_free(&k);
 	return all;
@@ -321,7 +334,8 @@ bool search_text_matches(const struct search_query *q, const char *caption, size
 struct lookup {
 	enum search_kind kind;
 	struct db_param value;
-	long long count; /* up to COUNT_CAP */
+	long long count;  /* up to ESTIMATE_ROWS */
+	uint64_t oldest;  /* the lowest image id among those counted */
 };
 
 /* Each kind's list: the ids below a bound, newest first. */
@@ -343,28 +357,55 @@ static const char *const HAS_SQL[] = {
 			"t.owner_id = ?)",
 };
 
-static bool on_count(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
+struct estimates {
+	struct lookup *l;
+	size_t n;
+	bool bad;
+};
+
+static bool on_estimate(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
 {
-	uint64_t n = 0;
-	if (ncols >= 1 && cols[0] && num_parse_u64(cols[0], lens[0], UINT64_MAX, &n))
-		*(long long *)ctx = (long long)n;
-	return false;
+	struct estimates *e = ctx;
+	uint64_t i, count, oldest = 0;
+	if (ncols < 3 || !cols[0] || !cols[1] || !num_parse_u64(cols[0], lens[0], UINT64_MAX, &i) ||
+	    i >= e->n || !num_parse_u64(cols[1], lens[1], UINT64_MAX, &count) ||
+	    (cols[2] && !num_parse_u64(cols[2], lens[2], UINT64_MAX, &oldest))) {
+		e->bad = true;
+		return false;
+	}
+	e->l[i].count = (long long)count;
+	e->l[i].oldest = oldest;
+	return true;
 }
 
-/* How many images a term has below the bound, up to COUNT_CAP: enough to find the rarest. */
-static enum db_status count_term(struct db *db, struct lookup *l, long long bound)
+/* Every term's newest entries below the bound, counted up to ESTIMATE_ROWS, in one round trip. */
+static enum db_status estimate_terms(struct db *db, struct lookup *l, size_t n, long long bound)
 {
-	char sql[SQL_MAX];
-	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM (%s) AS c", LIST_SQL[l->kind]);
-	struct db_param p[] = {l->value, DB_INT(bound), DB_INT(COUNT_CAP)};
-	l->count = 0;
-	return db_exec(db, sql, p, 3, on_count, &l->count);
+	struct buf sql = BUF_INIT;
+	struct db_param p[SEARCH_TERMS_MAX * 3];
+	bool ok = true;
+	for (size_t i = 0; i < n; i++) {
+		ok = ok && buf_printf(&sql, "%sSELECT %zu, COUNT(*), MIN(image_id) FROM (%s) AS c%zu",
+				      i ? " UNION ALL " : "", i, LIST_SQL[l[i].kind], i);
+		p[3 * i] = l[i].value;
+		p[3 * i + 1] = DB_INT(bound);
+		p[3 * i + 2] = DB_INT(ESTIMATE_ROWS);
+		l[i].count = 0;
+		l[i].oldest = 0;
+	}
+	struct estimates e = {l, n, false};
+	enum db_status s = ok ? db_exec(db, sql.data, p, (unsigned)(3 * n), on_estimate, &e)
+			      : DB_FAILED;
+	buf_free(&sql);
+	return s == DB_OK && e.bad ? DB_FAILED : s;
 }
 
 static int by_count(const void *a, const void *b)
 {
 	const struct lookup *x = a, *y = b;
-	return (x->count > y->count) - (x->count < y->count);
+	if (x->count != y->count)
+		return (x->count > y->count) - (x->count < y->count);
+	return (x->oldest > y->oldest) - (x->oldest < y->oldest);
 }
 
 struct block {
@@ -373,7 +414,27 @@ struct block {
 	size_t skip, rows;
 	uint64_t lowest;
 	bool full, bad;
+	/* With checks: the candidates of a block in every list, whose texts are read next. */
+	uint64_t *held;
+	size_t nheld, next_held;
 };
+
+/* A candidate that matches: skipped, shown, or the one past the page that says there is more. */
+static void take(struct block *b, uint64_t id)
+{
+	if (b->skip) {
+		b->skip--;
+		return;
+	}
+	if (b->page->n == SEARCH_PER_PAGE) {
+		/* One more than a page: there is a next page, and it starts after the last shown. */
+		b->full = true;
+		b->page->more = true;
+		b->page->next = b->page->ids[SEARCH_PER_PAGE - 1];
+		return;
+	}
+	b->page->ids[b->page->n++] = id;
+}
 
 static bool on_candidate(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
 {
@@ -388,30 +449,60 @@ static bool on_candidate(void *ctx, char **cols, const unsigned long *lens, unsi
 	b->page->examined++;
 	if (b->full || !cols[1] || strcmp(cols[1], "1") != 0)
 		return true;
-	if (ncols >= 4 && !search_text_matches(b->q, cols[2], cols[2] ? lens[2] : 0, cols[3],
-					       cols[3] ? lens[3] : 0))
-		return true;
-	if (b->skip) {
-		b->skip--;
-		return true;
+	if (b->held)
+		b->held[b->nheld++] = id;
+	else
+		take(b, id);
+	return true;
+}
+
+/* A held candidate's texts; ids come newest first, as they were held, and a gone image is passed over. */
+static bool on_texts(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
+{
+	struct block *b = ctx;
+	uint64_t id;
+	if (ncols < 3 || !cols[0] || !num_parse_u64(cols[0], lens[0], UINT64_MAX, &id)) {
+		b->bad = true;
+		return false;
 	}
-	if (b->page->n == SEARCH_PER_PAGE) {
-		/* One more than a page: there is a next page, and it starts after the last shown. */
-		b->full = true;
-		b->page->more = true;
-		b->page->next = b->page->ids[SEARCH_PER_PAGE - 1];
+	if (b->full)
 		return true;
-	}
-	b->page->ids[b->page->n++] = id;
+	if (search_text_matches(b->q, cols[1], cols[1] ? lens[1] : 0, cols[2], cols[2] ? lens[2] : 0))
+		take(b, id);
 	return true;
 }
 
 /*
- * The statement that reads a block of the rarest list, each with whether it is
- * in all others (and, for checks, its caption and key: read for every candidate,
- * since MariaDB cannot see the candidate from a subquery of a merged derived table).
+ * The held candidates' texts, checked in order, read only as many at a time as
+ * the page still needs (past a full page nothing is read): most candidates of a
+ * block are never shown, and reading a caption costs more than the lookups.
  */
-static void block_sql(const struct lookup *l, size_t n, bool texts, char *sql, size_t size)
+static enum db_status check_held(struct db *db, struct block *b)
+{
+	static const char sql[] = "SELECT id, caption, image_key FROM images WHERE id IN ("
+				  "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ORDER BY id DESC";
+	struct db_param p[TEXTS_AT_ONCE];
+	b->next_held = 0;
+	while (!b->full && b->next_held < b->nheld) {
+		size_t want = b->skip + (SEARCH_PER_PAGE - b->page->n) + 1;
+		size_t k = b->nheld - b->next_held;
+		k = k < want ? k : want;
+		k = k < TEXTS_AT_ONCE ? k : TEXTS_AT_ONCE;
+		for (size_t i = 0; i < TEXTS_AT_ONCE; i++)
+			/* Unused places name no image: ids start at 1. */
+			p[i] = DB_INT(i < k ? (long long)b->held[b->next_held + i] : 0);
+		b->next_held += k;
+		enum db_status s = db_exec(db, sql, p, TEXTS_AT_ONCE, on_texts, b);
+		if (s != DB_OK)
+			return s;
+		if (b->bad)
+			return DB_FAILED;
+	}
+	return DB_OK;
+}
+
+/* The statement that reads a block of the rarest list, each with whether it is in all others. */
+static void block_sql(const struct lookup *l, size_t n, char *sql, size_t size)
 {
 	struct buf b = BUF_INIT;
 	bool ok = buf_puts(&b, "SELECT d.image_id, ");
@@ -419,10 +510,8 @@ static void block_sql(const struct lookup *l, size_t n, bool texts, char *sql, s
 		ok = ok && buf_puts(&b, "1");
 	for (size_t i = 1; i < n; i++)
 		ok = ok && buf_printf(&b, "%s%s", i > 1 ? " AND " : "(", HAS_SQL[l[i].kind]);
-	ok = ok && buf_printf(&b, "%s%s FROM (%s) AS d", n > 1 ? ")" : "",
-			      texts ? ", i.caption, i.image_key" : "", LIST_SQL[l[0].kind]);
-	ok = ok && buf_puts(&b, texts ? " JOIN images i ON i.id = d.image_id" : "");
-	ok = ok && buf_puts(&b, " ORDER BY d.image_id DESC");
+	ok = ok && buf_printf(&b, "%s FROM (%s) AS d ORDER BY d.image_id DESC", n > 1 ? ")" : "",
+			      LIST_SQL[l[0].kind]);
 	snprintf(sql, size, "%s", ok ? b.data : "");
 	buf_free(&b);
 }
@@ -464,39 +553,53 @@ enum db_status search_run(struct db *db, const struct search_query *q, uint64_t 
 	if (s != DB_OK || none)
 		return s;
 	size_t n = q->nterms;
-	for (size_t i = 0; n > 1 && i < n; i++) {
-		if ((s = count_term(db, &l[i], bound)) != DB_OK)
+	if (n > 1) {
+		if ((s = estimate_terms(db, l, n, bound)) != DB_OK)
 			return s;
-		if (l[i].count == 0)
-			return DB_OK;
-	}
-	if (n > 1)
+		for (size_t i = 0; i < n; i++)
+			if (l[i].count == 0)
+				return DB_OK;
 		qsort(l, n, sizeof(l[0]), by_count);
+	}
 	char sql[SQL_MAX];
-	block_sql(l, n, q->nchecks > 0, sql, sizeof(sql));
-	struct db_param p[SEARCH_TERMS_MAX + 3];
+	bool texts = q->nchecks > 0;
+	block_sql(l, n, sql, sizeof(sql));
+	struct db_param p[SEARCH_TERMS_MAX + 2];
 	for (size_t i = 1; i < n; i++)
 		p[i - 1] = l[i].value;
 	p[n - 1] = l[0].value;
 	struct block b = {.q = q, .page = page, .skip = skip};
-	long long size = BLOCK_FIRST;
+	if (texts && !(b.held = malloc(BLOCK_MAX * sizeof(*b.held))))
+		return DB_FAILED;
+	/* When every candidate matches, a page (and one more, to know of a next) is enough. */
+	long long size = n == 1 && !texts ? (long long)(SEARCH_PER_PAGE + 1 + skip) : BLOCK_FIRST;
 	for (;;) {
 		p[n] = DB_INT(bound);
 		p[n + 1] = DB_INT(size);
 		b.rows = 0;
+		b.nheld = 0;
 		if ((s = db_exec(db, sql, p, n + 2, on_candidate, &b)) != DB_OK)
-			return s;
-		if (b.bad)
-			return DB_FAILED;
+			break;
+		if (!b.bad && texts)
+			s = check_held(db, &b);
+		if (s != DB_OK)
+			break;
+		if (b.bad) {
+			s = DB_FAILED;
+			break;
+		}
 		if (b.full || b.rows < (size_t)size)
-			return DB_OK; /* a whole page and one more, or the list's end */
+			break; /* a whole page and one more, or the list's end */
 		bound = (long long)b.lowest;
 		if (page->examined >= EXAMINE_MAX) {
 			/* Bounded work: what was found, and a cursor past what was read. */
 			page->more = true;
 			page->next = b.lowest;
-			return DB_OK;
+			break;
 		}
-		size = size * BLOCK_GROWTH > BLOCK_MAX ? BLOCK_MAX : size * BLOCK_GROWTH;
+		size = size < BLOCK_FIRST ? BLOCK_FIRST
+		       : size * BLOCK_GROWTH > BLOCK_MAX ? BLOCK_MAX : size * BLOCK_GROWTH;
 	}
+	free(b.held);
+	return s;
 }
