@@ -31,6 +31,8 @@ enum {
 	STOP_WAIT_MS = 30000,
 	POLL_MS = 20,
 	HTTP_TIMEOUT_S = 30,
+	/* curl's own threshold for asking "Expect: 100-continue" before a body. */
+	EXPECT_FROM_BYTES = 1024 * 1024,
 	MAX_SETTINGS = 32,
 	/* Valgrind runs a daemon 20 to 50 times slower; waits for it grow by this much. */
 	VALGRIND_SLOWDOWN = 10,
@@ -420,6 +422,13 @@ static bool perform(CURL *curl, const char *url, struct curl_slist *headers, str
 	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect);
 	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &out->headers);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)HTTP_TIMEOUT_S * harness_slowdown());
+	/*
+	 * A body sent with "Expect: 100-continue" waits for the server's word
+	 * however slow the machine: after curl's default second it would send the
+	 * body anyway, and a server that refused it would close on a body in flight.
+	 */
+	curl_easy_setopt(curl, CURLOPT_EXPECT_100_TIMEOUT_MS,
+			 1000L * HTTP_TIMEOUT_S * harness_slowdown());
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	CURLcode rc = curl_easy_perform(curl);
 	if (rc == CURLE_OK)
@@ -443,8 +452,13 @@ bool http_request(const char *method, const char *url, const char *const *header
 	struct curl_slist *list = NULL;
 	for (const char *const *h = headers; h && *h; h++)
 		list = curl_slist_append(list, *h);
-	/* Small bodies go at once, as most clients send them. */
-	list = curl_slist_append(list, "Expect:");
+	/*
+	 * Small bodies go at once, as most clients send them; from 1 MB on, curl
+	 * asks first with "Expect: 100-continue", as its command line does, so a
+	 * server can refuse a body before it is sent.
+	 */
+	if (len < EXPECT_FROM_BYTES)
+		list = curl_slist_append(list, "Expect:");
 	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
 	if (strcmp(method, "HEAD") == 0)
 		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
