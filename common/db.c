@@ -2,6 +2,7 @@
 #include "db.h"
 
 #include <errmsg.h>
+#include <limits.h>
 #include <mysql.h>
 #include <mysqld_error.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "num.h"
 
 enum {
 	DB_CONNECT_TIMEOUT_S = 2,
@@ -519,6 +521,14 @@ void db_cursor_close(struct db_cursor *cur)
 unsigned long long db_affected_rows(const struct db *db)
 {
 	return db->affected_rows;
+}
+
+bool db_column_int(const char *col, long long *out)
+{
+	long v = 0;
+	bool ok = !col || num_parse_long(col, LONG_MIN, LONG_MAX, &v);
+	*out = ok ? v : 0;
+	return ok;
 }
 
 const char *db_error(const struct db *db)

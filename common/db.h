@@ -78,6 +78,12 @@ enum db_status db_cursor_next(struct db_cursor *cur, char ***cols, unsigned long
  */
 void db_cursor_close(struct db_cursor *cur);
 
+/*
+ * A column holding a whole number (an id, a count, a time), through the strict
+ * parser: *out is 0 for NULL. False, with *out 0, when the text is no number.
+ */
+bool db_column_int(const char *col, long long *out);
+
 /* The last error in words, for the log. */
 const char *db_error(const struct db *db);
 

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "log.h"
+#include "num.h"
 
 enum { HTTP_MESSAGE_MAX = 512 };
 
@@ -26,11 +27,11 @@ bool http_content_length(struct MHD_Connection *conn, unsigned long long *n)
 {
 	const char *length =
 		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (!length || !*length)
+	uint64_t v;
+	if (!length || !num_parse_u64(length, strlen(length), UINT64_MAX, &v))
 		return false;
-	char *end;
-	*n = strtoull(length, &end, 10);
-	return *end == '\0';
+	*n = v;
+	return true;
 }
 
 bool http_announces_too_large(struct MHD_Connection *conn, size_t limit)

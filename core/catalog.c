@@ -231,10 +231,8 @@ static bool on_location_owner(void *ctx, char **cols, const unsigned long *lens,
 {
 	(void)lens;
 	struct current_owner *c = ctx;
-	if (ncols >= 2 && cols[0]) {
+	if (ncols >= 2 && cols[0] && db_column_int(cols[1], &c->owner_id))
 		copy_text(c->location, BLOB_NAME_MAX, cols[0]);
-		c->owner_id = cols[1] ? atoll(cols[1]) : 0;
-	}
 	return false;
 }
 
@@ -400,8 +398,8 @@ struct caption_target {
 static bool on_caption_target(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
 {
 	struct caption_target *t = ctx;
-	t->found = ncols == 2 && column_u64(cols[0], lens[0], &t->id);
-	t->owner_id = t->found && cols[1] ? atoll(cols[1]) : 0;
+	t->found = ncols == 2 && column_u64(cols[0], lens[0], &t->id) &&
+		   db_column_int(cols[1], &t->owner_id);
 	return false;
 }
 

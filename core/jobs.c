@@ -103,9 +103,13 @@ static char *dup_col(const char *col, unsigned long len, bool *ok)
 	return s;
 }
 
-static int64_t num_col(const char *col)
+/* A number column; *ok turns false when it holds no number. */
+static int64_t num_col(const char *col, bool *ok)
 {
-	return col ? strtoll(col, NULL, 10) : 0;
+	long long v;
+	if (!db_column_int(col, &v))
+		*ok = false;
+	return v;
 }
 
 /* Fills job from a row of JOB_COLUMNS; false when out of memory or the row is not one. */
@@ -115,18 +119,18 @@ static bool row_to_job(struct job *job, char **cols, const unsigned long *lens, 
 	if (ncols < JOB_NCOLS || !cols[1] || !cols[2])
 		return false;
 	bool ok = jobs_kind_parse(cols[1], &job->kind) && jobs_state_parse(cols[2], &job->state);
-	job->id = num_col(cols[0]);
-	job->attempts = (int)num_col(cols[3]);
-	job->max_attempts = (int)num_col(cols[4]);
+	job->id = num_col(cols[0], &ok);
+	job->attempts = (int)num_col(cols[3], &ok);
+	job->max_attempts = (int)num_col(cols[4], &ok);
 	job->dedupe_key = dup_col(cols[5], lens[5], &ok);
 	job->payload = dup_col(cols[6] ? cols[6] : "", cols[6] ? lens[6] : 0, &ok);
 	job->result = dup_col(cols[7], lens[7], &ok);
 	job->error = dup_col(cols[8], lens[8], &ok);
-	job->created_at = num_col(cols[9]);
-	job->started_at = num_col(cols[10]);
-	job->finished_at = num_col(cols[11]);
-	job->run_after = num_col(cols[12]);
-	job->lease_until = num_col(cols[13]);
+	job->created_at = num_col(cols[9], &ok);
+	job->started_at = num_col(cols[10], &ok);
+	job->finished_at = num_col(cols[11], &ok);
+	job->run_after = num_col(cols[12], &ok);
+	job->lease_until = num_col(cols[13], &ok);
 	if (!ok)
 		job_free(job);
 	return ok;
@@ -144,7 +148,7 @@ static bool on_job_row(void *ctx, char **cols, const unsigned long *lens, unsign
 	one->found = true;
 	one->ok = row_to_job(one->job, cols, lens, ncols);
 	if (ncols > JOB_NCOLS)
-		one->now = num_col(cols[JOB_NCOLS]);
+		one->now = num_col(cols[JOB_NCOLS], &one->ok);
 	return false;
 }
 
@@ -157,9 +161,7 @@ static bool on_numbers_row(void *ctx, char **cols, const unsigned long *lens, un
 {
 	(void)lens;
 	struct two_numbers *n = ctx;
-	n->found = true;
-	n->a = ncols > 0 ? num_col(cols[0]) : 0;
-	n->b = ncols > 1 ? num_col(cols[1]) : 0;
+	n->found = ncols >= 2 && db_column_int(cols[0], &n->a) && db_column_int(cols[1], &n->b);
 	return false;
 }
 
@@ -423,7 +425,9 @@ static bool on_unfinished_row(void *ctx, char **cols, const unsigned long *lens,
 {
 	(void)lens;
 	struct unfinished *u = ctx;
-	long long id = ncols > 0 ? num_col(cols[0]) : 0;
+	long long id = 0;
+	if (ncols < 1 || !db_column_int(cols[0], &id))
+		return true;
 	for (size_t i = 0; i < u->n; i++)
 		if (u->ids[i] == id)
 			u->finished[i] = false;
@@ -536,7 +540,9 @@ static bool on_state_count(void *ctx, char **cols, const unsigned long *lens, un
 	enum job_state state;
 	if (ncols < 2 || !cols[0] || !jobs_state_parse(cols[0], &state))
 		return true;
-	long long n = num_col(cols[1]);
+	long long n;
+	if (!db_column_int(cols[1], &n))
+		return true;
 	long long *slot[JOB_STATE_COUNT] = {&stats->queued, &stats->running, &stats->done,
 					    &stats->dead};
 	*slot[state] = n;

@@ -41,10 +41,9 @@ static bool on_session(void *ctx, char **cols, const unsigned long *lens, unsign
 {
 	(void)lens;
 	struct resolved *r = ctx;
-	if (n < 7)
+	if (n < 7 || !db_column_int(cols[0], &r->u->user_id))
 		return false;
 	r->found = true;
-	r->u->user_id = atoll(cols[0]);
 	r->u->kind = cols[1] && strcmp(cols[1], "api") == 0 ? SESSION_API : SESSION_BROWSER;
 	copy(r->u->username, sizeof(r->u->username), cols[2]);
 	copy(r->u->email, sizeof(r->u->email), cols[3]);

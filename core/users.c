@@ -70,7 +70,7 @@ static bool on_id(void *ctx, char **cols, const unsigned long *lens, unsigned n)
 {
 	(void)lens;
 	if (n >= 1 && cols[0])
-		*(long long *)ctx = atoll(cols[0]);
+		db_column_int(cols[0], ctx);
 	return false;
 }
 
@@ -126,9 +126,8 @@ static bool on_user(void *ctx, char **cols, const unsigned long *lens, unsigned 
 {
 	(void)lens;
 	struct user *u = ctx;
-	if (n < 7)
+	if (n < 7 || !db_column_int(cols[0], &u->id))
 		return false;
-	u->id = atoll(cols[0]);
 	copy(u->username, sizeof(u->username), cols[1]);
 	copy(u->email, sizeof(u->email), cols[2]);
 	copy(u->password_hash, sizeof(u->password_hash), cols[3]);
@@ -289,8 +288,8 @@ static bool on_window(void *ctx, char **cols, const unsigned long *lens, unsigne
 	(void)lens;
 	struct window *w = ctx;
 	if (n >= 2) {
-		w->count = cols[0] ? atoll(cols[0]) : 0;
-		w->retry_ms = cols[1] ? atoll(cols[1]) : 0;
+		db_column_int(cols[0], &w->count);
+		db_column_int(cols[1], &w->retry_ms);
 	}
 	return false;
 }

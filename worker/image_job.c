@@ -9,6 +9,7 @@
 
 #include "common/clock.h"
 #include "common/config.h"
+#include "common/num.h"
 #include "core/jobs.h"
 #include "worker/imaging.h"
 
@@ -61,13 +62,13 @@ bool image_job_child_input(const struct buf *in, uint64_t *max_pixels, const cha
 			   size_t *restlen, char *err, size_t errlen)
 {
 	const char *nl = in->data ? memchr(in->data, '\n', in->len) : NULL;
-	char *end = NULL;
-	unsigned long long limit = nl ? strtoull(in->data, &end, 10) : 0;
-	if (!nl || end != nl || end == in->data || limit == 0) {
+	uint64_t limit = 0;
+	if (!nl || !num_parse_u64(in->data, (size_t)(nl - in->data), UINT64_MAX, &limit) ||
+	    limit == 0) {
 		snprintf(err, errlen, "the image input has no pixel limit line");
 		return false;
 	}
-	*max_pixels = (uint64_t)limit;
+	*max_pixels = limit;
 	*rest = nl + 1;
 	*restlen = in->len - (size_t)(*rest - in->data);
 	return true;
