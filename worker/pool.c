@@ -129,6 +129,9 @@ static void record(struct pool *p, struct db *db, const struct job *job,
 		case JOB_RUN_CANCELLED:
 			outcome = jobs_release(db, job->id, job->attempts);
 			break;
+		case JOB_RUN_RECORDED:
+			outcome = JOBS_OK;
+			break;
 		case JOB_RUN_RETRY:
 		case JOB_RUN_FAILED:
 			outcome = jobs_fail(db, job->id, job->attempts, err,
@@ -148,6 +151,9 @@ static void record(struct pool *p, struct db *db, const struct job *job,
 	} else if (run == JOB_RUN_DONE) {
 		log_info("job %lld %s attempt %d: done in %lld ms", job->id, kind, job->attempts,
 			 (long long)ms);
+	} else if (run == JOB_RUN_RECORDED) {
+		log_info("job %lld %s attempt %d: done in %lld ms: %s", job->id, kind,
+			 job->attempts, (long long)ms, err);
 	} else if (run == JOB_RUN_CANCELLED) {
 		log_info("job %lld %s attempt %d: handed back after %lld ms (the worker stops)",
 			 job->id, kind, job->attempts, (long long)ms);
