@@ -160,7 +160,7 @@ static enum db_status gone_once(const struct job_ctx *ctx, const char *sha256, b
  * it commits. The completion's lock on the job's row holds back an upload of
  * the same bytes that would join this job (the queue dedupes a running job):
  * either the check sees its row, or it waits and, once this job is done, gets
- * a job of its own, which then finds no file of this run left to remove.
+ * a job of its own, whose files come after this run's are gone.
  * JOB_RUN_DONE with *gone false: an image has the content; go on.
  */
 static enum job_run finish_if_gone(const struct job_ctx *ctx, const char *sha256, bool wrote,
