@@ -759,6 +759,57 @@ static void an_enhance_s_missed_invalidation_is_sent_again(void **state)
 }
 
 /*
+ * While memcache cannot be reached, an enhance that stored its target waits in
+ * the queue, not on a thread: a worker with one thread goes on with other
+ * jobs, and the enhance ends done, at its first attempt, once memcache takes
+ * the invalidation.
+ */
+static void an_enhance_waiting_for_memcache_holds_no_thread(void **state)
+{
+	(void)state;
+	struct bytes src = photo_jpeg(PHOTO, 600), old = photo_jpeg(PHOTO2, 200);
+	upload("wait-src", &src);
+	upload("wait-target", &old);
+	struct buf before = BUF_INIT, after = BUF_INIT;
+	get_key_json("wait-target", &before);
+	char control[GALLERY_PATH_MAX + 64], url[128];
+	snprintf(control, sizeof(control), "%s/memcache-reach-2", tmp_dir);
+	assert_true(write_file(control, "refuse", 6));
+	struct daemon proxy;
+	assert_true(faultproxy_start(&proxy, g.mc.port, control));
+	snprintf(url, sizeof(url), "GALLERY_MEMCACHE_URL=http://127.0.0.1:%d", proxy.port);
+	setting settings[] = {g.data_dir_setting, url, "GALLERY_WORKER_THREADS=1", NULL};
+	assert_true(nworkers < sizeof(workers) / sizeof(workers[0]));
+	struct daemon *w = &workers[nworkers++];
+	assert_true(worker_start(w, settings));
+	enqueue_enhance("wait-src", "wait-target", "0.30");
+	assert_true(sql_wait_scalar("SELECT version FROM images WHERE image_key = 'wait-target'", 2,
+				    WAIT_MS));
+	assert_true(daemon_wait_log(w, "waits in the queue", WAIT_MS));
+	/* The one thread is free: a calc job runs while memcache is still away. */
+	assert_true(sql_exec("INSERT INTO jobs (kind, payload, max_attempts) VALUES ('calc', "
+			     "'[1,2,3]', 5)"));
+	assert_true(sql_wait_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'calc' AND state = 'done'",
+				    1, WAIT_MS));
+	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'enhance' AND "
+				    "state = 'done'"),
+			 0);
+	assert_true(write_file(control, "pass", 4));
+	assert_true(sql_wait_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'enhance' AND "
+				    "state = 'done' AND attempts = 1 AND result NOT LIKE "
+				    "'%forgetting%' AND result LIKE '%rms_contrast%'",
+				    1, WAIT_MS));
+	assert_true(daemon_log_contains(w, "memcache took the target's invalidation"));
+	get_key_json("wait-target", &after);
+	assert_false(after.len == before.len && memcmp(after.data, before.data, after.len) == 0);
+	daemon_stop(&proxy, SIGTERM);
+	buf_free(&before);
+	buf_free(&after);
+	bytes_free(&src);
+	bytes_free(&old);
+}
+
+/*
  * A worker started with a small GALLERY_MAX_PIXELS decodes nothing above it:
  * a thumbnail and an enhance of a larger image end dead at once, saying so,
  * while an image under the limit is still made.
@@ -843,6 +894,7 @@ int main(void)
 		cmocka_unit_test_setup(an_enhance_s_missed_invalidation_is_sent_again, fresh),
 		cmocka_unit_test_setup(a_thumbnail_job_of_a_deleted_image_ends_done, fresh),
 		cmocka_unit_test_setup(a_missing_original_of_a_live_image_is_retried, fresh),
+		cmocka_unit_test_setup(an_enhance_waiting_for_memcache_holds_no_thread, fresh),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
