@@ -785,7 +785,7 @@ static void an_enhance_waiting_for_memcache_holds_no_thread(void **state)
 	enqueue_enhance("wait-src", "wait-target", "0.30");
 	assert_true(sql_wait_scalar("SELECT version FROM images WHERE image_key = 'wait-target'", 2,
 				    WAIT_MS));
-	assert_true(daemon_wait_log(w, "waits in the queue", WAIT_MS));
+	assert_true(daemon_wait_log(w, "memcache missed an invalidation", WAIT_MS));
 	/* The one thread is free: a calc job runs while memcache is still away. */
 	assert_true(sql_exec("INSERT INTO jobs (kind, payload, max_attempts) VALUES ('calc', "
 			     "'[1,2,3]', 5)"));

@@ -43,6 +43,12 @@ enum job_run {
 	 * the transaction that decided it); err says why, for the job's log line.
 	 */
 	JOB_RUN_RECORDED,
+	/*
+	 * The work is done but the job waits on something outside (memcache to
+	 * take an invalidation): queued again after a short wait, its attempt not
+	 * counted, with result kept for the next run to finish from (job->result).
+	 */
+	JOB_RUN_DEFERRED,
 };
 
 typedef enum job_run (*job_run_fn)(const struct job_ctx *ctx, struct buf *result, char *err,
