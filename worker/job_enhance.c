@@ -208,6 +208,8 @@ static enum job_run resume(const struct job_ctx *ctx, const struct enhance_job *
 		log_info("job %lld attempt %d: memcache took the target's invalidation",
 			 ctx->job->id, ctx->job->attempts);
 		cJSON_DeleteItemFromObjectCaseSensitive(root, PENDING_VERSION);
+	} else {
+		*err = '\0'; /* the first run's log line said why */
 	}
 	char *text = cJSON_PrintUnformatted(root);
 	if (!text || !buf_puts(result, text)) {

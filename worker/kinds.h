@@ -47,6 +47,7 @@ enum job_run {
 	 * The work is done but the job waits on something outside (memcache to
 	 * take an invalidation): queued again after a short wait, its attempt not
 	 * counted, with result kept for the next run to finish from (job->result).
+	 * err says why for the job's log line; empty, no line (a wait that goes on).
 	 */
 	JOB_RUN_DEFERRED,
 };

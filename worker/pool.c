@@ -161,9 +161,11 @@ static void record(struct pool *p, struct db *db, const struct job *job,
 		log_info("job %lld %s attempt %d: done in %lld ms: %s", job->id, kind,
 			 job->attempts, (long long)ms, err);
 	} else if (run == JOB_RUN_DEFERRED) {
-		log_info("job %lld %s attempt %d: waits in the queue after %lld ms, again in %d ms: "
-			 "%s",
-			 job->id, kind, job->attempts, (long long)ms, (int)DEFER_MS, err);
+		/* A run that defers again says nothing new: only the first says why. */
+		if (*err)
+			log_info("job %lld %s attempt %d: waits in the queue after %lld ms, again "
+				 "in %d ms: %s",
+				 job->id, kind, job->attempts, (long long)ms, (int)DEFER_MS, err);
 	} else if (run == JOB_RUN_CANCELLED) {
 		log_info("job %lld %s attempt %d: handed back after %lld ms (the worker stops)",
 			 job->id, kind, job->attempts, (long long)ms);
