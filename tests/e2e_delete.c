@@ -540,6 +540,58 @@ static void deletes_racing_thumbnails_leave_none(void **state)
 	buf_free(&jpeg);
 }
 
+/*
+ * A delete, then at once an upload of the same bytes under another key, while
+ * the content's thumbnail job runs: whether the job finds the content gone or
+ * back, the new image ends with both thumbnails, files and rows.
+ */
+static void the_same_bytes_uploaded_again_keep_their_thumbnails(void **state)
+{
+	(void)state;
+	enum { ROUNDS = 16 };
+	struct buf jpeg = BUF_INIT, one = BUF_INIT;
+	photo_jpeg(640, &jpeg);
+	setting w[] = {g.data_dir_setting, g.memcache_url_setting, "GALLERY_WORKER_THREADS=2", NULL};
+	assert_true(worker_start(&worker, w));
+	char shas[ROUNDS][SHA_HEX];
+	for (unsigned i = 0; i < ROUNDS; i++) {
+		char first[32], again[32], q[256];
+		snprintf(first, sizeof(first), "first %u", i);
+		snprintf(again, sizeof(again), "again %u", i);
+		jpeg_of_round(&jpeg, 1000 + i, &one);
+		sha256_hex(one.data, one.len, shas[i]);
+		upload_bytes(first, &one);
+		if (i % 2) {
+			snprintf(q, sizeof(q),
+				 "SELECT COUNT(*) FROM jobs WHERE dedupe_key = '%.64s' AND state <> "
+				 "'queued'",
+				 shas[i]);
+			assert_true(sql_wait_scalar(q, 1, WAIT_MS));
+		}
+		assert_int_equal(api_delete(first, NULL), 200);
+		upload_bytes(again, &one);
+	}
+	assert_true(jobs_finished());
+	daemon_stop(&worker, SIGTERM);
+	unsigned missing = 0;
+	for (unsigned i = 0; i < ROUNDS; i++) {
+		char s[GALLERY_PATH_MAX + 200], m[GALLERY_PATH_MAX + 200], q[256];
+		thumb_path(shas[i], "s", s, sizeof(s));
+		thumb_path(shas[i], "m", m, sizeof(m));
+		snprintf(q, sizeof(q), "SELECT COUNT(*) FROM image_variants WHERE sha256 = '%s'",
+			 shas[i]);
+		if (!file_exists(s) || !file_exists(m) || sql_scalar(q) != 2) {
+			print_message("round %u: the thumbnails of %s are missing\n", i, shas[i]);
+			missing++;
+		}
+	}
+	assert_int_equal(missing, 0);
+	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM jobs WHERE state = 'dead'"), 0);
+	assert_true(sql_exec("DELETE FROM image_variants"));
+	buf_free(&one);
+	buf_free(&jpeg);
+}
+
 static void who_may_delete(void **state)
 {
 	(void)state;
@@ -1044,6 +1096,7 @@ int main(void)
 		cmocka_unit_test_setup(thumbnails_go_with_the_content, fresh),
 		cmocka_unit_test_setup(a_delete_during_a_thumbnail_leaves_none_of_it, fresh),
 		cmocka_unit_test_setup(deletes_racing_thumbnails_leave_none, fresh),
+		cmocka_unit_test_setup(the_same_bytes_uploaded_again_keep_their_thumbnails, fresh),
 		cmocka_unit_test_setup(the_confirm_page_deletes_without_javascript, fresh),
 		cmocka_unit_test_setup(who_may_delete, fresh),
 		cmocka_unit_test_setup(the_page_offers_delete_only_to_those_who_may, fresh),
