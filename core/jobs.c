@@ -383,6 +383,17 @@ enum jobs_outcome jobs_release(struct db *db, long long id, int attempt)
 		      params, 2);
 }
 
+enum jobs_outcome jobs_defer(struct db *db, long long id, int attempt, const char *result_json,
+			     int64_t delay_ms)
+{
+	struct db_param params[] = {DB_STR(result_json), DB_INT(delay_ms * 1000), DB_INT(id),
+				    DB_INT(attempt)};
+	return fenced(db,
+		      "UPDATE jobs SET state = 'queued', attempts = attempts - 1, result = ?, "
+		      "lease_until = NULL, run_after = NOW(3) + INTERVAL ? MICROSECOND" FENCE,
+		      params, 4);
+}
+
 enum jobs_outcome jobs_get(struct db *db, long long id, struct job *out)
 {
 	memset(out, 0, sizeof(*out));

@@ -99,6 +99,15 @@ enum jobs_outcome jobs_fail(struct db *db, long long id, int attempt, const char
 enum jobs_outcome jobs_release(struct db *db, long long id, int attempt);
 
 /*
+ * A run that has done its work and waits only on something outside the queue
+ * (memcache taking an invalidation): queued again after delay_ms, keeping
+ * result_json for the next run to finish from, and its attempt not counted, as
+ * in jobs_release, so that the wait costs no attempt and holds no thread.
+ */
+enum jobs_outcome jobs_defer(struct db *db, long long id, int attempt, const char *result_json,
+			     int64_t delay_ms);
+
+/*
  * The admin's retry of a dead job: queued, runnable at once, with max_attempts
  * more attempts. attempts keeps counting up rather than starting over, so that
  * the number stays a fencing token no older claim can hold.

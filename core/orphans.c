@@ -149,7 +149,8 @@ static void sweep_one(void *ctx, const struct blob_ref *ref)
 
 /*
  * A thumbnail whose content no image has: left by a crash after a deletion's
- * commit, or made by a worker while its image was being deleted.
+ * commit, or by a worker stopped between storing a thumbnail and recording it
+ * (a worker that finds its image deleted removes what it stored itself).
  */
 static void sweep_thumbnail(void *ctx, const struct blob_ref *ref)
 {

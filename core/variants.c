@@ -67,6 +67,56 @@ enum db_status variants_record(struct db *db, const char *sha256, const struct v
 		       params, sizeof(params) / sizeof(params[0]), NULL, NULL);
 }
 
+static bool on_any(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
+{
+	(void)cols;
+	(void)lens;
+	(void)ncols;
+	*(bool *)ctx = true;
+	return false;
+}
+
+enum db_status variants_content_in_use(struct db *db, const char *sha256, bool *in_use)
+{
+	struct db_param params[] = {DB_STR(sha256)};
+	*in_use = false;
+	return db_exec(db, "SELECT 1 FROM images WHERE sha256 = ? LIMIT 1", params, 1, on_any,
+		       in_use);
+}
+
+enum { RECORD_TRIES = 3 };
+
+enum db_status variants_record_while_used(struct db *db, const char *sha256,
+					  const struct variant *v, size_t n, bool *in_use)
+{
+	struct db_param params[] = {DB_STR(sha256)};
+	enum db_status status = DB_CONFLICT;
+	/* A deadlock victim is run again from its start. */
+	for (int tries = 0; status == DB_CONFLICT && tries < RECORD_TRIES; tries++) {
+		*in_use = false;
+		status = db_begin(db);
+		if (status != DB_OK)
+			return status;
+		/*
+		 * One row is enough: while it is locked, the content stays in use. A
+		 * delete or an upload that holds a row of it is waited for, and is
+		 * then seen as committed (READ COMMITTED reads the newest rows).
+		 */
+		status = db_exec(db, "SELECT 1 FROM images WHERE sha256 = ? LIMIT 1 "
+				     "LOCK IN SHARE MODE",
+				 params, 1, on_any, in_use);
+		for (size_t i = 0; status == DB_OK && *in_use && i < n; i++)
+			status = variants_record(db, sha256, &v[i]);
+		if (status == DB_OK)
+			status = db_commit(db);
+		if (status != DB_OK)
+			db_rollback(db);
+	}
+	if (status != DB_OK)
+		*in_use = true; /* as for files: when in doubt, keep */
+	return status;
+}
+
 enum db_status variants_forget(struct db *db, const char *sha256)
 {
 	struct db_param params[] = {DB_STR(sha256)};

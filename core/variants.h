@@ -33,6 +33,20 @@ bool variants_sha256_ok(const char *text);
 /* Records (or records again, the same) a thumbnail of the content sha256. */
 enum db_status variants_record(struct db *db, const char *sha256, const struct variant *v);
 /*
+ * Records the n thumbnails of sha256 only while an image has that content: one
+ * transaction reads an image row of it with a shared lock, which holds back a
+ * delete (or an upload that replaces the content) until the rows are in, so
+ * that its removal of the content's thumbnails, after its commit, finds them.
+ * *in_use false: no image has the content, and nothing was recorded.
+ */
+enum db_status variants_record_while_used(struct db *db, const char *sha256,
+					  const struct variant *v, size_t n, bool *in_use);
+/*
+ * Whether an image has the content sha256, as committed rows say (no lock).
+ * Inside the caller's transaction or on its own.
+ */
+enum db_status variants_content_in_use(struct db *db, const char *sha256, bool *in_use);
+/*
  * Forgets the thumbnails of the content sha256 (its rows; the caller removes
  * the files after), once no image has that content.
  */

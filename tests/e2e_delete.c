@@ -404,6 +404,194 @@ static void thumbnails_go_with_the_content(void **state)
 	assert_int_equal(status_of("GET", path, NULL), 404);
 }
 
+/* A JPEG of the photograph, longest side px, read into out. */
+static void photo_jpeg(unsigned px, struct buf *out)
+{
+	char photo[GALLERY_PATH_MAX + 64], cmd[2 * GALLERY_PATH_MAX + 256];
+	snprintf(photo, sizeof(photo), "%s/delete-photo-%u.jpg", tmp_dir, px);
+	snprintf(cmd, sizeof(cmd), "vips thumbnail '%s' '%s[Q=80,strip]' %u", PHOTO, photo, px);
+	assert_int_equal(system(cmd), 0);
+	FILE *f = fopen(photo, "rb");
+	assert_non_null(f);
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_append(out, chunk, n);
+	fclose(f);
+}
+
+/*
+ * The same picture with other bytes: a JPEG comment segment carrying round
+ * goes right after the start-of-image marker, so each round is its own content.
+ */
+static void jpeg_of_round(const struct buf *jpeg, unsigned round, struct buf *out)
+{
+	char comment[16];
+	int len = snprintf(comment, sizeof(comment), "round %u", round);
+	unsigned char head[4] = {0xFF, 0xFE, 0, (unsigned char)(len + 2)};
+	out->len = 0;
+	buf_append(out, jpeg->data, 2);
+	buf_append(out, head, sizeof(head));
+	buf_append(out, comment, (size_t)len);
+	buf_append(out, jpeg->data + 2, jpeg->len - 2);
+}
+
+static void upload_bytes(const char *key, const struct buf *b)
+{
+	struct reply r;
+	assert_true(http_upload(g.fe.url, "/api/upload", key, b->data, b->len, "a.jpg", NULL, &r));
+	assert_int_equal(r.status, 200);
+	reply_free(&r);
+}
+
+/* Whether sha has any thumbnail: a file on disk or a row. */
+static bool has_thumbnails(const char *sha)
+{
+	char s[GALLERY_PATH_MAX + 200], m[GALLERY_PATH_MAX + 200], q[256];
+	thumb_path(sha, "s", s, sizeof(s));
+	thumb_path(sha, "m", m, sizeof(m));
+	snprintf(q, sizeof(q), "SELECT COUNT(*) FROM image_variants WHERE sha256 = '%s'", sha);
+	return file_exists(s) || file_exists(m) || sql_scalar(q) != 0;
+}
+
+static bool jobs_finished(void)
+{
+	return sql_wait_scalar("SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')", 0,
+			       WAIT_MS);
+}
+
+/*
+ * A delete that lands while a worker is between its two thumbnail files (the
+ * test hook holds it there): once the job is done, neither file nor row of
+ * the deleted content is left, and the job is done, not failed.
+ */
+static void a_delete_during_a_thumbnail_leaves_none_of_it(void **state)
+{
+	(void)state;
+	struct buf jpeg = BUF_INIT;
+	photo_jpeg(700, &jpeg);
+	char sha[SHA_HEX], s[GALLERY_PATH_MAX + 200];
+	sha256_hex(jpeg.data, jpeg.len, sha);
+	thumb_path(sha, "s", s, sizeof(s));
+	setting w[] = {g.data_dir_setting, g.memcache_url_setting, "GALLERY_WORKER_THREADS=1",
+		       "GALLERY_TEST_JOB_DELAY_MS=1500", NULL};
+	assert_true(worker_start(&worker, w));
+	upload_bytes("midway", &jpeg);
+	for (long waited = 0; !file_exists(s) && waited < WAIT_MS * harness_slowdown(); waited += 20)
+		sleep_ms(20);
+	assert_true(file_exists(s));
+	assert_int_equal(api_delete("midway", NULL), 200);
+	assert_true(jobs_finished());
+	daemon_stop(&worker, SIGTERM);
+	assert_false(has_thumbnails(sha));
+	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM jobs WHERE state = 'done'"), 1);
+	buf_free(&jpeg);
+}
+
+/*
+ * Deletes racing thumbnail jobs at whatever point each job has reached: once
+ * the jobs are done, no thumbnail of any deleted content is left, and none of
+ * the jobs failed.
+ */
+static void deletes_racing_thumbnails_leave_none(void **state)
+{
+	(void)state;
+	enum { ROUNDS = 24 };
+	struct buf jpeg = BUF_INIT, one = BUF_INIT;
+	photo_jpeg(600, &jpeg);
+	setting w[] = {g.data_dir_setting, g.memcache_url_setting, "GALLERY_WORKER_THREADS=2", NULL};
+	assert_true(worker_start(&worker, w));
+	char shas[ROUNDS][SHA_HEX];
+	for (unsigned i = 0; i < ROUNDS; i++) {
+		char key[32], q[256];
+		snprintf(key, sizeof(key), "racing %u", i);
+		jpeg_of_round(&jpeg, i, &one);
+		sha256_hex(one.data, one.len, shas[i]);
+		upload_bytes(key, &one);
+		/*
+		 * The delete lands at once for a quarter of the rounds; for the
+		 * rest, once a worker has claimed the job, somewhere in its run.
+		 */
+		if (i % 4) {
+			snprintf(q, sizeof(q),
+				 "SELECT COUNT(*) FROM jobs WHERE dedupe_key = '%.64s' AND state <> "
+				 "'queued'",
+				 shas[i]);
+			assert_true(sql_wait_scalar(q, 1, WAIT_MS));
+		}
+		assert_int_equal(api_delete(key, NULL), 200);
+	}
+	assert_true(jobs_finished());
+	print_message("%ld of %d jobs found their image deleted\n",
+		      daemon_log_count(&worker, "nothing to do: no image has this content"), ROUNDS);
+	daemon_stop(&worker, SIGTERM);
+	unsigned left = 0;
+	for (unsigned i = 0; i < ROUNDS; i++)
+		if (has_thumbnails(shas[i])) {
+			print_message("round %u: thumbnails of %s are left\n", i, shas[i]);
+			left++;
+		}
+	print_message("%lld of %d jobs done, %lld dead\n",
+		      sql_scalar("SELECT COUNT(*) FROM jobs WHERE state = 'done'"), ROUNDS,
+		      sql_scalar("SELECT COUNT(*) FROM jobs WHERE state = 'dead'"));
+	assert_int_equal(left, 0);
+	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM jobs WHERE state = 'done'"), ROUNDS);
+	buf_free(&one);
+	buf_free(&jpeg);
+}
+
+/*
+ * A delete, then at once an upload of the same bytes under another key, while
+ * the content's thumbnail job runs: whether the job finds the content gone or
+ * back, the new image ends with both thumbnails, files and rows.
+ */
+static void the_same_bytes_uploaded_again_keep_their_thumbnails(void **state)
+{
+	(void)state;
+	enum { ROUNDS = 16 };
+	struct buf jpeg = BUF_INIT, one = BUF_INIT;
+	photo_jpeg(640, &jpeg);
+	setting w[] = {g.data_dir_setting, g.memcache_url_setting, "GALLERY_WORKER_THREADS=2", NULL};
+	assert_true(worker_start(&worker, w));
+	char shas[ROUNDS][SHA_HEX];
+	for (unsigned i = 0; i < ROUNDS; i++) {
+		char first[32], again[32], q[256];
+		snprintf(first, sizeof(first), "first %u", i);
+		snprintf(again, sizeof(again), "again %u", i);
+		jpeg_of_round(&jpeg, 1000 + i, &one);
+		sha256_hex(one.data, one.len, shas[i]);
+		upload_bytes(first, &one);
+		if (i % 2) {
+			snprintf(q, sizeof(q),
+				 "SELECT COUNT(*) FROM jobs WHERE dedupe_key = '%.64s' AND state <> "
+				 "'queued'",
+				 shas[i]);
+			assert_true(sql_wait_scalar(q, 1, WAIT_MS));
+		}
+		assert_int_equal(api_delete(first, NULL), 200);
+		upload_bytes(again, &one);
+	}
+	assert_true(jobs_finished());
+	daemon_stop(&worker, SIGTERM);
+	unsigned missing = 0;
+	for (unsigned i = 0; i < ROUNDS; i++) {
+		char s[GALLERY_PATH_MAX + 200], m[GALLERY_PATH_MAX + 200], q[256];
+		thumb_path(shas[i], "s", s, sizeof(s));
+		thumb_path(shas[i], "m", m, sizeof(m));
+		snprintf(q, sizeof(q), "SELECT COUNT(*) FROM image_variants WHERE sha256 = '%s'",
+			 shas[i]);
+		if (!file_exists(s) || !file_exists(m) || sql_scalar(q) != 2) {
+			print_message("round %u: the thumbnails of %s are missing\n", i, shas[i]);
+			missing++;
+		}
+	}
+	assert_int_equal(missing, 0);
+	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM jobs WHERE state = 'dead'"), 0);
+	assert_true(sql_exec("DELETE FROM image_variants"));
+	buf_free(&one);
+	buf_free(&jpeg);
+}
+
 static void who_may_delete(void **state)
 {
 	(void)state;
@@ -906,6 +1094,9 @@ int main(void)
 		cmocka_unit_test_setup(a_key_uploaded_again_is_cached_again, fresh),
 		cmocka_unit_test_setup(the_start_sweeps_thumbnails_no_image_has, fresh),
 		cmocka_unit_test_setup(thumbnails_go_with_the_content, fresh),
+		cmocka_unit_test_setup(a_delete_during_a_thumbnail_leaves_none_of_it, fresh),
+		cmocka_unit_test_setup(deletes_racing_thumbnails_leave_none, fresh),
+		cmocka_unit_test_setup(the_same_bytes_uploaded_again_keep_their_thumbnails, fresh),
 		cmocka_unit_test_setup(the_confirm_page_deletes_without_javascript, fresh),
 		cmocka_unit_test_setup(who_may_delete, fresh),
 		cmocka_unit_test_setup(the_page_offers_delete_only_to_those_who_may, fresh),

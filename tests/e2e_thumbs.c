@@ -426,7 +426,103 @@ static void a_thumbnail_killed_midway_runs_again_to_the_same_bytes(void **state)
 	bytes_free(&b);
 }
 
-/* A blob planted in the store with a thumbnail job for it, as if an upload had let it in. */
+static void api_delete(const char *key)
+{
+	char url[256];
+	snprintf(url, sizeof(url), "%s/api/delete/%s", g.fe.url, key);
+	struct reply r;
+	assert_true(http_call("POST", url, NULL, NULL, 0, &r));
+	assert_int_equal(r.status, 200);
+	reply_free(&r);
+}
+
+/* The state, attempts and result of sha's thumbnail job, as one text. */
+static void job_of(const char *sha, char *out, size_t size)
+{
+	char q[512];
+	snprintf(q, sizeof(q),
+		 "SELECT COUNT(*) FROM jobs WHERE dedupe_key = '%s' AND state = 'done' AND "
+		 "attempts = 1 AND result LIKE '%%skipped%%'",
+		 sha);
+	snprintf(out, size, "%s", q);
+}
+
+/*
+ * Thumbnail jobs whose content went before a worker came to them, by a delete
+ * or by an upload of other bytes under the key: done at the first attempt with
+ * nothing to do, a line in the worker's log saying why, and no thumbnail of
+ * that content. The new bytes get theirs.
+ */
+static void a_thumbnail_job_of_a_deleted_image_ends_done(void **state)
+{
+	(void)state;
+	/* With no admin, anyone may delete an ownerless image. */
+	assert_true(sql_exec("DELETE FROM users"));
+	struct bytes a = photo_jpeg(PHOTO, 500), b = photo_jpeg(PHOTO, 520),
+		     c = photo_jpeg(PHOTO2, 500);
+	char sha_a[SHA_HEX], sha_b[SHA_HEX], sha_c[SHA_HEX], q[512];
+	sha256_hex(a.data, a.len, sha_a);
+	sha256_hex(b.data, b.len, sha_b);
+	sha256_hex(c.data, c.len, sha_c);
+	upload("doomed", &a);
+	api_delete("doomed");
+	upload("replaced", &b);
+	upload("replaced", &c);
+	struct daemon *w = worker(NULL);
+	assert_true(wait_thumbnails(sha_c));
+	job_of(sha_a, q, sizeof(q));
+	assert_true(sql_wait_scalar(q, 1, WAIT_MS));
+	job_of(sha_b, q, sizeof(q));
+	assert_true(sql_wait_scalar(q, 1, WAIT_MS));
+	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM jobs WHERE state <> 'done'"), 0);
+	assert_true(daemon_wait_log(w, "nothing to do: no image has this content any more", WAIT_MS));
+	assert_int_equal(daemon_log_count(w, "nothing to do: no image has this content any more"), 2);
+	const char *gone[] = {sha_a, sha_b};
+	for (size_t i = 0; i < 2; i++) {
+		char s_path[GALLERY_PATH_MAX + 128], m_path[GALLERY_PATH_MAX + 128];
+		thumb_paths(gone[i], s_path, m_path);
+		assert_false(file_exists(s_path));
+		assert_false(file_exists(m_path));
+		snprintf(q, sizeof(q), "SELECT COUNT(*) FROM image_variants WHERE sha256 = '%s'",
+			 gone[i]);
+		assert_int_equal(sql_scalar(q), 0);
+	}
+	bytes_free(&a);
+	bytes_free(&b);
+	bytes_free(&c);
+}
+
+/*
+ * An original missing from the store while its image is still in the gallery
+ * is the store's fault, not the user's: the job fails for now and runs again,
+ * and makes the thumbnails once the file is back.
+ */
+static void a_missing_original_of_a_live_image_is_retried(void **state)
+{
+	(void)state;
+	struct bytes b = photo_jpeg(PHOTO2, 560);
+	char sha[SHA_HEX], q[512], path[GALLERY_PATH_MAX + 128];
+	sha256_hex(b.data, b.len, sha);
+	upload("mislaid", &b);
+	snprintf(path, sizeof(path), "%s/images/%.2s/%s.jpg", g.data_dir, sha, sha);
+	assert_int_equal(unlink(path), 0);
+	worker(NULL);
+	snprintf(q, sizeof(q),
+		 "SELECT COUNT(*) FROM jobs WHERE dedupe_key = '%s' AND state = 'queued' AND "
+		 "attempts >= 1 AND error LIKE '%%not in the store%%'",
+		 sha);
+	assert_true(sql_wait_scalar(q, 1, WAIT_MS));
+	assert_true(write_file(path, b.data, b.len));
+	assert_true(wait_thumbnails(sha));
+	snprintf(q, sizeof(q), "SELECT attempts > 1 FROM jobs WHERE dedupe_key = '%s'", sha);
+	assert_int_equal(sql_scalar(q), 1);
+	bytes_free(&b);
+}
+
+/*
+ * A blob planted in the store with an image row and a thumbnail job for it, as
+ * if an upload had let it in (the worker skips a content no image has).
+ */
 static void plant(const char *name, const void *data, size_t len, char sha[SHA_HEX])
 {
 	char dir[GALLERY_PATH_MAX + 64], path[GALLERY_PATH_MAX + 160], q[512];
@@ -440,6 +536,11 @@ static void plant(const char *name, const void *data, size_t len, char sha[SHA_H
 	mkdir(dir, 0755);
 	snprintf(path, sizeof(path), "%s/%s.%s", dir, sha, "jpg");
 	assert_true(write_file(path, data, len));
+	snprintf(q, sizeof(q),
+		 "INSERT INTO images (image_key, location, content_type, size_bytes, sha256) "
+		 "VALUES ('planted %s', '%.2s/%s.jpg', 'image/jpeg', %zu, '%s')",
+		 name, sha, sha, len, sha);
+	assert_true(sql_exec(q));
 	snprintf(q, sizeof(q),
 		 "INSERT INTO jobs (kind, dedupe_key, payload, max_attempts) VALUES ('thumbnail', "
 		 "'%s', '{\"sha256\":\"%s\",\"ext\":\"jpg\"}', 3)",
@@ -658,6 +759,57 @@ static void an_enhance_s_missed_invalidation_is_sent_again(void **state)
 }
 
 /*
+ * While memcache cannot be reached, an enhance that stored its target waits in
+ * the queue, not on a thread: a worker with one thread goes on with other
+ * jobs, and the enhance ends done, at its first attempt, once memcache takes
+ * the invalidation.
+ */
+static void an_enhance_waiting_for_memcache_holds_no_thread(void **state)
+{
+	(void)state;
+	struct bytes src = photo_jpeg(PHOTO, 600), old = photo_jpeg(PHOTO2, 200);
+	upload("wait-src", &src);
+	upload("wait-target", &old);
+	struct buf before = BUF_INIT, after = BUF_INIT;
+	get_key_json("wait-target", &before);
+	char control[GALLERY_PATH_MAX + 64], url[128];
+	snprintf(control, sizeof(control), "%s/memcache-reach-2", tmp_dir);
+	assert_true(write_file(control, "refuse", 6));
+	struct daemon proxy;
+	assert_true(faultproxy_start(&proxy, g.mc.port, control));
+	snprintf(url, sizeof(url), "GALLERY_MEMCACHE_URL=http://127.0.0.1:%d", proxy.port);
+	setting settings[] = {g.data_dir_setting, url, "GALLERY_WORKER_THREADS=1", NULL};
+	assert_true(nworkers < sizeof(workers) / sizeof(workers[0]));
+	struct daemon *w = &workers[nworkers++];
+	assert_true(worker_start(w, settings));
+	enqueue_enhance("wait-src", "wait-target", "0.30");
+	assert_true(sql_wait_scalar("SELECT version FROM images WHERE image_key = 'wait-target'", 2,
+				    WAIT_MS));
+	assert_true(daemon_wait_log(w, "memcache missed an invalidation", WAIT_MS));
+	/* The one thread is free: a calc job runs while memcache is still away. */
+	assert_true(sql_exec("INSERT INTO jobs (kind, payload, max_attempts) VALUES ('calc', "
+			     "'[1,2,3]', 5)"));
+	assert_true(sql_wait_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'calc' AND state = 'done'",
+				    1, WAIT_MS));
+	assert_int_equal(sql_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'enhance' AND "
+				    "state = 'done'"),
+			 0);
+	assert_true(write_file(control, "pass", 4));
+	assert_true(sql_wait_scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'enhance' AND "
+				    "state = 'done' AND attempts = 1 AND result NOT LIKE "
+				    "'%forgetting%' AND result LIKE '%rms_contrast%'",
+				    1, WAIT_MS));
+	assert_true(daemon_log_contains(w, "memcache took the target's invalidation"));
+	get_key_json("wait-target", &after);
+	assert_false(after.len == before.len && memcmp(after.data, before.data, after.len) == 0);
+	daemon_stop(&proxy, SIGTERM);
+	buf_free(&before);
+	buf_free(&after);
+	bytes_free(&src);
+	bytes_free(&old);
+}
+
+/*
  * A worker started with a small GALLERY_MAX_PIXELS decodes nothing above it:
  * a thumbnail and an enhance of a larger image end dead at once, saying so,
  * while an image under the limit is still made.
@@ -740,6 +892,9 @@ int main(void)
 		cmocka_unit_test_setup(an_enhance_killed_midway_runs_again_to_the_same_bytes, fresh),
 		cmocka_unit_test_setup(the_worker_refuses_images_over_its_pixel_limit, fresh),
 		cmocka_unit_test_setup(an_enhance_s_missed_invalidation_is_sent_again, fresh),
+		cmocka_unit_test_setup(a_thumbnail_job_of_a_deleted_image_ends_done, fresh),
+		cmocka_unit_test_setup(a_missing_original_of_a_live_image_is_retried, fresh),
+		cmocka_unit_test_setup(an_enhance_waiting_for_memcache_holds_no_thread, fresh),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

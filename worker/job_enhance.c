@@ -98,41 +98,28 @@ static enum job_run from_outcome(const struct outcome *o, char *err, size_t errl
 	}
 }
 
-enum {
-	/* Sends of a missed invalidation again: the first wait, doubled up to the last. */
-	RESEND_FIRST_MS = 100,
-	RESEND_MAX_MS = 2000,
-};
+/*
+ * The field of a deferred run's result that names the target's version whose
+ * older values memcache has yet to forget; the rest is the job's result.
+ */
+#define PENDING_VERSION "forgetting_below_version"
 
 /*
  * DESIGN.md's write path: once the job is done (its result visible), no read
  * of the target may return the old image. A memcache that missed the
- * invalidation (down or slow) still holds the old value, and only this process
- * knows it, so the job stays running, sending it again, until memcache takes
- * it. The pool's heartbeat keeps the lease meanwhile; a stop hands the job
- * back, and the next attempt, finding the target stored, sends it again.
+ * invalidation (down or slow) still holds the old value, so the job is not
+ * done until memcache takes it. Waiting here would hold a worker thread for as
+ * long as memcache is away; the job waits in the queue instead (deferred, its
+ * attempt not counted), and the next run, on any worker, sends the
+ * invalidation of version again before it ends the job.
  */
-static enum job_run await_forgotten(const struct job_ctx *ctx, char *err, size_t errlen)
+static enum job_run settle(const struct job_ctx *ctx, char *err, size_t errlen)
 {
-	long wait_ms = RESEND_FIRST_MS;
-	bool said = false;
-	while (!images_invalidations_flush(ctx->images)) {
-		if (!said)
-			log_warn("job %lld attempt %d: memcache has not taken the invalidation of "
-				 "the target; the job ends once it has",
-				 ctx->job->id, ctx->job->attempts);
-		said = true;
-		if (!image_job_sleep(ctx, wait_ms)) {
-			snprintf(err, errlen, "the worker stopped before memcache forgot the "
-					      "target's old value");
-			return JOB_RUN_CANCELLED;
-		}
-		wait_ms = wait_ms * 2 > RESEND_MAX_MS ? RESEND_MAX_MS : wait_ms * 2;
-	}
-	if (said)
-		log_info("job %lld attempt %d: memcache took the target's invalidation",
-			 ctx->job->id, ctx->job->attempts);
-	return JOB_RUN_DONE;
+	if (images_invalidations_flush(ctx->images))
+		return JOB_RUN_DONE;
+	snprintf(err, errlen, "memcache has not taken the invalidation of the target; the job "
+			      "ends once it has");
+	return JOB_RUN_DEFERRED;
 }
 
 /*
@@ -142,7 +129,7 @@ static enum job_run await_forgotten(const struct job_ctx *ctx, char *err, size_t
  * writes nothing: the work done twice is visible once.
  */
 static enum job_run store(const struct job_ctx *ctx, const struct enhance_job *job,
-			  const struct enhanced *e, char *err, size_t errlen)
+			  const struct enhanced *e, uint64_t *version, char *err, size_t errlen)
 {
 	char sha[BLOB_SHA256_HEX];
 	sha256_hex(e->data, e->len, sha);
@@ -151,8 +138,9 @@ static enum job_run store(const struct job_ctx *ctx, const struct enhance_job *j
 	if (images_find(ctx->images, job->target, job->targetlen, &row, &o) &&
 	    strcmp(row.sha256, sha) == 0) {
 		/* The try that stored it may have ended before memcache forgot. */
+		*version = row.version;
 		images_forget(ctx->images, job->target, job->targetlen, row.version);
-		return await_forgotten(ctx, err, errlen);
+		return settle(ctx, err, errlen);
 	}
 	if (o.code == OUTCOME_UNAVAILABLE)
 		return from_outcome(&o, err, errlen);
@@ -171,7 +159,8 @@ static enum job_run store(const struct job_ctx *ctx, const struct enhance_job *j
 	images_upload_set_owner(u, job->owner);
 	if (!images_upload_commit(u, job->target, job->targetlen, &row, &o))
 		return from_outcome(&o, err, errlen);
-	return await_forgotten(ctx, err, errlen);
+	*version = row.version;
+	return settle(ctx, err, errlen);
 }
 
 static bool add_measure(cJSON *root, const char *name, const struct enhance_measure *m)
@@ -182,18 +171,55 @@ static bool add_measure(cJSON *root, const char *name, const struct enhance_meas
 	       cJSON_AddNumberToObject(obj, "clipped", m->clipped);
 }
 
-static bool result_json(const struct enhance_job *job, const struct enhanced *e,
-			struct buf *result)
+/* The job's result; with pending (a deferred run) the version memcache has yet to forget below. */
+static bool result_json(const struct enhance_job *job, const struct enhanced *e, bool pending,
+			uint64_t version, struct buf *result)
 {
 	cJSON *root = cJSON_CreateObject();
 	char *text = NULL;
 	if (root && cJSON_AddStringToObject(root, "target", job->target) &&
-	    add_measure(root, "before", &e->before) && add_measure(root, "after", &e->after))
+	    add_measure(root, "before", &e->before) && add_measure(root, "after", &e->after) &&
+	    (!pending || cJSON_AddNumberToObject(root, PENDING_VERSION, (double)version)))
 		text = cJSON_PrintUnformatted(root);
 	bool ok = text && buf_puts(result, text);
 	free(text);
 	cJSON_Delete(root);
 	return ok;
+}
+
+/*
+ * A run after a deferred one: its work is stored, and only memcache's
+ * forgetting is left. *resumed false when the job's result is no deferred one.
+ */
+static enum job_run resume(const struct job_ctx *ctx, const struct enhance_job *job,
+			   struct buf *result, bool *resumed, char *err, size_t errlen)
+{
+	cJSON *root = ctx->job->result ? cJSON_Parse(ctx->job->result) : NULL;
+	const cJSON *pending = cJSON_GetObjectItemCaseSensitive(root, PENDING_VERSION);
+	double v = cJSON_IsNumber(pending) ? pending->valuedouble : -1;
+	*resumed = v >= 1 && v <= 9007199254740992.0;
+	enum job_run run = JOB_RUN_DONE;
+	if (!*resumed)
+		goto out;
+	/* This process may not be the one whose send memcache missed: it sends its own. */
+	images_forget(ctx->images, job->target, job->targetlen, (uint64_t)v);
+	run = settle(ctx, err, errlen);
+	if (run == JOB_RUN_DONE) {
+		log_info("job %lld attempt %d: memcache took the target's invalidation",
+			 ctx->job->id, ctx->job->attempts);
+		cJSON_DeleteItemFromObjectCaseSensitive(root, PENDING_VERSION);
+	} else {
+		*err = '\0'; /* the first run's log line said why */
+	}
+	char *text = cJSON_PrintUnformatted(root);
+	if (!text || !buf_puts(result, text)) {
+		snprintf(err, errlen, "out of memory");
+		run = JOB_RUN_RETRY;
+	}
+	free(text);
+out:
+	cJSON_Delete(root);
+	return run;
 }
 
 enum job_run job_enhance_run(const struct job_ctx *ctx, struct buf *result, char *err,
@@ -203,6 +229,10 @@ enum job_run job_enhance_run(const struct job_ctx *ctx, struct buf *result, char
 	struct outcome o;
 	if (!enhance_job_parse(ctx->job->payload, &job, &o))
 		return from_outcome(&o, err, errlen);
+	bool resumed = false;
+	enum job_run resumed_run = resume(ctx, &job, result, &resumed, err, errlen);
+	if (resumed)
+		return resumed_run;
 	struct buf source = BUF_INIT, out = BUF_INIT;
 	char head[64];
 	enum job_run run = JOB_RUN_RETRY;
@@ -225,8 +255,10 @@ enum job_run job_enhance_run(const struct job_ctx *ctx, struct buf *result, char
 		run = JOB_RUN_CANCELLED;
 		goto out_free;
 	}
-	run = store(ctx, &job, &e, err, errlen);
-	if (run == JOB_RUN_DONE && !result_json(&job, &e, result)) {
+	uint64_t version = 0;
+	run = store(ctx, &job, &e, &version, err, errlen);
+	if ((run == JOB_RUN_DONE || run == JOB_RUN_DEFERRED) &&
+	    !result_json(&job, &e, run == JOB_RUN_DEFERRED, version, result)) {
 		snprintf(err, errlen, "out of memory");
 		run = JOB_RUN_RETRY;
 	}

@@ -6,6 +6,7 @@
 
 #include "common/config.h"
 #include "core/blob.h"
+#include "core/jobs.h"
 #include "core/variants.h"
 #include "worker/image_job.h"
 #include "worker/kinds.h"
@@ -81,10 +82,114 @@ static bool parse_payload(const char *payload, struct blob_ref *ref)
 	return ok;
 }
 
-/* Stores each size under the original's hash and records it; a second run finds the same. */
+/* The result and log line of a job whose content no image has any more. */
+#define GONE_RESULT "{\"skipped\":\"no image has this content any more\"}"
+#define GONE_NOTE                                                                                \
+	"nothing to do: no image has this content any more (it was deleted, or its key was "     \
+	"uploaded again with other bytes)"
+
+enum { GONE_TRIES = 3 };
+
+/* Removes the thumbnail files of sha256; false, with err set, when one stays. */
+static bool remove_thumbnails(const struct job_ctx *ctx, const char *sha256, char *err,
+			      size_t errlen)
+{
+	for (int i = 0; i < VARIANT_SIZE_COUNT; i++) {
+		struct blob_ref ref = {.kind = variants_blob_kind((enum variant_size)i)};
+		snprintf(ref.sha256, sizeof(ref.sha256), "%s", sha256);
+		snprintf(ref.ext, sizeof(ref.ext), "webp");
+		char why[BLOB_ERR_MAX] = "";
+		if (blob_delete(ctx->blobs, &ref, why, sizeof(why)) != BLOB_OK) {
+			snprintf(err, errlen, "cannot remove the %s thumbnail of a deleted image: %s",
+				 variants_size_name((enum variant_size)i), why);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* One try of finish_if_gone's transaction; DB_CONFLICT: a deadlock undid it. */
+static enum db_status gone_once(const struct job_ctx *ctx, const char *sha256, bool wrote,
+				bool *gone, enum job_run *run, char *err, size_t errlen)
+{
+	struct db *db = ctx->db;
+	enum db_status status = db_begin(db);
+	if (status != DB_OK)
+		return status;
+	enum jobs_outcome o = jobs_complete(db, ctx->job->id, ctx->job->attempts, GONE_RESULT);
+	if (o == JOBS_LEASE_LOST) {
+		db_rollback(db);
+		snprintf(err, errlen, "the lease was lost before the result was stored");
+		*run = JOB_RUN_RETRY;
+		return DB_OK;
+	}
+	if (o == JOBS_CONFLICT)
+		status = DB_CONFLICT;
+	else if (o != JOBS_OK)
+		status = DB_FAILED;
+	bool in_use = true;
+	if (status == DB_OK)
+		status = variants_content_in_use(db, sha256, &in_use);
+	if (status == DB_OK && in_use) {
+		/* An upload brought the content back before this job's row was locked. */
+		db_rollback(db);
+		*run = JOB_RUN_DONE;
+		return DB_OK;
+	}
+	if (status == DB_OK && wrote && !remove_thumbnails(ctx, sha256, err, errlen)) {
+		db_rollback(db);
+		*run = JOB_RUN_RETRY;
+		return DB_OK;
+	}
+	if (status == DB_OK)
+		status = db_commit(db);
+	if (status != DB_OK) {
+		db_rollback(db);
+		return status;
+	}
+	*gone = true;
+	*run = JOB_RUN_RECORDED;
+	return DB_OK;
+}
+
+/*
+ * Ends the job as done with nothing to do when no image has its content any
+ * more: the user deleted it, or uploaded its key again with other bytes, so
+ * this is no failure. One transaction completes the job first (fenced), checks
+ * the content second, and removes the thumbnails this run wrote (wrote) before
+ * it commits. The completion's lock on the job's row holds back an upload of
+ * the same bytes that would join this job (the queue dedupes a running job):
+ * either the check sees its row, or it waits and, once this job is done, gets
+ * a job of its own, whose files come after this run's are gone.
+ * JOB_RUN_DONE with *gone false: an image has the content; go on.
+ */
+static enum job_run finish_if_gone(const struct job_ctx *ctx, const char *sha256, bool wrote,
+				   bool *gone, struct buf *result, char *err, size_t errlen)
+{
+	*gone = false;
+	enum job_run run = JOB_RUN_RETRY;
+	enum db_status status = DB_CONFLICT;
+	for (int tries = 0; status == DB_CONFLICT && tries < GONE_TRIES; tries++)
+		status = gone_once(ctx, sha256, wrote, gone, &run, err, errlen);
+	if (status != DB_OK) {
+		snprintf(err, errlen, "the database does not answer; the job will run again");
+		return JOB_RUN_RETRY;
+	}
+	if (*gone) {
+		buf_puts(result, GONE_RESULT);
+		snprintf(err, errlen, "%s", GONE_NOTE);
+	}
+	return run;
+}
+
+/*
+ * Stores each size under the original's hash and records it while an image has
+ * the content; a second run finds the same. When none has it any more, the job
+ * ends done with nothing to do and what it stored goes.
+ */
 static enum job_run store(const struct job_ctx *ctx, const char *sha256,
 			  const struct made made[VARIANT_SIZE_COUNT], struct variant v[VARIANT_SIZE_COUNT],
-			  char *err, size_t errlen)
+			  struct buf *result, char *err, size_t errlen)
 {
 	for (int i = 0; i < VARIANT_SIZE_COUNT; i++) {
 		v[i] = (struct variant){.size = (enum variant_size)i, .width = made[i].width,
@@ -107,13 +212,23 @@ static enum job_run store(const struct job_ctx *ctx, const char *sha256,
 	enum job_run fence = image_job_fence(ctx, err, errlen);
 	if (fence != JOB_RUN_DONE)
 		return fence;
-	for (int i = 0; i < VARIANT_SIZE_COUNT; i++)
-		if (variants_record(ctx->db, sha256, &v[i]) != DB_OK) {
+	/* Between the record and the completion an upload may bring the content back: record again. */
+	for (int tries = 0; tries < GONE_TRIES; tries++) {
+		bool in_use = true, gone = false;
+		if (variants_record_while_used(ctx->db, sha256, v, VARIANT_SIZE_COUNT, &in_use) !=
+		    DB_OK) {
 			snprintf(err, errlen, "cannot record the thumbnails: the database does "
 					      "not answer");
 			return JOB_RUN_RETRY;
 		}
-	return JOB_RUN_DONE;
+		if (in_use)
+			return JOB_RUN_DONE;
+		enum job_run run = finish_if_gone(ctx, sha256, true, &gone, result, err, errlen);
+		if (gone || run != JOB_RUN_DONE)
+			return run;
+	}
+	snprintf(err, errlen, "the image's content came and went while its thumbnails were stored");
+	return JOB_RUN_RETRY;
 }
 
 static bool result_json(const struct variant v[VARIANT_SIZE_COUNT], struct buf *result)
@@ -142,13 +257,30 @@ enum job_run job_thumbnail_run(const struct job_ctx *ctx, struct buf *result, ch
 				      "\"ext\":\"<letters>\"}");
 		return JOB_RUN_FAILED;
 	}
+	bool in_use = true, gone = false;
+	if (variants_content_in_use(ctx->db, ref.sha256, &in_use) != DB_OK) {
+		snprintf(err, errlen, "the database does not answer; the job will run again");
+		return JOB_RUN_RETRY;
+	}
+	enum job_run run = JOB_RUN_DONE;
+	if (!in_use) {
+		run = finish_if_gone(ctx, ref.sha256, false, &gone, result, err, errlen);
+		if (gone || run != JOB_RUN_DONE)
+			return run;
+	}
 	struct buf original = BUF_INIT, out = BUF_INIT;
 	char why[BLOB_ERR_MAX] = "";
-	enum job_run run = JOB_RUN_RETRY;
+	run = JOB_RUN_RETRY;
 	enum blob_status st = blob_get(ctx->blobs, &ref, &original, why, sizeof(why));
 	if (st == BLOB_NOT_FOUND) {
-		snprintf(err, errlen, "the image %s.%s is no longer stored", ref.sha256, ref.ext);
-		run = JOB_RUN_FAILED;
+		/* Deleted since the check above, or a store that lost a file an image has. */
+		run = finish_if_gone(ctx, ref.sha256, false, &gone, result, err, errlen);
+		if (!gone && run == JOB_RUN_DONE) {
+			snprintf(err, errlen, "the image %s.%s is not in the store, though an image "
+					      "has it; the job will run again",
+				 ref.sha256, ref.ext);
+			run = JOB_RUN_RETRY;
+		}
 		goto out_free;
 	}
 	if (st != BLOB_OK) {
@@ -166,7 +298,7 @@ enum job_run job_thumbnail_run(const struct job_ctx *ctx, struct buf *result, ch
 		run = JOB_RUN_RETRY;
 		goto out_free;
 	}
-	run = store(ctx, ref.sha256, made, v, err, errlen);
+	run = store(ctx, ref.sha256, made, v, result, err, errlen);
 	if (run == JOB_RUN_DONE && !result_json(v, result)) {
 		snprintf(err, errlen, "out of memory");
 		run = JOB_RUN_RETRY;

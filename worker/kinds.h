@@ -38,6 +38,18 @@ enum job_run {
 	JOB_RUN_RETRY,     /* failed for now: another attempt after a backoff */
 	JOB_RUN_FAILED,    /* failed for good (bad input): dead at once */
 	JOB_RUN_CANCELLED, /* stopped because the worker stops: handed back */
+	/*
+	 * Done, and already recorded as done by the run itself (jobs_complete in
+	 * the transaction that decided it); err says why, for the job's log line.
+	 */
+	JOB_RUN_RECORDED,
+	/*
+	 * The work is done but the job waits on something outside (memcache to
+	 * take an invalidation): queued again after a short wait, its attempt not
+	 * counted, with result kept for the next run to finish from (job->result).
+	 * err says why for the job's log line; empty, no line (a wait that goes on).
+	 */
+	JOB_RUN_DEFERRED,
 };
 
 typedef enum job_run (*job_run_fn)(const struct job_ctx *ctx, struct buf *result, char *err,

@@ -25,6 +25,8 @@ enum {
 	DB_RETRY_MS = 500,
 	/* After the grace, isolated jobs get this long to be killed and handed back. */
 	CANCEL_WAIT_MS = 3000,
+	/* A deferred job (JOB_RUN_DEFERRED) is tried again this much later, by any worker. */
+	DEFER_MS = 1000,
 	ERR_SIZE = 1024,
 };
 
@@ -129,6 +131,13 @@ static void record(struct pool *p, struct db *db, const struct job *job,
 		case JOB_RUN_CANCELLED:
 			outcome = jobs_release(db, job->id, job->attempts);
 			break;
+		case JOB_RUN_RECORDED:
+			outcome = JOBS_OK;
+			break;
+		case JOB_RUN_DEFERRED:
+			outcome = jobs_defer(db, job->id, job->attempts,
+					     result->data ? result->data : "{}", DEFER_MS);
+			break;
 		case JOB_RUN_RETRY:
 		case JOB_RUN_FAILED:
 			outcome = jobs_fail(db, job->id, job->attempts, err,
@@ -148,6 +157,15 @@ static void record(struct pool *p, struct db *db, const struct job *job,
 	} else if (run == JOB_RUN_DONE) {
 		log_info("job %lld %s attempt %d: done in %lld ms", job->id, kind, job->attempts,
 			 (long long)ms);
+	} else if (run == JOB_RUN_RECORDED) {
+		log_info("job %lld %s attempt %d: done in %lld ms: %s", job->id, kind,
+			 job->attempts, (long long)ms, err);
+	} else if (run == JOB_RUN_DEFERRED) {
+		/* A run that defers again says nothing new: only the first says why. */
+		if (*err)
+			log_info("job %lld %s attempt %d: waits in the queue after %lld ms, again "
+				 "in %d ms: %s",
+				 job->id, kind, job->attempts, (long long)ms, (int)DEFER_MS, err);
 	} else if (run == JOB_RUN_CANCELLED) {
 		log_info("job %lld %s attempt %d: handed back after %lld ms (the worker stops)",
 			 job->id, kind, job->attempts, (long long)ms);
