@@ -1,34 +1,36 @@
-/* syncgroup: group commit for durability work: one thread syncs for all who joined before it began. */
+/* syncgroup: group commit for durability work: per target, one thread syncs for all who came before it began. */
 #include "syncgroup.h"
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
-/* One caller waiting, on its own stack: it leaves only once done is set under the lock. */
-struct member {
-	int target;
-	int err;
-	bool done;
-	struct member *next;
+/* The rounds of one target, counted from 1; all under the group's lock. */
+struct target {
+	unsigned long begun;	   /* rounds started */
+	unsigned long done;	   /* rounds finished: begun, or begun - 1 while one runs */
+	unsigned long failed;	   /* the last round that failed; 0 for none */
+	int failed_err;
+	bool running;
 };
 
 struct syncgroup {
 	syncgroup_fn *fn;
 	void *ctx;
+	unsigned ntargets;
 	pthread_mutex_t lock;
 	pthread_cond_t round_done;
-	struct member *waiting; /* joined since the running round began */
-	bool running;		/* a leader is calling fn, without the lock */
+	struct target targets[];
 };
 
-struct syncgroup *syncgroup_create(syncgroup_fn *fn, void *ctx)
+struct syncgroup *syncgroup_create(syncgroup_fn *fn, void *ctx, unsigned targets)
 {
-	struct syncgroup *g = calloc(1, sizeof(*g));
+	struct syncgroup *g = calloc(1, sizeof(*g) + (size_t)targets * sizeof(g->targets[0]));
 	if (!g)
 		return NULL;
 	g->fn = fn;
 	g->ctx = ctx;
+	g->ntargets = targets;
 	pthread_mutex_init(&g->lock, NULL);
 	pthread_cond_init(&g->round_done, NULL);
 	return g;
@@ -43,45 +45,38 @@ void syncgroup_destroy(struct syncgroup *g)
 	free(g);
 }
 
-/* One fn call per distinct target of the batch; its answer goes to every member with that target. */
-static void run_round(struct syncgroup *g, struct member *batch)
+int syncgroup_sync(struct syncgroup *g, unsigned target)
 {
-	for (struct member *m = batch; m; m = m->next) {
-		struct member *first = batch;
-		while (first != m && first->target != m->target)
-			first = first->next;
-		/* A batch is as long as the callers that can wait at once: a few dozen at most. */
-		m->err = first == m ? g->fn(g->ctx, m->target) : first->err;
-	}
-}
-
-int syncgroup_sync(struct syncgroup *g, int target)
-{
-	struct member me = {.target = target};
+	if (target >= g->ntargets)
+		return g->fn(g->ctx, target); /* not one the group knows: no sharing */
+	struct target *t = &g->targets[target];
 	pthread_mutex_lock(&g->lock);
-	me.next = g->waiting;
-	g->waiting = &me;
-	while (!me.done) {
-		if (g->running) {
+	/* A round running now may have begun before our change: the next one covers it. */
+	unsigned long needed = t->begun + 1;
+	while (t->done < needed) {
+		if (t->running) {
 			pthread_cond_wait(&g->round_done, &g->lock);
 			continue;
 		}
-		/* Lead a round for everyone who joined before it; later arrivals wait for the next. */
-		struct member *batch = g->waiting;
-		g->waiting = NULL;
-		g->running = true;
+		unsigned long round = ++t->begun;
+		t->running = true;
 		pthread_mutex_unlock(&g->lock);
-		run_round(g, batch);
+		int err = g->fn(g->ctx, target);
 		pthread_mutex_lock(&g->lock);
-		g->running = false;
-		while (batch) {
-			/* Read next first: once done is set, the member may return and its frame go. */
-			struct member *next = batch->next;
-			batch->done = true;
-			batch = next;
+		t->running = false;
+		t->done = round;
+		if (err) {
+			t->failed = round;
+			t->failed_err = err;
 		}
 		pthread_cond_broadcast(&g->round_done);
 	}
+	/*
+	 * A later round of the target may have run before this caller woke; a
+	 * failure there counts too, as the caller cannot tell which round's
+	 * success was its own.
+	 */
+	int err = t->failed >= needed ? t->failed_err : 0;
 	pthread_mutex_unlock(&g->lock);
-	return me.err;
+	return err;
 }

@@ -45,9 +45,8 @@ struct disk {
 	int tmp_fd;
 	pthread_mutex_t dirs_lock;
 	_Atomic int dir_fds[DIR_COUNT]; /* -1 until the folder exists */
-	/* Concurrent commits share the syncs of the folders they renamed files into. */
+	/* Concurrent commits into one folder share its syncs: target folder_target(). */
 	struct syncgroup *folder_syncs;
-	int folder_sync_mode; /* experiment: 0 fsync per folder, 1 syncfs, 2 each its own */
 };
 
 struct disk_put {
@@ -155,20 +154,18 @@ static bool fsync_dir_at(int dirfd, const char *path)
 }
 
 /* A syncgroup target names a kind's folder and one of its "ab" folders. */
-static int folder_target(unsigned dir, const char subdir[SUBDIR_LEN + 1])
+static unsigned folder_target(unsigned dir, const char subdir[SUBDIR_LEN + 1])
 {
 	unsigned char byte = 0;
 	sodium_hex2bin(&byte, 1, subdir, SUBDIR_LEN, NULL, NULL, NULL);
-	return (int)(dir * SUBDIR_COUNT + byte);
+	return dir * SUBDIR_COUNT + byte;
 }
 
-static int sync_folder(void *ctx, int target)
+static int sync_folder(void *ctx, unsigned target)
 {
 	struct disk *s = ctx;
-	if (s->folder_sync_mode == 1)
-		return syncfs(s->data_fd) == 0 ? 0 : errno;
-	unsigned dir = (unsigned)target / SUBDIR_COUNT;
-	unsigned char byte = (unsigned char)((unsigned)target % SUBDIR_COUNT);
+	unsigned dir = target / SUBDIR_COUNT;
+	unsigned char byte = (unsigned char)(target % SUBDIR_COUNT);
 	char subdir[SUBDIR_LEN + 1];
 	sodium_bin2hex(subdir, sizeof(subdir), &byte, 1);
 	return fsync_dir_at(atomic_load(&s->dir_fds[dir]), subdir) ? 0 : errno;
@@ -375,9 +372,7 @@ struct blob_store *blob_disk_open(const char *data_dir, char *err, size_t errlen
 		atomic_init(&s->dir_fds[i], -1);
 	pthread_mutex_init(&s->dirs_lock, NULL);
 	s->data_dir = strdup(data_dir);
-	s->folder_syncs = syncgroup_create(sync_folder, s);
-	const char *mode = getenv("GALLERY_BLOB_FOLDER_SYNC");
-	s->folder_sync_mode = !mode ? 0 : strcmp(mode, "syncfs") == 0 ? 1 : strcmp(mode, "each") == 0 ? 2 : 0;
+	s->folder_syncs = syncgroup_create(sync_folder, s, DIR_COUNT * SUBDIR_COUNT);
 	if (!s->data_dir || !s->folder_syncs) {
 		set_err(err, errlen, ENOMEM, "storage");
 		goto out_close;
@@ -596,14 +591,12 @@ static enum blob_status disk_put_commit(struct blob_put *p, const struct blob_re
 	}
 	/*
 	 * Synced in both cases: an existing file may be one another thread has
-	 * just renamed into place and not yet synced.
+	 * just renamed into place and not yet synced. Commits into one folder at
+	 * once share a sync; other folders' syncs run beside it, and the file
+	 * system's journal joins those into one commit (one thread syncing every
+	 * folder in turn measured slower).
 	 */
-	int sync_err = 0;
-	if (s->folder_sync_mode == 2)
-		sync_err = fsync_dir_at(dir_fd, subdir) ? 0 : errno;
-	else
-		sync_err = syncgroup_sync(s->folder_syncs,
-					  s->folder_sync_mode == 1 ? 0 : folder_target(dir, subdir));
+	int sync_err = syncgroup_sync(s->folder_syncs, folder_target(dir, subdir));
 	if (sync_err) {
 		st = fail(err, errlen, sync_err, "cannot sync folder %s/%s/%s", s->data_dir,
 			  KIND_DIRS[dir], subdir);

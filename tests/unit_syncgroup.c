@@ -29,8 +29,10 @@ struct disk {
 	_Atomic long written[TARGETS];
 	_Atomic long durable[TARGETS];
 	_Atomic long calls;
-	_Atomic int in_fn; /* calls running at once: must never exceed 1 */
+	_Atomic int in_fn[TARGETS]; /* calls of a target running at once: must never exceed 1 */
 	_Atomic bool overlapped;
+	_Atomic int in_any;	     /* calls of any target running at once */
+	_Atomic bool parallel;	     /* two targets' calls ran at once */
 	int fail_errno; /* FAILING_TARGET's syncs answer this when not 0 */
 };
 
@@ -40,11 +42,13 @@ static void pause_us(long us)
 	nanosleep(&ts, NULL);
 }
 
-static int slow_sync(void *ctx, int target)
+static int slow_sync(void *ctx, unsigned target)
 {
 	struct disk *d = ctx;
-	if (atomic_fetch_add(&d->in_fn, 1) != 0)
+	if (atomic_fetch_add(&d->in_fn[target], 1) != 0)
 		atomic_store(&d->overlapped, true);
+	if (atomic_fetch_add(&d->in_any, 1) != 0)
+		atomic_store(&d->parallel, true);
 	long seen = atomic_load(&d->written[target]);
 	atomic_fetch_add(&d->calls, 1);
 	pause_us(SLOW_SYNC_US);
@@ -54,7 +58,8 @@ static int slow_sync(void *ctx, int target)
 		while (cur < seen && !atomic_compare_exchange_weak(&d->durable[target], &cur, seen))
 			;
 	}
-	atomic_fetch_sub(&d->in_fn, 1);
+	atomic_fetch_sub(&d->in_any, 1);
+	atomic_fetch_sub(&d->in_fn[target], 1);
 	return err;
 }
 
@@ -72,7 +77,7 @@ static void *work(void *arg)
 {
 	struct worker *w = arg;
 	for (int i = 0; i < SYNCS_PER_THREAD; i++) {
-		int target = (w->id + i) % w->targets;
+		unsigned target = (unsigned)((w->id + i) % w->targets);
 		long mine = atomic_fetch_add(&w->d->written[target], 1) + 1;
 		int err = syncgroup_sync(w->g, target);
 		if (err) {
@@ -102,7 +107,7 @@ static void test_shared_and_durable(void **state)
 {
 	(void)state;
 	struct disk d = {0};
-	struct syncgroup *g = syncgroup_create(slow_sync, &d);
+	struct syncgroup *g = syncgroup_create(slow_sync, &d, TARGETS);
 	assert_non_null(g);
 	struct worker w[THREADS];
 	run_threads(g, &d, 1, w);
@@ -126,7 +131,7 @@ static void test_errors_reach_every_member(void **state)
 {
 	(void)state;
 	struct disk d = {.fail_errno = EIO};
-	struct syncgroup *g = syncgroup_create(slow_sync, &d);
+	struct syncgroup *g = syncgroup_create(slow_sync, &d, TARGETS);
 	assert_non_null(g);
 	struct worker w[THREADS];
 	run_threads(g, &d, TARGETS, w);
@@ -138,6 +143,9 @@ static void test_errors_reach_every_member(void **state)
 	}
 	assert_int_equal(stale, 0);
 	assert_int_equal(wrong, 0);
+	assert_false(atomic_load(&d.overlapped));
+	/* A slow sync of one folder must not hold up the others'. */
+	assert_true(atomic_load(&d.parallel));
 	/* Each thread's targets cycle over 0, 1, 2: a third of its syncs were of the failing one. */
 	long expected = 0;
 	for (int t = 0; t < THREADS; t++)
@@ -152,7 +160,7 @@ static void test_alone(void **state)
 {
 	(void)state;
 	struct disk d = {.fail_errno = ENOSPC};
-	struct syncgroup *g = syncgroup_create(slow_sync, &d);
+	struct syncgroup *g = syncgroup_create(slow_sync, &d, TARGETS);
 	assert_non_null(g);
 	atomic_store(&d.written[0], 1);
 	assert_int_equal(syncgroup_sync(g, 0), 0);
