@@ -45,9 +45,11 @@ static enum upload_result upload_answer(struct request *req, struct image_row *r
 					struct problem *p)
 {
 	struct upload_pending *u = req->upload_pending;
-	if (!atomic_load(&u->task.finished))
-		return problem_set(p, 503, "the server is stopping; the upload was not stored"),
-		       UPLOAD_REFUSED;
+	if (!atomic_load(&u->task.finished)) {
+		/* Resumed by something other than its task: it may still be running. */
+		problem_set(p, 503, "the upload is still being stored; read the key to see");
+		return UPLOAD_REFUSED;
+	}
 	if (!u->stored) {
 		problem_from_outcome(p, &u->outcome);
 		return UPLOAD_REFUSED;
