@@ -20,6 +20,7 @@ VIPS_LIBS := $(shell pkg-config --libs vips 2>/dev/null)
 
 COMMON = common/b64.o common/buf.o common/clock.o common/log.o common/config.o common/db.o \
 	common/http.o common/num.o common/server.o common/guard.o
+COMMON += common/syncgroup.o
 # Not in COMMON: the test harness has a url_encode of its own.
 URL = common/url.o
 # The domain, shared by the front end and (soon) the worker; no HTTP in it.
@@ -58,6 +59,7 @@ TESTS = $(BIN)/tests/unit_cache $(BIN)/tests/unit_tpl $(BIN)/tests/unit_validate
 # Not a test: a helper program the tests start.
 TESTS += $(BIN)/tests/faultproxy
 TESTS += $(BIN)/tests/e2e_keys
+TESTS += $(BIN)/tests/unit_syncgroup
 TESTS += $(BIN)/tests/e2e_accounts
 TESTS += $(BIN)/tests/e2e_delete
 TESTS += $(BIN)/tests/unit_hashtags $(BIN)/tests/e2e_captions
@@ -99,7 +101,8 @@ $(BIN)/tests/unit_validate: $(call objs,tests/unit_validate.o core/imagetype.o c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-$(BIN)/tests/unit_blob_disk: $(call objs,tests/unit_blob_disk.o core/blob.o core/blob_disk.o common/buf.o)
+$(BIN)/tests/unit_blob_disk: $(call objs,tests/unit_blob_disk.o core/blob.o core/blob_disk.o common/buf.o \
+	common/syncgroup.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
@@ -110,6 +113,10 @@ $(BIN)/tests/unit_imaging: $(call objs,tests/unit_imaging.o $(IMAGING))
 	$(CC) $(CFLAGS) -o $@ $^ $(VIPS_LIBS) -lcmocka -lm
 
 $(BIN)/tests/unit_layout: $(call objs,tests/unit_layout.o common/buf.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BIN)/tests/unit_syncgroup: $(call objs,tests/unit_syncgroup.o common/syncgroup.o)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 

@@ -11,7 +11,11 @@
 #        bench/frontend.sh [BIN_DIR]   (BIN_DIR defaults to bin)
 # Environment: BENCH_SECONDS (length of each measured wrk run, default 10),
 #              BENCH_ROUNDS (read-hit and nginx rounds, default 3),
-#              BENCH_KEEP=1 keeps the temporary folder.
+#              BENCH_KEEP=1 keeps the temporary folder,
+#              BENCH_BEFORE_BIN=DIR also runs the uploads with DIR/frontend (an
+#              older build), alternating with this build's, BENCH_UPLOAD_ROUNDS
+#              times (default 3), against the same MariaDB, memcache and files,
+#              BENCH_ONLY=upload runs only the fill and the uploads.
 # Everything printed also goes to bench/out/frontend-<date>.txt.
 # Every server it starts listens on 127.0.0.1 only and is stopped by its pid.
 # The helpers it shares with bench/memcache.sh and bench/soak.sh are in bench/lib.sh.
@@ -21,6 +25,9 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin=$(cd "${1:-$root/bin}" && pwd)
 seconds=${BENCH_SECONDS:-10}
 rounds=${BENCH_ROUNDS:-3} # read-hit and nginx runs, alternating
+before_bin=${BENCH_BEFORE_BIN:+$(cd "$BENCH_BEFORE_BIN" && pwd)}
+upload_rounds=${BENCH_UPLOAD_ROUNDS:-3}
+only=${BENCH_ONLY:-}
 
 image_count=100        # images filled before the runs; the reads pick among them
 image_bytes=100000     # each a GIF89a header and random bytes
@@ -60,6 +67,28 @@ make_image() { # file: "GIF89a", 320 x 240, then random bytes; image_bytes in al
 		printf 'GIF89a\x40\x01\xf0\x00'
 		head -c $((image_bytes - 10)) /dev/urandom
 	} >"$1"
+}
+
+# Raw durable writes: image_bytes at a time with O_DSYNC, one writer, appended
+# to a new file in the folder the front end stores its images in (the same
+# file system), the anchor uploads/s is judged against. The disk of a shared
+# VM swings from second to second: the median of three short runs.
+dsync_rate() { # prints writes/s
+	local count=200 out _
+	for _ in 1 2 3; do
+		out=$(dd if=/dev/zero of="$tmp/data/dsync-probe" bs="$image_bytes" count="$count" \
+			oflag=dsync 2>&1 | tail -1)
+		rm -f "$tmp/data/dsync-probe"
+		awk -v n="$count" -v line="$out" 'BEGIN {
+			split(line, part, ", "); s = part[3] + 0
+			if (s > 0) printf "%.0f\n", n / s }'
+	done | median_line | grep . || echo "?"
+}
+
+# Stops the front end and starts the one in dir (a build to compare with).
+restart_frontend() { # dir
+	stop_pid "$fe_pid"
+	bin=$1 start_frontend
 }
 
 upload() { # key file
@@ -252,6 +281,7 @@ warm_cache
 
 for p in 0 20 50 80 100; do write_lua "$tmp/mix-$p.lua" "$p"; done
 
+if [[ $only != upload ]]; then
 # --- 1. read-hit against nginx ----------------------------------------------------
 
 # nginx serves every read-hit answer as a file at the same path, so that one
@@ -306,15 +336,42 @@ done
 set_capacity "$cache_mb"
 warm_cache
 
+fi
+
 # --- 3. upload ---------------------------------------------------------------------
 
 section "upload: POST /api/upload of a new ${image_bytes}-byte image each time, keys rotating over $upload_keys per wrk thread"
+declare -A dsync
+dsync[before]=$(dsync_rate)
 for c in 1 16; do
 	run_wrk "upload-$c" "$c" "$fe_url" "$tmp/mix-0.lua"
 done
+dsync[after]=$(dsync_rate)
+say "raw ${image_bytes}-byte O_DSYNC writes, one writer (dd), same file system:" \
+	"${dsync[before]}/s before the upload runs, ${dsync[after]}/s after"
+say "upload at 16 connections: ${rps[upload-16]}/s, $(ratio "${rps[upload-16]}" "${dsync[before]}")" \
+	"of the O_DSYNC rate (target: >= 1000/s where that rate is ~1600/s, a ratio of 0.63)"
+
+# The same upload run with an older build's front end and this one's,
+# alternating, so that other load on the machine hits both alike.
+if [[ -n $before_bin ]]; then
+	section "upload at 16 connections: $before_bin/frontend (before) against $bin/frontend (after), alternating, $upload_rounds rounds"
+	for r in $(seq 1 "$upload_rounds"); do
+		for build in before after; do
+			if [[ $build == before ]]; then restart_frontend "$before_bin"; else restart_frontend "$bin"; fi
+			dsync[$build-$r]=$(dsync_rate)
+			run_wrk "upload-$build-$r" 16 "$fe_url" "$tmp/mix-0.lua"
+			say "round $r, $build: ${rps[upload-$build-$r]} uploads/s, p50 ${p50[upload-$build-$r]} ms," \
+				"p99 ${p99[upload-$build-$r]} ms, errors $((non2xx[upload-$build-$r] + sockerr[upload-$build-$r]));" \
+				"O_DSYNC writes just before: ${dsync[$build-$r]}/s; load $(cut -d' ' -f1-3 /proc/loadavg)"
+		done
+		say "round $r: after / before $(ratio "${rps[upload-after-$r]}" "${rps[upload-before-$r]}")"
+	done
+fi
 
 # --- 4. mixes ----------------------------------------------------------------------
 
+if [[ $only != upload ]]; then
 section "mixes of read-hit and upload (reads of img-1..$image_count, uploads as above); connections ${mix_connections[*]}"
 for p in "${mixes[@]}"; do
 	for c in "${mix_connections[@]}"; do
@@ -323,6 +380,7 @@ for p in "${mixes[@]}"; do
 	say "read:write $p:$((100 - p)) done; memcache hits/misses at 16 connections:" \
 		"${run_hits[mix-$p-16]}/${run_misses[mix-$p-16]}"
 done
+fi
 say "rows in images: $(sql 'SELECT COUNT(*) FROM images' --skip-column-names)" \
 	"(bounded: $image_count + $upload_keys per wrk thread)"
 
@@ -330,16 +388,26 @@ say "rows in images: $(sql 'SELECT COUNT(*) FROM images' --skip-column-names)" \
 
 section "figures"
 table_head
-for c in 1 16; do table_row "read-hit (median round)" "$c" "hit-$c-${hit_round[$c]}"; done
-for c in 1 16; do table_row "nginx, same answers as files" "$c" "nginx-$c-${hit_round[$c]}"; done
-for c in 1 16; do table_row "nginx, one answer as one file" "$c" "nginx1-$c-${hit_round[$c]}"; done
-for c in 1 16; do table_row "read-miss (capacity 0)" "$c" "miss-$c"; done
+if [[ $only != upload ]]; then
+	for c in 1 16; do table_row "read-hit (median round)" "$c" "hit-$c-${hit_round[$c]}"; done
+	for c in 1 16; do table_row "nginx, same answers as files" "$c" "nginx-$c-${hit_round[$c]}"; done
+	for c in 1 16; do table_row "nginx, one answer as one file" "$c" "nginx1-$c-${hit_round[$c]}"; done
+	for c in 1 16; do table_row "read-miss (capacity 0)" "$c" "miss-$c"; done
+fi
 for c in 1 16; do table_row "upload (~100 KB)" "$c" "upload-$c"; done
-for p in "${mixes[@]}"; do
-	for c in "${mix_connections[@]}"; do
-		table_row "read:write $p:$((100 - p))" "$c" "mix-$p-$c"
+if [[ -n $before_bin ]]; then
+	for r in $(seq 1 "$upload_rounds"); do
+		for build in before after; do table_row "upload, $build, round $r" 16 "upload-$build-$r"; done
 	done
-done
+fi
+if [[ $only != upload ]]; then
+	for p in "${mixes[@]}"; do
+		for c in "${mix_connections[@]}"; do
+			table_row "read:write $p:$((100 - p))" "$c" "mix-$p-$c"
+		done
+	done
+fi
+printf '%-30s %5s %11s\n' "raw O_DSYNC writes (dd)" 1 "${dsync[before]}"
 
 section "peak memory (VmHWM) over the whole run"
 printf '%-12s %8s %10s\n' process pid "peak MB"
@@ -356,16 +424,21 @@ for name in "${!rps[@]}"; do
 	errors=$((errors + ${non2xx[$name]:-0} + ${sockerr[$name]:-0}))
 done
 for c in 1 16; do
+	[[ $only != upload ]] || break
 	m=${hit_round[$c]}
 	r=$(ratio "${rps[hit-$c-$m]}" "${rps[nginx-$c-$m]}")
 	say "read-hit / nginx requests/s, $c connection(s), median of $rounds rounds: $r" \
 		" (target >= 0.40: $(verdict "$r >= 0.40")); against one file:" \
 		"$(ratio "${rps[hit-$c-$m]}" "${rps[nginx1-$c-$m]}")"
 done
-say "upload at 16 connections: ${rps[upload-16]} requests/s  (target >= 1000: $(verdict "${rps[upload-16]} >= 1000"))"
-p99_hit=$(for r in $(seq 1 "$rounds"); do echo "${p99[hit-16-$r]}"; done | median_line)
-say "read-hit p99 at 16 connections, median of $rounds rounds: $p99_hit ms" \
-	" (target < 5 ms: $(verdict "$p99_hit < 5"))"
+say "upload at 16 connections: ${rps[upload-16]} requests/s  (target >= 1000: $(verdict "${rps[upload-16]} >= 1000"));" \
+	"raw ${image_bytes}-byte O_DSYNC writes in the same run: ${dsync[before]}/s, ratio" \
+	"$(ratio "${rps[upload-16]}" "${dsync[before]}") (target >= 0.63: $(verdict "$(ratio "${rps[upload-16]}" "${dsync[before]}") >= 0.63"))"
+if [[ $only != upload ]]; then
+	p99_hit=$(for r in $(seq 1 "$rounds"); do echo "${p99[hit-16-$r]}"; done | median_line)
+	say "read-hit p99 at 16 connections, median of $rounds rounds: $p99_hit ms" \
+		" (target < 5 ms: $(verdict "$p99_hit < 5"))"
+fi
 say "errors over every front end run (non-2xx + socket errors): $errors  (target 0: $(verdict "$errors == 0"))"
 
 section "warnings and errors in the daemons' logs"
@@ -381,7 +454,9 @@ awk -v b="$busy" -v o="$own" 'BEGIN { exit !(b > 0 && (b - o) / b > 0.10) }' &&
 	say "note: other work took more than 10% of the CPU time; the figures are skewed" \
 		"(run again on a quiet machine)"
 
-section "graphs"
-for p in "${mixes[@]}"; do draw_mix_graphs "$p"; done
+if [[ $only != upload ]]; then
+	section "graphs"
+	for p in "${mixes[@]}"; do draw_mix_graphs "$p"; done
+fi
 
 section "done; this output is in bench/out/$(basename "$outfile")"

@@ -25,7 +25,10 @@ enum MHD_Result api_upload(struct app *app, struct request *req)
 {
 	struct image_row row;
 	struct problem p;
-	if (!upload_from_form(req, false, &row, &p))
+	enum upload_result r = upload_from_form(app, req, false, &row, &p);
+	if (r == UPLOAD_WAITING)
+		return MHD_YES;
+	if (r == UPLOAD_REFUSED)
 		return reply_problem(app, req, &p);
 	return reply_json(req, MHD_HTTP_OK, http_success_object());
 }

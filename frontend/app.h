@@ -33,6 +33,7 @@ struct app {
 	unsigned char csrf_key[32];     /* signs the CSRF tokens of logged-in requests */
 	struct server *server;          /* who sent a request (trusted proxies' X-Forwarded-For) */
 	struct offload *logins;         /* the threads logins run on, off the request threads */
+	struct offload *uploads;        /* the threads uploads' syncs and commits wait on */
 };
 
 #endif

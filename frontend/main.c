@@ -32,6 +32,11 @@ enum {
 	HASH_ARENA_BYTES = 32 << 20,
 	/* Handlers wait on MariaDB and memcache, so more threads than cores keep the CPU busy. */
 	THREADS_PER_CORE = 4,
+	/*
+	 * Uploads in their durable steps at once. They wait on the disk, not the
+	 * CPU, and share its syncs, so more of them at once is more per second.
+	 */
+	UPLOAD_THREADS = 32,
 };
 
 static const char SUMMARY[] =
@@ -124,6 +129,11 @@ int main(int argc, char **argv)
 		log_error("frontend: cannot start the login threads: %s", err);
 		goto out_free_waits;
 	}
+	app.uploads = offload_start(UPLOAD_THREADS, 0, err, sizeof(err));
+	if (!app.uploads) {
+		log_error("frontend: cannot start the upload threads: %s", err);
+		goto out_free_waits;
+	}
 	struct server_params params = {
 		.bind = cfg.frontend_bind,
 		.port = cfg.frontend_port,
@@ -158,6 +168,7 @@ int main(int argc, char **argv)
 	search_backfill_stop(backfill);
 	exit_code = EXIT_SUCCESS;
 out_free_waits:
+	offload_stop(app.uploads);
 	offload_stop(app.logins);
 	heavy_free(app.heavy);
 	job_wait_free(app.waits);

@@ -121,7 +121,12 @@ enum MHD_Result page_upload(struct app *app, struct request *req)
 		return reply_page(app, req, MHD_HTTP_OK, "upload", data);
 	struct problem p = req->problem;
 	struct image_row row;
-	if (!p.status && upload_from_form(req, true, &row, &p)) {
+	enum upload_result r = p.status ? UPLOAD_REFUSED : upload_from_form(app, req, true, &row, &p);
+	if (r == UPLOAD_WAITING) {
+		cJSON_Delete(data);
+		return MHD_YES;
+	}
+	if (r == UPLOAD_STORED) {
 		cJSON_AddItemToObject(data, "uploaded", page_image_json(&row));
 		page_message(data, true, "Uploaded.");
 		return reply_page(app, req, MHD_HTTP_OK, "upload", data);

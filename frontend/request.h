@@ -14,6 +14,7 @@
 struct form;
 struct images_upload;
 struct login_pending;
+struct upload_pending;
 struct route;
 
 struct request {
@@ -42,6 +43,7 @@ struct request {
 	bool clear_session, no_store, no_referrer;
 	unsigned retry_after_s;
 	struct login_pending *login; /* a login waiting for its password check (api_account.c) */
+	struct upload_pending *upload_pending; /* an upload waiting for its durable steps (upload.c) */
 };
 
 bool request_is_post(const struct request *req);

@@ -341,6 +341,7 @@ void router_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	images_upload_abort(req->upload);
 	buf_free(&req->json.buf);
 	free(req->login); /* one block; its check ended before the request could */
+	upload_pending_free(req->upload_pending);
 	free(req);
 	*req_cls = NULL;
 }
