@@ -379,9 +379,9 @@ out_free:
 	return NULL;
 }
 
-void server_stop(struct server *s, unsigned grace_s)
+void server_drain(struct server *s, unsigned grace_s)
 {
-	if (!s)
+	if (!s || s->listener < 0)
 		return;
 	char stop = 1;
 	while (write(s->stop_pipe[1], &stop, 1) < 0 && errno == EINTR)
@@ -390,11 +390,19 @@ void server_stop(struct server *s, unsigned grace_s)
 	close(s->listener);
 	close(s->stop_pipe[0]);
 	close(s->stop_pipe[1]);
+	s->listener = -1;
 	for (unsigned waited_ms = 0; waited_ms < grace_s * 1000; waited_ms += SERVER_DRAIN_POLL_MS) {
 		if (atomic_load(&s->in_flight) <= 0)
 			break;
 		pause_ms(SERVER_DRAIN_POLL_MS);
 	}
+}
+
+void server_stop(struct server *s, unsigned grace_s)
+{
+	if (!s)
+		return;
+	server_drain(s, grace_s);
 	MHD_stop_daemon(s->daemon);
 	guard_free(s->guard);
 	free(s);

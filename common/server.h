@@ -43,8 +43,14 @@ bool server_bind_is_loopback(const char *bind);
 struct server;
 struct server *server_start(const struct server_params *p, char *err, size_t errlen);
 /*
- * Stops accepting, lets requests in flight finish (up to grace_s), then closes
- * every connection, idle keep-alive ones included, and frees s.
+ * Stops accepting and lets requests in flight finish, up to grace_s. The
+ * daemon still serves the connections it has, so work that will resume a
+ * suspended request can end after this and before server_stop.
+ */
+void server_drain(struct server *s, unsigned grace_s);
+/*
+ * server_drain if not done yet, then closes every connection, idle keep-alive
+ * ones included, and frees s.
  */
 void server_stop(struct server *s, unsigned grace_s);
 /*

@@ -164,6 +164,10 @@ int main(int argc, char **argv)
 	/* Waiting requests answer now, so that the server's drain does not wait for them. */
 	job_wait_stop(app.waits);
 	heavy_stop(app.heavy);
+	server_drain(server, SHUTDOWN_GRACE_S);
+	/* Uploads and logins still running resume their requests: the daemon must still be there. */
+	offload_drain(app.uploads);
+	offload_drain(app.logins);
 	server_stop(server, SHUTDOWN_GRACE_S);
 	search_backfill_stop(backfill);
 	exit_code = EXIT_SUCCESS;

@@ -13,7 +13,9 @@ enum { OFFLOAD_THREADS_MAX = 64 };
 struct offload {
 	pthread_mutex_t lock;
 	pthread_cond_t queued;
+	pthread_cond_t idle; /* no task queued or running */
 	struct offload_task *head, *tail; /* first in, first out */
+	unsigned running;
 	bool stopping;
 	int nice_value;
 	pthread_t threads[OFFLOAD_THREADS_MAX];
@@ -34,11 +36,14 @@ static void *offload_main(void *arg)
 		o->head = t->next;
 		if (!o->head)
 			o->tail = NULL;
+		o->running++;
 		pthread_mutex_unlock(&o->lock);
 		t->run(t->ctx);
 		atomic_store(&t->finished, true);
 		MHD_resume_connection(t->conn);
 		pthread_mutex_lock(&o->lock);
+		if (--o->running == 0 && !o->head)
+			pthread_cond_broadcast(&o->idle);
 	}
 	pthread_mutex_unlock(&o->lock);
 	return NULL;
@@ -53,6 +58,7 @@ struct offload *offload_start(unsigned threads, int nice_value, char *err, size_
 	}
 	pthread_mutex_init(&o->lock, NULL);
 	pthread_cond_init(&o->queued, NULL);
+	pthread_cond_init(&o->idle, NULL);
 	o->nice_value = nice_value;
 	if (threads < 1)
 		threads = 1;
@@ -80,8 +86,19 @@ void offload_stop(struct offload *o)
 	for (unsigned i = 0; i < o->nthreads; i++)
 		pthread_join(o->threads[i], NULL);
 	pthread_cond_destroy(&o->queued);
+	pthread_cond_destroy(&o->idle);
 	pthread_mutex_destroy(&o->lock);
 	free(o);
+}
+
+void offload_drain(struct offload *o)
+{
+	if (!o)
+		return;
+	pthread_mutex_lock(&o->lock);
+	while (o->head || o->running)
+		pthread_cond_wait(&o->idle, &o->lock);
+	pthread_mutex_unlock(&o->lock);
 }
 
 void offload_submit(struct offload *o, struct offload_task *t)

@@ -27,6 +27,11 @@ struct offload_task {
 
 /* threads threads at nice_value (Linux nices each thread); NULL with err when one does not start. */
 struct offload *offload_start(unsigned threads, int nice_value, char *err, size_t errlen);
+/*
+ * Returns once no task is queued or running, every one having resumed its
+ * request: call it before the server that owns those requests stops.
+ */
+void offload_drain(struct offload *o);
 /* Runs the tasks still queued, then stops the threads. */
 void offload_stop(struct offload *o);
 /*
