@@ -403,6 +403,31 @@ static void *fulltext_worker(void *arg)
 }
 
 /*
+ * A thread that asks to sleep 1 ms at a time and notes each wake-up more than
+ * 5 ms late: a moment when this client got no CPU (the machine was busy
+ * elsewhere), which makes any call in flight then slow, whatever it asked.
+ */
+struct canary {
+	atomic_bool stop;
+	double t0;
+	FILE *out;
+};
+
+static void *canary_thread(void *arg)
+{
+	struct canary *c = arg;
+	while (!atomic_load(&c->stop)) {
+		double before = now_ms();
+		struct timespec ts = {0, 1000000};
+		nanosleep(&ts, NULL);
+		double late = now_ms() - before - 1.0;
+		if (late > 5.0)
+			fprintf(c->out, "%.3f\t%.3f\n", before - c->t0, late);
+	}
+	return NULL;
+}
+
+/*
  * Runs count calls over conns threads; p50 and p99 in ms. With `calls` named,
  * every call goes there as a line: when it began (ms), its client thread and
  * how long it took, to tell a slow query from a moment when everything stalled.
@@ -417,11 +442,24 @@ static void time_calls(struct run *r, int conns, void *(*worker)(void *), double
 	atomic_store(&r->next, 0);
 	atomic_store(&r->failures, 0);
 	atomic_store(&r->conn_seq, 0);
+	/* With the calls noted, the moments this client was kept off the CPU are too: <calls>.late */
+	struct canary c = {.t0 = r->t0};
+	pthread_t ct;
+	char late[1100];
+	snprintf(late, sizeof(late), "%s.late", calls ? calls : "");
+	c.out = calls ? fopen(late, "w") : NULL;
+	atomic_init(&c.stop, false);
+	bool canary = c.out && pthread_create(&ct, NULL, canary_thread, &c) == 0;
 	pthread_t t[64];
 	for (int i = 0; i < conns; i++)
 		pthread_create(&t[i], NULL, worker, r);
 	for (int i = 0; i < conns; i++)
 		pthread_join(t[i], NULL);
+	atomic_store(&c.stop, true);
+	if (canary)
+		pthread_join(ct, NULL);
+	if (c.out)
+		fclose(c.out);
 	FILE *f = calls ? fopen(calls, "w") : NULL;
 	for (int i = 0; f && i < r->count; i++)
 		fprintf(f, "%.3f\t%d\t%.3f\n", r->starts[i], r->conn_of[i], r->samples[i]);
