@@ -22,6 +22,9 @@ enum {
 	 * waits for) are held for a few tens of milliseconds.
 	 */
 	BACKFILL_BATCH = 100,
+	/* Failed batches in a row after which the backfill waits for the next start. */
+	BACKFILL_FAILURES_MAX = 10,
+	BACKFILL_PAUSE_MS = 1000,
 };
 
 struct image_text {
@@ -220,26 +223,52 @@ struct search_backfill {
 	atomic_bool stop;
 };
 
+/* Sleeps ms, or less when asked to stop. */
+static void pause_unless_stopped(struct search_backfill *b, unsigned ms)
+{
+	for (unsigned waited = 0; waited < ms && !atomic_load(&b->stop); waited += 100) {
+		struct timespec ts = {0, 100 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+}
+
 static void *backfill_thread(void *arg)
 {
 	struct search_backfill *b = arg;
 	struct db *db = db_open(b->cfg);
 	bool done = false;
 	unsigned long long images = 0;
+	unsigned failures = 0;
 	size_t indexed = 0;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	enum db_status s = db ? DB_OK : DB_FAILED;
-	while (s == DB_OK && !done && !atomic_load(&b->stop)) {
+	while (db && !done && !atomic_load(&b->stop)) {
 		s = search_index_backfill(db, BACKFILL_BATCH, &done, &indexed);
 		images += indexed;
+		if (s == DB_OK) {
+			failures = 0;
+			continue;
+		}
+		/*
+		 * A busy or restarting server (a batch past the read timeout, a lost
+		 * connection) is waited out, so that a re-index of a large gallery does
+		 * not stop until the next start; a database that keeps failing is not.
+		 */
+		if (++failures == BACKFILL_FAILURES_MAX)
+			break;
+		log_warn("search: indexing older images paused: %s", db_error(db));
+		pause_unless_stopped(b, BACKFILL_PAUSE_MS * failures);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (s != DB_OK)
-		log_warn("search: older images are not all in the search index yet: %s",
-			 db ? db_error(db) : "no database connection");
-	else if (done && images > 0)
+		log_warn("search: older images are not all in the search index yet (%llu indexed): %s",
+			 images, db ? db_error(db) : "no database connection");
+	else if (!done)
+		log_info("search: indexing older images stopped (%llu indexed in %.1f s); the next start goes on",
+			 images, secs);
+	else if (images > 0)
 		log_info("search: older images are in the search index (%llu indexed in %.1f s)",
 			 images, secs);
 	db_close(db);
