@@ -10,8 +10,7 @@
 #include "common/num.h"
 #include "core/search_index.h"
 
-/* The database layer binds at most 16 parameters a statement. */
-/* Two parameters a tag: the database layer binds at most 32. */
+/* Two parameters a tag: the database layer binds at most 32 a statement. */
 enum { CAPTIONS_TAGS_PER_INSERT = 16 };
 
 /* A refusal that names the first byte of the offending character. */

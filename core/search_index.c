@@ -46,7 +46,7 @@ static bool on_image_text(void *ctx, char **cols, const unsigned long *lens, uns
 }
 
 /* The index terms of an image's key and caption, sorted and distinct. */
-static bool image_terms(const struct image_text *t, struct search_term_set *set)
+static void image_terms(const struct image_text *t, struct search_term_set *set)
 {
 	/* A key or caption that is no UTF-8 (none passes the checks) is indexed as nothing. */
 	if (!search_terms_add(set, t->key.data ? t->key.data : "", t->key.len))
@@ -54,7 +54,6 @@ static bool image_terms(const struct image_text *t, struct search_term_set *set)
 	if (t->caption.len && !search_terms_add(set, t->caption.data, t->caption.len))
 		log_warn("search: the caption of image %llu is not indexed", (unsigned long long)t->id);
 	search_terms_finish(set);
-	return true;
 }
 
 /*
@@ -139,7 +138,11 @@ static bool on_batch_image(void *ctx, char **cols, const unsigned long *lens, un
 	struct image_text t = {.ok = true};
 	on_image_text(&t, cols, lens, ncols);
 	struct search_term_set set = {0};
-	b->ok = b->ok && t.found && t.ok && image_terms(&t, &set) && terms_json(&set, t.id, &b->json);
+	b->ok = b->ok && t.found && t.ok;
+	if (b->ok) {
+		image_terms(&t, &set);
+		b->ok = terms_json(&set, t.id, &b->json);
+	}
 	if (b->ok) {
 		if (b->n++ == 0)
 			b->highest = t.id;
@@ -165,7 +168,8 @@ static enum db_status backfill_batch(struct db *db, unsigned limit, bool *done, 
 	uint64_t mark = 0;
 	s = db_exec(db, "SELECT next_id FROM search_backfill WHERE one = 1 FOR UPDATE", NULL, 0,
 		    on_number, &mark);
-	struct batch b = {.json = BUF_INIT, .ok = buf_append(&b.json, "[", 1)};
+	struct batch b = {.json = BUF_INIT};
+	b.ok = buf_append(&b.json, "[", 1);
 	if (s == DB_OK && mark > 0) {
 		struct db_param p[] = {DB_INT((long long)mark), DB_INT(limit)};
 		s = db_exec(db,
