@@ -3,7 +3,9 @@
  * images' rows, search terms (from core/search_terms, as uploads make them) and
  * tags as tab-separated files, and the queries to time; `http URL CONNS COUNT
  * QUERIES` times /api/search; `fulltext CONNS COUNT QUERIES` times the same
- * queries through MATCH ... AGAINST; `upload URL CONNS SECONDS CAPTION` counts uploads.
+ * queries through MATCH ... AGAINST; `upload URL CONNS SECONDS CAPTION` counts uploads
+ * (with BENCH_CPU_PIDS, each figure comes with the CPU time those processes spent per call;
+ * with BENCH_CALLS_DIR, `http` writes each call's start, client and time there).
  */
 #include <curl/curl.h>
 #include <pthread.h>
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/config.h"
 #include "common/db.h"
@@ -291,6 +294,38 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
+/*
+ * CPU time (user and system) of the processes in BENCH_CPU_PIDS, in ms: the
+ * work a call costs, which other load on the machine moves less than its time.
+ * Negative when the variable is not set.
+ */
+static double cpu_ms(void)
+{
+	const char *pids = getenv("BENCH_CPU_PIDS");
+	if (!pids || !*pids)
+		return -1;
+	double ticks = 0;
+	char copy[256], *save = NULL;
+	snprintf(copy, sizeof(copy), "%s", pids);
+	for (char *pid = strtok_r(copy, " ", &save); pid; pid = strtok_r(NULL, " ", &save)) {
+		char path[64], line[1024];
+		snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		size_t len = fread(line, 1, sizeof(line) - 1, f);
+		fclose(f);
+		line[len] = '\0';
+		/* Fields after the command's closing parenthesis: utime and stime are the 12th and 13th. */
+		char *p = strrchr(line, ')');
+		unsigned long long ut = 0, st = 0;
+		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+				&st) == 2)
+			ticks += (double)(ut + st);
+	}
+	return ticks * 1000.0 / (double)sysconf(_SC_CLK_TCK);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -303,7 +338,11 @@ struct run {
 	const struct config *cfg; /* fulltext */
 	int count;
 	double *samples;
+	double *starts;	  /* when each call began, ms since the run's start */
+	int *conn_of;	  /* which client thread made each call */
+	double t0;
 	atomic_int next;
+	atomic_int conn_seq;
 	atomic_int failures;
 };
 
@@ -317,11 +356,14 @@ static size_t discard(void *p, size_t s, size_t n, void *u)
 static void *http_worker(void *arg)
 {
 	struct run *r = arg;
+	int me = atomic_fetch_add(&r->conn_seq, 1);
 	CURL *c = curl_easy_init();
 	curl_easy_setopt(c, CURLOPT_URL, r->url);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
 	for (int i; (i = atomic_fetch_add(&r->next, 1)) < r->count;) {
 		double t0 = now_ms();
+		r->starts[i] = t0 - r->t0;
+		r->conn_of[i] = me;
 		long status = 0;
 		if (curl_easy_perform(c) != CURLE_OK ||
 		    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status != 200)
@@ -360,17 +402,71 @@ static void *fulltext_worker(void *arg)
 	return NULL;
 }
 
-/* Runs count calls over conns threads; p50 and p99 in ms. */
-static void time_calls(struct run *r, int conns, void *(*worker)(void *), double *p50, double *p99)
+/*
+ * A thread that asks to sleep 1 ms at a time and notes each wake-up more than
+ * 5 ms late: a moment when this client got no CPU (the machine was busy
+ * elsewhere), which makes any call in flight then slow, whatever it asked.
+ */
+struct canary {
+	atomic_bool stop;
+	double t0;
+	FILE *out;
+};
+
+static void *canary_thread(void *arg)
+{
+	struct canary *c = arg;
+	while (!atomic_load(&c->stop)) {
+		double before = now_ms();
+		struct timespec ts = {0, 1000000};
+		nanosleep(&ts, NULL);
+		double late = now_ms() - before - 1.0;
+		if (late > 5.0)
+			fprintf(c->out, "%.3f\t%.3f\n", before - c->t0, late);
+	}
+	return NULL;
+}
+
+/*
+ * Runs count calls over conns threads; p50 and p99 in ms. With `calls` named,
+ * every call goes there as a line: when it began (ms), its client thread and
+ * how long it took, to tell a slow query from a moment when everything stalled.
+ */
+static void time_calls(struct run *r, int conns, void *(*worker)(void *), double *p50, double *p99,
+		       const char *calls)
 {
 	r->samples = calloc((size_t)r->count, sizeof(double));
+	r->starts = calloc((size_t)r->count, sizeof(double));
+	r->conn_of = calloc((size_t)r->count, sizeof(int));
+	r->t0 = now_ms();
 	atomic_store(&r->next, 0);
 	atomic_store(&r->failures, 0);
+	atomic_store(&r->conn_seq, 0);
+	/* With the calls noted, the moments this client was kept off the CPU are too: <calls>.late */
+	struct canary c = {.t0 = r->t0};
+	pthread_t ct;
+	char late[1100];
+	snprintf(late, sizeof(late), "%s.late", calls ? calls : "");
+	c.out = calls ? fopen(late, "w") : NULL;
+	atomic_init(&c.stop, false);
+	bool canary = c.out && pthread_create(&ct, NULL, canary_thread, &c) == 0;
 	pthread_t t[64];
 	for (int i = 0; i < conns; i++)
 		pthread_create(&t[i], NULL, worker, r);
 	for (int i = 0; i < conns; i++)
 		pthread_join(t[i], NULL);
+	atomic_store(&c.stop, true);
+	if (canary)
+		pthread_join(ct, NULL);
+	if (c.out)
+		fclose(c.out);
+	FILE *f = calls ? fopen(calls, "w") : NULL;
+	for (int i = 0; f && i < r->count; i++)
+		fprintf(f, "%.3f\t%d\t%.3f\n", r->starts[i], r->conn_of[i], r->samples[i]);
+	if (f)
+		fclose(f);
+	free(r->starts);
+	free(r->conn_of);
 	qsort(r->samples, (size_t)r->count, sizeof(double), cmp_double);
 	*p50 = r->samples[r->count / 2];
 	*p99 = r->samples[(int)(r->count * 0.99)];
@@ -392,6 +488,7 @@ static int timing(const char *mode, const char *base, int conns, int count, cons
 		struct run r = {.count = count, .cfg = &cfg};
 		char url[1024];
 		double p50, p99;
+		char cpu[32] = "";
 		if (strcmp(mode, "http") == 0) {
 			char *q = curl_easy_escape(esc, k[i].ours, 0);
 			snprintf(url, sizeof(url), "%s/api/search?q=%s", base, q);
@@ -399,22 +496,30 @@ static int timing(const char *mode, const char *base, int conns, int count, cons
 			r.url = url;
 			/* Warm the caches as a running gallery has them. */
 			r.count = conns;
-			time_calls(&r, conns, http_worker, &p50, &p99);
+			time_calls(&r, conns, http_worker, &p50, &p99, NULL);
 			r.count = count;
-			time_calls(&r, conns, http_worker, &p50, &p99);
+			double cpu0 = cpu_ms();
+			const char *dir = getenv("BENCH_CALLS_DIR");
+			char calls[1024];
+			if (dir)
+				snprintf(calls, sizeof(calls), "%s/calls-%d-%zu.tsv", dir, conns, i);
+			time_calls(&r, conns, http_worker, &p50, &p99, dir ? calls : NULL);
+			double cpu1 = cpu_ms();
+			if (cpu0 >= 0)
+				snprintf(cpu, sizeof(cpu), " %10.2f", (cpu1 - cpu0) / count);
 		} else {
 			if (strcmp(k[i].fulltext, "-") == 0) {
 				printf("%-32.32s %10s %10s\n", k[i].label, "n/a", "n/a");
 				continue;
 			}
 			r.match = k[i].fulltext;
-			time_calls(&r, conns, fulltext_worker, &p50, &p99);
+			time_calls(&r, conns, fulltext_worker, &p50, &p99, NULL);
 		}
 		if (atomic_load(&r.failures))
-			printf("%-32.32s %10.2f %10.2f  (%d of %d over 9 s or failed)\n", k[i].label, p50,
-			       p99, atomic_load(&r.failures), r.count);
+			printf("%-32.32s %10.2f %10.2f%s  (%d of %d over 9 s or failed)\n", k[i].label,
+			       p50, p99, cpu, atomic_load(&r.failures), r.count);
 		else
-			printf("%-32.32s %10.2f %10.2f\n", k[i].label, p50, p99);
+			printf("%-32.32s %10.2f %10.2f%s\n", k[i].label, p50, p99, cpu);
 		fflush(stdout);
 	}
 	curl_easy_cleanup(esc);
@@ -428,6 +533,7 @@ struct uploads {
 	double until;
 	atomic_long done, failed;
 	atomic_int seq;
+	long run; /* in every key, so that no run replaces the images of an earlier one */
 };
 
 static void *upload_worker(void *arg)
@@ -440,7 +546,7 @@ static void *upload_worker(void *arg)
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
 	while (now_ms() < u->until) {
 		char key[64];
-		snprintf(key, sizeof(key), "up/%d", atomic_fetch_add(&u->seq, 1));
+		snprintf(key, sizeof(key), "up/%ld-%d", u->run, atomic_fetch_add(&u->seq, 1));
 		curl_mime *mime = curl_mime_init(c);
 		curl_mimepart *part = curl_mime_addpart(mime);
 		curl_mime_name(part, "key");
@@ -466,18 +572,25 @@ static void *upload_worker(void *arg)
 	return NULL;
 }
 
-static int uploads(const char *base, int conns, int seconds, const char *caption, int start)
+static int uploads(const char *base, int conns, int seconds, const char *caption)
 {
 	char url[512];
 	snprintf(url, sizeof(url), "%s/api/upload", base);
-	struct uploads u = {.url = url, .caption = caption, .until = now_ms() + seconds * 1000.0};
-	atomic_store(&u.seq, start);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct uploads u = {.url = url, .caption = caption, .until = now_ms() + seconds * 1000.0,
+			    .run = (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000};
+	atomic_store(&u.seq, 0);
+	double cpu0 = cpu_ms();
 	pthread_t t[64];
 	for (int i = 0; i < conns; i++)
 		pthread_create(&t[i], NULL, upload_worker, &u);
 	for (int i = 0; i < conns; i++)
 		pthread_join(t[i], NULL);
-	printf("%.1f %ld\n", (double)atomic_load(&u.done) / seconds, atomic_load(&u.failed));
+	double cpu1 = cpu_ms();
+	long done = atomic_load(&u.done);
+	printf("%.1f %ld %.2f\n", (double)done / seconds, atomic_load(&u.failed),
+	       cpu0 >= 0 && done ? (cpu1 - cpu0) / (double)done : -1.0);
 	return 0;
 }
 
@@ -492,11 +605,11 @@ int main(int argc, char **argv)
 		rc = timing("http", argv[2], atoi(argv[3]), atoi(argv[4]), argv[5]);
 	else if (argc == 5 && strcmp(argv[1], "fulltext") == 0)
 		rc = timing("fulltext", NULL, atoi(argv[2]), atoi(argv[3]), argv[4]);
-	else if (argc == 7 && strcmp(argv[1], "upload") == 0)
-		rc = uploads(argv[2], atoi(argv[3]), atoi(argv[4]), argv[5], atoi(argv[6]));
+	else if (argc == 6 && strcmp(argv[1], "upload") == 0)
+		rc = uploads(argv[2], atoi(argv[3]), atoi(argv[4]), argv[5]);
 	else
 		fprintf(stderr, "usage: search_bench gen N DIR | http URL CONNS COUNT QUERIES | "
-				"fulltext CONNS COUNT QUERIES | upload URL CONNS SECONDS CAPTION START\n");
+				"fulltext CONNS COUNT QUERIES | upload URL CONNS SECONDS CAPTION\n");
 	db_library_end();
 	curl_global_cleanup();
 	return rc;

@@ -10,7 +10,7 @@
 #include "common/num.h"
 #include "core/search_index.h"
 
-/* The database layer binds at most 16 parameters a statement. */
+/* Two parameters a tag: the database layer binds at most 32 a statement. */
 enum { CAPTIONS_TAGS_PER_INSERT = 16 };
 
 /* A refusal that names the first byte of the offending character. */
@@ -68,19 +68,23 @@ enum db_status captions_store(struct db *db, uint64_t image_id, const char *capt
 	/* The search terms change with the caption, in the same transaction. */
 	if (status != DB_OK || t->n == 0)
 		return status == DB_OK ? search_index_replace(db, image_id) : status;
-	/* The id is a number, so it goes in the text; the tags go as parameters, a few statements' worth. */
+	/*
+	 * The id is a parameter too, never in the text: each text is a statement
+	 * prepared once per connection and kept, so an id in it would prepare one
+	 * more per upload, until the server's max_prepared_stmt_count refused them.
+	 */
 	for (unsigned first = 0; status == DB_OK && first < t->n; first += CAPTIONS_TAGS_PER_INSERT) {
 		unsigned n = t->n - first < CAPTIONS_TAGS_PER_INSERT ? t->n - first
 								      : CAPTIONS_TAGS_PER_INSERT;
 		struct buf sql = BUF_INIT;
-		struct db_param params[CAPTIONS_TAGS_PER_INSERT];
+		struct db_param params[2 * CAPTIONS_TAGS_PER_INSERT];
 		bool ok = buf_puts(&sql, "INSERT INTO image_tags (tag, image_id) VALUES ");
 		for (unsigned i = 0; ok && i < n; i++) {
-			ok = buf_printf(&sql, "%s(?, %llu)", i ? ", " : "",
-					(unsigned long long)image_id);
-			params[i] = DB_STRN(t->tags[first + i].norm, t->tags[first + i].normlen);
+			ok = buf_puts(&sql, i ? ", (?, ?)" : "(?, ?)");
+			params[2 * i] = DB_STRN(t->tags[first + i].norm, t->tags[first + i].normlen);
+			params[2 * i + 1] = DB_INT((long long)image_id);
 		}
-		status = ok ? db_exec(db, sql.data, params, n, NULL, NULL) : DB_FAILED;
+		status = ok ? db_exec(db, sql.data, params, 2 * n, NULL, NULL) : DB_FAILED;
 		buf_free(&sql);
 	}
 	return status == DB_OK ? search_index_replace(db, image_id) : status;

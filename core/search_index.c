@@ -6,13 +6,26 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/num.h"
 #include "core/search_terms.h"
 
-enum { BACKFILL_ATTEMPTS = 3, BACKFILL_BATCH = 100 };
+enum {
+	BACKFILL_ATTEMPTS = 3,
+	/*
+	 * Images per transaction of the backfill: one commit, one delete and one
+	 * insert for all of them, instead of a transaction and three statements
+	 * each; small enough that the rows it locks (and an edit of one of them
+	 * waits for) are held for a few tens of milliseconds.
+	 */
+	BACKFILL_BATCH = 100,
+	/* Failed batches in a row after which the backfill waits for the next start. */
+	BACKFILL_FAILURES_MAX = 10,
+	BACKFILL_PAUSE_MS = 1000,
+};
 
 struct image_text {
 	bool found;
@@ -32,44 +45,53 @@ static bool on_image_text(void *ctx, char **cols, const unsigned long *lens, uns
 	return false;
 }
 
-/*
- * The terms as one JSON array, which JSON_TABLE turns into rows, so that any
- * number of them is one statement. Terms are letters, digits and marks only;
- * quotes and backslashes are escaped all the same.
- */
-static bool terms_json(const struct search_term_set *set, struct buf *out)
+/* The index terms of an image's key and caption, sorted and distinct. */
+static void image_terms(const struct image_text *t, struct search_term_set *set)
 {
-	bool ok = buf_append(out, "[", 1);
+	/* A key or caption that is no UTF-8 (none passes the checks) is indexed as nothing. */
+	if (!search_terms_add(set, t->key.data ? t->key.data : "", t->key.len))
+		log_warn("search: the key of image %llu is not indexed", (unsigned long long)t->id);
+	if (t->caption.len && !search_terms_add(set, t->caption.data, t->caption.len))
+		log_warn("search: the caption of image %llu is not indexed", (unsigned long long)t->id);
+	search_terms_finish(set);
+}
+
+/*
+ * Terms as JSON strings, which JSON_TABLE turns into rows, so that any number
+ * of them is one statement: `"term"`, or `["term",id]` when id is not 0.
+ * Terms are letters, digits and marks only; quotes and backslashes are escaped
+ * all the same.
+ */
+static bool terms_json(const struct search_term_set *set, uint64_t id, struct buf *out)
+{
+	bool ok = true;
 	for (size_t i = 0; ok && i < set->n; i++) {
-		ok = buf_append(out, i ? ",\"" : "\"", i ? 2 : 1);
+		ok = (out->len > 1 ? buf_append(out, ",", 1) : true) &&
+		     (id ? buf_append(out, "[\"", 2) : buf_append(out, "\"", 1));
 		for (const char *p = set->terms[i]; ok && *p; p++)
 			ok = (*p == '"' || *p == '\\' ? buf_append(out, "\\", 1) : true) &&
 			     buf_append(out, p, 1);
-		ok = ok && buf_append(out, "\"", 1);
+		ok = ok && (id ? buf_printf(out, "\",%llu]", (unsigned long long)id)
+			       : buf_append(out, "\"", 1));
 	}
-	return ok && buf_append(out, "]", 1);
+	return ok;
 }
 
-static enum db_status write_terms(struct db *db, uint64_t id, const struct image_text *t)
+static enum db_status write_terms(struct db *db, const struct image_text *t)
 {
 	struct search_term_set set = {0};
-	struct buf json = {0};
+	struct buf json = BUF_INIT;
 	enum db_status s = DB_FAILED;
-	/* A key or caption that is no UTF-8 (none passes the checks) is indexed as nothing. */
-	if (!search_terms_add(&set, t->key.data ? t->key.data : "", t->key.len))
-		log_warn("search: the key of image %llu is not indexed", (unsigned long long)id);
-	if (t->caption.len && !search_terms_add(&set, t->caption.data, t->caption.len))
-		log_warn("search: the caption of image %llu is not indexed", (unsigned long long)id);
-	search_terms_finish(&set);
-	struct db_param idp[] = {DB_INT((long long)id)};
+	image_terms(t, &set);
+	struct db_param idp[] = {DB_INT((long long)t->id)};
 	s = db_exec(db, "DELETE FROM search_terms WHERE image_id = ?", idp, 1, NULL, NULL);
 	if (s != DB_OK || set.n == 0)
 		goto out;
-	if (!terms_json(&set, &json)) {
+	if (!buf_append(&json, "[", 1) || !terms_json(&set, 0, &json) || !buf_append(&json, "]", 1)) {
 		s = DB_FAILED;
 		goto out;
 	}
-	struct db_param p[] = {DB_INT((long long)id), DB_STRN(json.data, json.len)};
+	struct db_param p[] = {DB_INT((long long)t->id), DB_STRN(json.data, json.len)};
 	s = db_exec(db,
 		    "INSERT INTO search_terms (term, image_id) SELECT t.term, ? FROM "
 		    "JSON_TABLE(?, '$[*]' COLUMNS (term VARCHAR(32) CHARACTER SET utf8mb4 PATH '$')) AS t",
@@ -89,7 +111,7 @@ enum db_status search_index_replace(struct db *db, uint64_t image_id)
 	if (s == DB_OK && !t.ok)
 		s = DB_FAILED;
 	if (s == DB_OK && t.found)
-		s = write_terms(db, t.id, &t);
+		s = write_terms(db, &t);
 	buf_free(&t.key);
 	buf_free(&t.caption);
 	return s;
@@ -102,8 +124,43 @@ static bool on_number(void *ctx, char **cols, const unsigned long *lens, unsigne
 	return false;
 }
 
-/* One image below the mark, indexed and the mark moved past it, in one transaction. */
-static enum db_status backfill_one(struct db *db, bool *done)
+/* The images of one backfill transaction, newest first, and all their terms as one JSON array. */
+struct batch {
+	struct buf json;
+	size_t n;
+	uint64_t highest, lowest;
+	bool ok;
+};
+
+static bool on_batch_image(void *ctx, char **cols, const unsigned long *lens, unsigned ncols)
+{
+	struct batch *b = ctx;
+	struct image_text t = {.ok = true};
+	on_image_text(&t, cols, lens, ncols);
+	struct search_term_set set = {0};
+	b->ok = b->ok && t.found && t.ok;
+	if (b->ok) {
+		image_terms(&t, &set);
+		b->ok = terms_json(&set, t.id, &b->json);
+	}
+	if (b->ok) {
+		if (b->n++ == 0)
+			b->highest = t.id;
+		b->lowest = t.id;
+	}
+	search_terms_free(&set);
+	buf_free(&t.key);
+	buf_free(&t.caption);
+	return b->ok;
+}
+
+/*
+ * Up to `limit` images below the mark indexed, and the mark moved past them,
+ * in one transaction. Their rows are read FOR UPDATE, so that a caption edit
+ * or a delete of one of them waits for this commit (or this waits for theirs)
+ * rather than have its terms replaced by those of the text read before it.
+ */
+static enum db_status backfill_batch(struct db *db, unsigned limit, bool *done, size_t *indexed)
 {
 	enum db_status s = db_begin(db);
 	if (s != DB_OK)
@@ -111,42 +168,56 @@ static enum db_status backfill_one(struct db *db, bool *done)
 	uint64_t mark = 0;
 	s = db_exec(db, "SELECT next_id FROM search_backfill WHERE one = 1 FOR UPDATE", NULL, 0,
 		    on_number, &mark);
-	struct image_text t = {.ok = true};
+	struct batch b = {.json = BUF_INIT};
+	b.ok = buf_append(&b.json, "[", 1);
 	if (s == DB_OK && mark > 0) {
-		struct db_param p[] = {DB_INT((long long)mark)};
+		struct db_param p[] = {DB_INT((long long)mark), DB_INT(limit)};
 		s = db_exec(db,
 			    "SELECT id, image_key, caption FROM images WHERE id <= ? "
-			    "ORDER BY id DESC LIMIT 1",
-			    p, 1, on_image_text, &t);
+			    "ORDER BY id DESC LIMIT ? FOR UPDATE",
+			    p, 2, on_batch_image, &b);
+		if (s == DB_OK && !(b.ok && buf_append(&b.json, "]", 1)))
+			s = DB_FAILED;
 	}
-	if (s == DB_OK && t.found)
-		s = t.ok ? write_terms(db, t.id, &t) : DB_FAILED;
+	/* Every id in [lowest, highest] is one of the batch: it took all the ids below the mark. */
+	if (s == DB_OK && b.n) {
+		struct db_param p[] = {DB_INT((long long)b.lowest), DB_INT((long long)b.highest)};
+		s = db_exec(db, "DELETE FROM search_terms WHERE image_id BETWEEN ? AND ?", p, 2, NULL,
+			    NULL);
+	}
+	if (s == DB_OK && b.json.len > 2) {
+		struct db_param p[] = {DB_STRN(b.json.data, b.json.len)};
+		s = db_exec(db,
+			    "INSERT INTO search_terms (term, image_id) SELECT t.term, t.image_id FROM "
+			    "JSON_TABLE(?, '$[*]' COLUMNS (term VARCHAR(32) CHARACTER SET utf8mb4 "
+			    "PATH '$[0]', image_id BIGINT UNSIGNED PATH '$[1]')) AS t",
+			    p, 1, NULL, NULL);
+	}
+	bool last = b.n < limit || b.lowest <= 1;
 	if (s == DB_OK && mark > 0) {
-		struct db_param p[] = {DB_INT(t.found ? (long long)t.id - 1 : 0)};
+		struct db_param p[] = {DB_INT(last ? 0 : (long long)b.lowest - 1)};
 		s = db_exec(db, "UPDATE search_backfill SET next_id = ? WHERE one = 1", p, 1, NULL,
 			    NULL);
 	}
-	*done = s == DB_OK && (mark == 0 || !t.found || t.id <= 1);
+	*done = s == DB_OK && (mark == 0 || last);
+	*indexed = s == DB_OK ? b.n : 0;
 	if (s == DB_OK)
 		s = db_commit(db);
 	if (s != DB_OK)
 		db_rollback(db);
-	buf_free(&t.key);
-	buf_free(&t.caption);
+	buf_free(&b.json);
 	return s;
 }
 
-enum db_status search_index_backfill(struct db *db, unsigned limit, bool *done)
+enum db_status search_index_backfill(struct db *db, unsigned limit, bool *done, size_t *indexed)
 {
 	*done = false;
-	enum db_status s = DB_OK;
-	for (unsigned i = 0; i < limit && !*done; i++) {
-		s = backfill_one(db, done);
-		for (unsigned a = 1; s == DB_CONFLICT && a < BACKFILL_ATTEMPTS; a++)
-			s = backfill_one(db, done);
-		if (s != DB_OK)
-			return s;
-	}
+	*indexed = 0;
+	if (limit == 0)
+		return DB_OK;
+	enum db_status s = backfill_batch(db, limit, done, indexed);
+	for (unsigned a = 1; s == DB_CONFLICT && a < BACKFILL_ATTEMPTS; a++)
+		s = backfill_batch(db, limit, done, indexed);
 	return s;
 }
 
@@ -156,22 +227,54 @@ struct search_backfill {
 	atomic_bool stop;
 };
 
+/* Sleeps ms, or less when asked to stop. */
+static void pause_unless_stopped(struct search_backfill *b, unsigned ms)
+{
+	for (unsigned waited = 0; waited < ms && !atomic_load(&b->stop); waited += 100) {
+		struct timespec ts = {0, 100 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+}
+
 static void *backfill_thread(void *arg)
 {
 	struct search_backfill *b = arg;
 	struct db *db = db_open(b->cfg);
 	bool done = false;
-	unsigned long batches = 0;
+	unsigned long long images = 0;
+	unsigned failures = 0;
+	size_t indexed = 0;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	enum db_status s = db ? DB_OK : DB_FAILED;
-	while (s == DB_OK && !done && !atomic_load(&b->stop)) {
-		s = search_index_backfill(db, BACKFILL_BATCH, &done);
-		batches++;
+	while (db && !done && !atomic_load(&b->stop)) {
+		s = search_index_backfill(db, BACKFILL_BATCH, &done, &indexed);
+		images += indexed;
+		if (s == DB_OK) {
+			failures = 0;
+			continue;
+		}
+		/*
+		 * A busy or restarting server (a batch past the read timeout, a lost
+		 * connection) is waited out, so that a re-index of a large gallery does
+		 * not stop until the next start; a database that keeps failing is not.
+		 */
+		if (++failures == BACKFILL_FAILURES_MAX)
+			break;
+		log_warn("search: indexing older images paused: %s", db_error(db));
+		pause_unless_stopped(b, BACKFILL_PAUSE_MS * failures);
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (s != DB_OK)
-		log_warn("search: older images are not all in the search index yet: %s",
-			 db ? db_error(db) : "no database connection");
-	else if (done && batches > 1)
-		log_info("search: older images are in the search index");
+		log_warn("search: older images are not all in the search index yet (%llu indexed): %s",
+			 images, db ? db_error(db) : "no database connection");
+	else if (!done)
+		log_info("search: indexing older images stopped (%llu indexed in %.1f s); the next start goes on",
+			 images, secs);
+	else if (images > 0)
+		log_info("search: older images are in the search index (%llu indexed in %.1f s)",
+			 images, secs);
 	db_close(db);
 	return NULL;
 }

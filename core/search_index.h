@@ -17,10 +17,12 @@
 enum db_status search_index_replace(struct db *db, uint64_t image_id);
 
 /*
- * Indexes, each in a transaction of its own, up to `limit` of the images that
- * existed before the index (newest first); *done says whether none are left.
+ * Indexes, in one transaction, up to `limit` of the images below the
+ * search_backfill mark (newest first; images that existed before the index,
+ * or before a change of its terms) and moves the mark past them; *indexed says
+ * how many, *done whether none are left.
  */
-enum db_status search_index_backfill(struct db *db, unsigned limit, bool *done);
+enum db_status search_index_backfill(struct db *db, unsigned limit, bool *done, size_t *indexed);
 
 /*
  * search_index_backfill in a thread of its own, on a connection of its own, a
