@@ -65,6 +65,16 @@ static long long jobs_count(void)
 	return sql_scalar("SELECT COUNT(*) FROM jobs");
 }
 
+/*
+ * Whether an answer shows a job just queued, as it was when answered: a quick
+ * worker may have taken or finished it already, but it is not dead.
+ */
+static bool queued_or_later(const char *body)
+{
+	return strstr(body, "\"state\":\"queued\"") || strstr(body, "\"state\":\"running\"") ||
+	       strstr(body, "\"state\":\"done\"");
+}
+
 /* POSTs body as JSON (or as a form when form is true) and returns the job id of a 202, or -1. */
 static long long submit(const char *path, const char *body, bool form)
 {
@@ -78,7 +88,7 @@ static long long submit(const char *path, const char *body, bool form)
 		return -1;
 	long long id = -1;
 	if (r.status == 202 && strstr(r.body.data, "\"success\":\"true\"") &&
-	    strstr(r.body.data, "\"state\":\"queued\""))
+	    queued_or_later(r.body.data))
 		reply_number(&r, "id", &id);
 	else
 		print_message("%s answered %ld %s\n", path, r.status, r.body.data);
@@ -331,7 +341,7 @@ static void test_retry_runs_a_dead_job_again(void **state)
 	struct reply r;
 	assert_true(http_call("POST", url, NULL, NULL, 0, &r));
 	assert_int_equal(r.status, 200);
-	assert_non_null(strstr(r.body.data, "\"state\":\"queued\""));
+	assert_true(queued_or_later(r.body.data));
 	reply_free(&r);
 	assert_true(get_job(id, WAIT_S, &r));
 	assert_non_null(strstr(r.body.data, "\"state\":\"done\""));
