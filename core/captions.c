@@ -47,27 +47,10 @@ bool captions_check(const char *text, size_t len, char *err, size_t errlen)
 	return true;
 }
 
-enum db_status captions_store(struct db *db, uint64_t image_id, const char *caption, size_t len,
-			      struct hashtags *tags)
+/* The tags of image_id, which has none stored. */
+static enum db_status insert_tags(struct db *db, uint64_t image_id, const struct hashtags *t)
 {
-	struct hashtags found;
-	struct hashtags *t = tags ? tags : &found;
-	hashtags_extract(caption, len, t);
-	struct db_param set[] = {
-		len ? DB_STRN(caption, len) : (struct db_param){.type = DB_PARAM_NULL},
-		DB_INT((long long)image_id),
-	};
-	/* updated_at is named so that ON UPDATE leaves it: it is the file's time, not the caption's. */
-	enum db_status status = db_exec(db,
-					"UPDATE images SET caption = ?, updated_at = updated_at "
-					"WHERE id = ?",
-					set, 2, NULL, NULL);
-	struct db_param id[] = {DB_INT((long long)image_id)};
-	if (status == DB_OK)
-		status = db_exec(db, "DELETE FROM image_tags WHERE image_id = ?", id, 1, NULL, NULL);
-	/* The search terms change with the caption, in the same transaction. */
-	if (status != DB_OK || t->n == 0)
-		return status == DB_OK ? search_index_replace(db, image_id) : status;
+	enum db_status status = DB_OK;
 	/*
 	 * The id is a parameter too, never in the text: each text is a statement
 	 * prepared once per connection and kept, so an id in it would prepare one
@@ -87,7 +70,44 @@ enum db_status captions_store(struct db *db, uint64_t image_id, const char *capt
 		status = ok ? db_exec(db, sql.data, params, 2 * n, NULL, NULL) : DB_FAILED;
 		buf_free(&sql);
 	}
+	return status;
+}
+
+enum db_status captions_store(struct db *db, uint64_t image_id, const char *caption, size_t len,
+			      struct hashtags *tags)
+{
+	struct hashtags found;
+	struct hashtags *t = tags ? tags : &found;
+	hashtags_extract(caption, len, t);
+	struct db_param set[] = {
+		len ? DB_STRN(caption, len) : (struct db_param){.type = DB_PARAM_NULL},
+		DB_INT((long long)image_id),
+	};
+	/* updated_at is named so that ON UPDATE leaves it: it is the file's time, not the caption's. */
+	enum db_status status = db_exec(db,
+					"UPDATE images SET caption = ?, updated_at = updated_at "
+					"WHERE id = ?",
+					set, 2, NULL, NULL);
+	struct db_param id[] = {DB_INT((long long)image_id)};
+	if (status == DB_OK)
+		status = db_exec(db, "DELETE FROM image_tags WHERE image_id = ?", id, 1, NULL, NULL);
+	if (status == DB_OK)
+		status = insert_tags(db, image_id, t);
+	/* The search terms change with the caption, in the same transaction. */
 	return status == DB_OK ? search_index_replace(db, image_id) : status;
+}
+
+enum db_status captions_store_new(struct db *db, uint64_t image_id, const char *key, size_t keylen,
+				  const char *caption, size_t len)
+{
+	enum db_status status = DB_OK;
+	if (len) {
+		struct hashtags t;
+		hashtags_extract(caption, len, &t);
+		status = insert_tags(db, image_id, &t);
+	}
+	return status == DB_OK ? search_index_write(db, image_id, key, keylen, caption, len, true)
+			       : status;
 }
 
 struct caption_walk {

@@ -34,6 +34,14 @@ bool captions_check(const char *text, size_t len, char *err, size_t errlen);
  */
 enum db_status captions_store(struct db *db, uint64_t image_id, const char *caption, size_t len,
 			      struct hashtags *tags);
+/*
+ * The tags and search terms of image image_id, just inserted in the caller's
+ * transaction with caption (len 0: none) in its row: what captions_store
+ * does, less what a new image cannot have yet (a caption to replace, tags and
+ * terms to delete).
+ */
+enum db_status captions_store_new(struct db *db, uint64_t image_id, const char *key, size_t keylen,
+				  const char *caption, size_t len);
 
 typedef void (*captions_fn)(void *ctx, uint64_t image_id, const char *caption, size_t len);
 /* The captions of the images ids[0..n), one query for all; fn sees those that have one. */

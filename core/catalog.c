@@ -259,6 +259,8 @@ static enum db_status upsert_once(struct catalog *c, struct image_row *row,
 		row->width ? DB_INT(row->width) : (struct db_param){.type = DB_PARAM_NULL},
 		row->height ? DB_INT(row->height) : (struct db_param){.type = DB_PARAM_NULL},
 		row->owner_id ? DB_INT(row->owner_id) : (struct db_param){.type = DB_PARAM_NULL},
+		row->caption_given && row->caption_len ? DB_STRN(row->caption, row->caption_len)
+						       : (struct db_param){.type = DB_PARAM_NULL},
 	};
 	struct current_owner current = {old_location, 0};
 	row->owner_refused = false;
@@ -273,25 +275,30 @@ static enum db_status upsert_once(struct catalog *c, struct image_row *row,
 		row->owner_refused = true;
 		status = DB_FAILED;
 	}
+	/* A new key's row takes its caption at once; an existing key's is replaced below. */
 	if (status == DB_OK)
 		status = db_exec(db,
 				 "INSERT INTO images (image_key, location, content_type, size_bytes, "
-				 "sha256, width, height, owner_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+				 "sha256, width, height, owner_id, caption) "
+				 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
 				 "ON DUPLICATE KEY UPDATE location = VALUES(location), "
 				 "content_type = VALUES(content_type), size_bytes = VALUES(size_bytes), "
 				 "sha256 = VALUES(sha256), width = VALUES(width), "
 				 "height = VALUES(height), owner_id = COALESCE(owner_id, VALUES(owner_id)), "
 				 "version = version + 1",
 				 values, sizeof(values) / sizeof(values[0]), NULL, NULL);
+	/* One row inserted; an existing row updated counts two. */
+	bool inserted = status == DB_OK && db_affected_rows(db) == 1;
 	if (status == DB_OK)
 		status = db_exec(db, "SELECT version, id FROM images WHERE image_key = ?", key, 1,
 				 on_version_id, row);
+	if (status == DB_OK && inserted)
+		status = captions_store_new(db, row->id, row->key, row->keylen,
+					    row->caption_given ? row->caption : NULL,
+					    row->caption_given ? row->caption_len : 0);
 	/* An upload that names no caption keeps the one the key has; an empty one clears it. */
-	if (status == DB_OK && row->caption_given)
+	else if (status == DB_OK && row->caption_given)
 		status = captions_store(db, row->id, row->caption, row->caption_len, NULL);
-	/* Otherwise the search terms of a new key come with its row (captions_store indexes). */
-	else if (status == DB_OK)
-		status = search_index_replace(db, row->id);
 	/* The thumbnails' job exists if and only if the row does: one commit for both. */
 	struct blob_ref ref;
 	if (status == DB_OK && blob_ref_parse(BLOB_IMAGE, row->location, &ref))

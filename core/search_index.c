@@ -77,14 +77,15 @@ static bool terms_json(const struct search_term_set *set, uint64_t id, struct bu
 	return ok;
 }
 
-static enum db_status write_terms(struct db *db, const struct image_text *t)
+static enum db_status write_terms(struct db *db, const struct image_text *t, bool fresh)
 {
 	struct search_term_set set = {0};
 	struct buf json = BUF_INIT;
-	enum db_status s = DB_FAILED;
+	enum db_status s = DB_OK;
 	image_terms(t, &set);
 	struct db_param idp[] = {DB_INT((long long)t->id)};
-	s = db_exec(db, "DELETE FROM search_terms WHERE image_id = ?", idp, 1, NULL, NULL);
+	if (!fresh)
+		s = db_exec(db, "DELETE FROM search_terms WHERE image_id = ?", idp, 1, NULL, NULL);
 	if (s != DB_OK || set.n == 0)
 		goto out;
 	if (!buf_append(&json, "[", 1) || !terms_json(&set, 0, &json) || !buf_append(&json, "]", 1)) {
@@ -111,7 +112,21 @@ enum db_status search_index_replace(struct db *db, uint64_t image_id)
 	if (s == DB_OK && !t.ok)
 		s = DB_FAILED;
 	if (s == DB_OK && t.found)
-		s = write_terms(db, &t);
+		s = write_terms(db, &t, false);
+	buf_free(&t.key);
+	buf_free(&t.caption);
+	return s;
+}
+
+enum db_status search_index_write(struct db *db, uint64_t image_id, const char *key,
+				  size_t keylen, const char *caption, size_t caption_len,
+				  bool fresh)
+{
+	struct image_text t = {.found = true, .id = image_id, .ok = true};
+	enum db_status s = buf_append(&t.key, key, keylen) &&
+				   (!caption_len || buf_append(&t.caption, caption, caption_len))
+			       ? write_terms(db, &t, fresh)
+			       : DB_FAILED;
 	buf_free(&t.key);
 	buf_free(&t.caption);
 	return s;

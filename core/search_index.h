@@ -17,6 +17,15 @@
 enum db_status search_index_replace(struct db *db, uint64_t image_id);
 
 /*
+ * The same for an image whose key and caption (caption_len 0: none) the caller
+ * holds, as just written in its transaction; fresh says the image was inserted
+ * by that transaction, so it has no terms to replace yet.
+ */
+enum db_status search_index_write(struct db *db, uint64_t image_id, const char *key,
+				  size_t keylen, const char *caption, size_t caption_len,
+				  bool fresh);
+
+/*
  * Indexes, in one transaction, up to `limit` of the images below the
  * search_backfill mark (newest first; images that existed before the index,
  * or before a change of its terms) and moves the mark past them; *indexed says
