@@ -14,6 +14,8 @@
 #              BENCH_KEEP=1 keeps the temporary folder,
 #              BENCH_BEFORE_BIN=DIR also runs the puts against memcached with
 #              DIR/memcache (an older build), in the same run,
+#              BENCH_CMP_ROUNDS (default 3): rounds of memcache's puts and
+#              memcached's sets, alternating, in the comparison,
 #              BENCH_SECTIONS="nginx memory flat cmp miss" (the default: all)
 #              runs only the sections named (miss: the front end's read-miss
 #              path, memcache capacity 0).
@@ -367,6 +369,7 @@ fi
 
 cmp_capacity_mb=64
 cmp_connections=16
+cmp_rounds=${BENCH_CMP_ROUNDS:-3}
 declare -A cmp_keys=([fits]=256 [evicts]=2000) # 33 MB of values, or 260 MB
 
 # Debian's memcached with the same capacity and 2 threads, as the daemon has 2 cores.
@@ -427,24 +430,44 @@ if want cmp; then
 section "puts against Debian's memcached $(memcached -V | cut -d' ' -f2) (-m $cmp_capacity_mb -t 2): $(wc -c <"$tmp/hit.b64")-character values, $cmp_connections connections"
 say "memcache: wrk as above, keys split over its 2 threads; memcached: bin/mc_set, its text protocol, one thread per connection"
 [[ -z ${BENCH_BEFORE_BIN:-} ]] || say "before: $BENCH_BEFORE_BIN/memcache"
+say "$cmp_rounds rounds of each case, memcache and memcached alternating; the ratio is of the rates summed over the rounds"
+# The load of other work on the machine comes and goes within a minute, so one
+# run of each daemon says little; rounds alternating them share what comes.
 for case in fits evicts; do
-	cmp_put_run "cmp-put-$case" "$bin" "${cmp_keys[$case]}"
-	[[ -z ${BENCH_BEFORE_BIN:-} ]] || cmp_put_run "cmp-before-$case" "$BENCH_BEFORE_BIN" "${cmp_keys[$case]}"
-	cmp_set_run "cmp-set-$case" "${cmp_keys[$case]}"
+	for round in $(seq 1 "$cmp_rounds"); do
+		cmp_put_run "cmp-put-$case-$round" "$bin" "${cmp_keys[$case]}"
+		[[ -z ${BENCH_BEFORE_BIN:-} ]] ||
+			cmp_put_run "cmp-before-$case-$round" "$BENCH_BEFORE_BIN" "${cmp_keys[$case]}"
+		cmp_set_run "cmp-set-$case-$round" "${cmp_keys[$case]}"
+	done
 done
 say ""
 table_head
 for case in fits evicts; do
-	table_row "memcache put, $case" "$cmp_connections" "cmp-put-$case"
-	[[ -z ${BENCH_BEFORE_BIN:-} ]] || table_row "before: put, $case" "$cmp_connections" "cmp-before-$case"
-	table_row "memcached set, $case" "$cmp_connections" "cmp-set-$case"
+	for round in $(seq 1 "$cmp_rounds"); do
+		table_row "memcache put, $case $round" "$cmp_connections" "cmp-put-$case-$round"
+		[[ -z ${BENCH_BEFORE_BIN:-} ]] ||
+			table_row "before: put, $case $round" "$cmp_connections" "cmp-before-$case-$round"
+		table_row "memcached set, $case $round" "$cmp_connections" "cmp-set-$case-$round"
+	done
 done
 say ""
+cmp_sum() { # name prefix: rps summed over the rounds
+	local round total=0
+	for round in $(seq 1 "$cmp_rounds"); do
+		total=$(awk -v a="$total" -v b="${rps[$1-$round]:-0}" 'BEGIN { print a + b }')
+	done
+	echo "$total"
+}
 for case in fits evicts; do
-	r=$(ratio "${rps[cmp-put-$case]}" "${rps[cmp-set-$case]}")
-	say "put / memcached set, ${cmp_keys[$case]} keys ($case): $r  (target >= 0.50: $(verdict "$r >= 0.50"))"
+	per_round=''
+	for round in $(seq 1 "$cmp_rounds"); do
+		per_round+=" $(ratio "${rps[cmp-put-$case-$round]}" "${rps[cmp-set-$case-$round]}")"
+	done
+	r=$(ratio "$(cmp_sum "cmp-put-$case")" "$(cmp_sum "cmp-set-$case")")
+	say "put / memcached set, ${cmp_keys[$case]} keys ($case): $r  (target >= 0.50: $(verdict "$r >= 0.50")); rounds:$per_round"
 	[[ -z ${BENCH_BEFORE_BIN:-} ]] ||
-		say "  before: $(ratio "${rps[cmp-before-$case]}" "${rps[cmp-set-$case]}")"
+		say "  before: $(ratio "$(cmp_sum "cmp-before-$case")" "$(cmp_sum "cmp-set-$case")")"
 done
 
 say ""

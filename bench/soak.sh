@@ -12,7 +12,9 @@
 # usage: make soak                 (installs what is missing, builds, runs this)
 #        bench/soak.sh [BIN_DIR]   (BIN_DIR defaults to bin; needs BIN_DIR/soak_load)
 # Environment: SOAK_SECONDS (default 600), SOAK_CONNECTIONS (default 64),
-#              BENCH_KEEP=1 keeps the temporary folder.
+#              SOAK_IMAGE_BYTES=MIN-MAX the sizes of the images (default
+#              1024-24576; 96000-99000 makes values of about 130,000 base64
+#              characters), BENCH_KEEP=1 keeps the temporary folder.
 # Everything printed also goes to bench/out/soak-<date>.txt.
 # Every server it starts listens on 127.0.0.1 only and is stopped by its pid.
 set -euo pipefail
@@ -22,6 +24,7 @@ bin=$(cd "${1:-$root/bin}" && pwd)
 seconds=${SOAK_SECONDS:-600}
 connections=${SOAK_CONNECTIONS:-64}
 read_percent=80
+image_bytes=${SOAK_IMAGE_BYTES:-1024-24576}
 cache_mb=64      # holds every hot key (64 x 16 keys of 1-24 KB, as base64 ~17 MB) and some fresh ones
 warmup_minutes=2 # RSS growth is measured from the end of this minute
 
@@ -33,7 +36,7 @@ tee_output soak
 
 machine_header "soak benchmark"
 say "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min; other work on the machine skews every figure)"
-say "run:     ${seconds}s, $connections connections, read:write $read_percent:$((100 - read_percent)), all on 127.0.0.1; binaries: $bin"
+say "run:     ${seconds}s, $connections connections, read:write $read_percent:$((100 - read_percent)), images of $image_bytes bytes, all on 127.0.0.1; binaries: $bin"
 
 make_tmp gallery-soak
 mc_pid='' fe_pid='' load_pid=''
@@ -95,7 +98,7 @@ db_pid=$(cat "$tmp/db/mysqld.pid")
 
 section "preload: $((connections * 16)) hot keys, then the clock starts"
 "$bin/soak_load" "$fe_url" "$seconds" "$connections" "$read_percent" "$tmp/ready" "$tmp/minutes.tsv" \
-	>"$tmp/load.txt" 2>&1 &
+	"$image_bytes" >"$tmp/load.txt" 2>&1 &
 load_pid=$!
 while [[ ! -e $tmp/ready ]]; do
 	kill -0 "$load_pid" 2>/dev/null || { cat "$tmp/load.txt"; exit 2; }

@@ -17,7 +17,8 @@
  * the hot keys (memcache hits) or to fresh keys already acknowledged (mostly
  * misses, served from disk).
  *
- * usage: soak_load URL SECONDS CONNECTIONS READ_PERCENT READY_FILE MINUTES_TSV
+ * usage: soak_load URL SECONDS CONNECTIONS READ_PERCENT READY_FILE MINUTES_TSV [MIN-MAX]
+ * MIN-MAX: the range of image sizes in bytes (default 1024-24576).
  * It creates READY_FILE when the hot keys are in and the clock starts, writes
  * one line per minute to MINUTES_TSV, and prints its totals. Exit status 0
  * when every check at the end matched, 1 otherwise, 2 when it could not run.
@@ -43,6 +44,7 @@ enum {
 	FRESH_UPLOAD_PERCENT = 50, /* of uploads; the rest overwrite a hot key */
 	IMAGE_MIN_BYTES = 1024,
 	IMAGE_MAX_BYTES = 24 * 1024,
+	IMAGE_LIMIT_BYTES = 16 * 1024 * 1024,
 	REQUEST_TIMEOUT_S = 15,
 	LATENCY_BUCKETS = 800, /* buckets of 3% from 1 us up */
 	MAX_CONNECTIONS = 512, /* fresh key ids hold the connection in 10 bits */
@@ -96,6 +98,7 @@ struct run {
 	int connections;
 	int read_percent;
 	double seconds;
+	uint32_t image_min, image_max; /* bytes */
 	struct timespec start;
 	int minutes;
 	struct minute *per_minute;
@@ -146,11 +149,11 @@ static uint32_t get_u32(const unsigned char *p)
 }
 
 /* The bytes of version of key id: always the same for the same pair. */
-static bool make_image(uint32_t id, uint32_t version, struct buf *out)
+static bool make_image(const struct run *run, uint32_t id, uint32_t version, struct buf *out)
 {
 	uint64_t seed = (uint64_t)id << 32 | version;
-	uint32_t len = IMAGE_MIN_BYTES +
-		       (uint32_t)(splitmix(&seed) % (IMAGE_MAX_BYTES - IMAGE_MIN_BYTES + 1));
+	uint32_t len = run->image_min +
+		       (uint32_t)(splitmix(&seed) % (run->image_max - run->image_min + 1));
 	buf_reset(out);
 	if (!buf_reserve(out, len))
 		return false;
@@ -341,7 +344,7 @@ static int read_image(struct worker *w, uint32_t id, uint32_t min_version, uint3
 		kind = KIND_STALE;
 		goto out;
 	}
-	if (*version > max_version || !make_image(id, *version, &w->image) ||
+	if (*version > max_version || !make_image(w->run, id, *version, &w->image) ||
 	    w->image.len != w->decoded.len || memcmp(w->image.data, p, w->image.len) != 0)
 		goto out;
 	kind = -1;
@@ -355,7 +358,7 @@ static int upload_image(struct worker *w, uint32_t id, uint32_t version)
 	char key[64], url[256];
 	key_name(id, key, sizeof(key));
 	snprintf(url, sizeof(url), "%s/api/upload", w->run->url);
-	if (!make_image(id, version, &w->image))
+	if (!make_image(w->run, id, version, &w->image))
 		return KIND_TRANSPORT;
 	curl_mime *form = curl_mime_init(w->curl);
 	curl_mimepart *part = curl_mime_addpart(form);
@@ -623,18 +626,25 @@ static void *load_main(void *arg)
 
 int main(int argc, char **argv)
 {
-	if (argc != 7) {
+	if (argc != 7 && argc != 8) {
 		fprintf(stderr, "usage: %s URL SECONDS CONNECTIONS READ_PERCENT READY_FILE "
-				"MINUTES_TSV\n", argv[0]);
+				"MINUTES_TSV [MIN-MAX image bytes]\n", argv[0]);
 		return 2;
 	}
 	struct run run = {.url = argv[1],
 			  .seconds = atof(argv[2]),
 			  .connections = atoi(argv[3]),
-			  .read_percent = atoi(argv[4])};
+			  .read_percent = atoi(argv[4]),
+			  .image_min = IMAGE_MIN_BYTES,
+			  .image_max = IMAGE_MAX_BYTES};
+	unsigned min = IMAGE_MIN_BYTES, max = IMAGE_MAX_BYTES;
+	if (argc == 8 && sscanf(argv[7], "%u-%u", &min, &max) != 2)
+		min = max = 0;
+	run.image_min = min, run.image_max = max;
 	if (run.seconds <= 0 || run.connections < 1 || run.connections > MAX_CONNECTIONS ||
-	    run.read_percent < 0 || run.read_percent > 100) {
-		fprintf(stderr, "soak_load: bad SECONDS, CONNECTIONS or READ_PERCENT\n");
+	    run.read_percent < 0 || run.read_percent > 100 || min < HEADER_BYTES || max < min ||
+	    max > IMAGE_LIMIT_BYTES) {
+		fprintf(stderr, "soak_load: bad SECONDS, CONNECTIONS, READ_PERCENT or MIN-MAX\n");
 		return 2;
 	}
 	int exit_code = 2;

@@ -22,6 +22,16 @@ enum {
 	 * refused before it is read.
 	 */
 	PUT_ENVELOPE_MAX = 4096,
+	/*
+	 * A connection's buffers are large enough that a put's body arrives in one
+	 * or two reads (main.c), and so large that libmicrohttpd would take a head
+	 * of 100 KB; this daemon's requests need a few hundred bytes of URL and
+	 * headers, so heads past these limits are refused as libmicrohttpd
+	 * refuses those that overflow its buffers.
+	 */
+	URL_MAX_BYTES = 8 * 1024,
+	HEADERS_MAX_BYTES = 16 * 1024,
+	HEADERS_MAX_COUNT = 100,
 };
 
 /*
@@ -341,10 +351,51 @@ static void receive(struct request *req, const char *data, size_t *size)
 	*size = 0;
 }
 
+struct head_size {
+	size_t bytes, count;
+};
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *name,
+				    const char *value)
+{
+	(void)kind;
+	struct head_size *size = cls;
+	/* Name, ": ", value and CRLF, as they came. */
+	size->bytes += strlen(name) + (value ? strlen(value) : 0) + 4;
+	size->count++;
+	return size->bytes <= HEADERS_MAX_BYTES && size->count <= HEADERS_MAX_COUNT ? MHD_YES
+										      : MHD_NO;
+}
+
+/*
+ * True, with the answer in *refused, when the head is larger than any request
+ * of this daemon needs: the URL (its path and its query) or the headers.
+ */
+static bool head_too_large(struct MHD_Connection *conn, const char *url, enum MHD_Result *refused)
+{
+	struct head_size query = {0, 0};
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, count_header, &query);
+	if (strlen(url) + query.bytes > URL_MAX_BYTES || query.count > HEADERS_MAX_COUNT) {
+		*refused = http_send_error_close(conn, MHD_HTTP_URI_TOO_LONG,
+						 "the URL is longer than any route of this cache");
+		return true;
+	}
+	struct head_size size = {0, 0};
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &size);
+	if (size.bytes <= HEADERS_MAX_BYTES && size.count <= HEADERS_MAX_COUNT)
+		return false;
+	*refused = http_send_error_close(conn, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
+					 "the headers are larger than any request of this cache needs");
+	return true;
+}
+
 static enum MHD_Result start_request(struct api *api, struct MHD_Connection *conn,
 				     const char *url, const char *method, const char *version,
 				     void **req_cls)
 {
+	enum MHD_Result refused;
+	if (head_too_large(conn, url, &refused))
+		return refused;
 	if (http_lacks_host(conn, version))
 		return http_send_error(conn, MHD_HTTP_BAD_REQUEST,
 				       "an HTTP/1.1 request needs a Host header");
@@ -369,7 +420,6 @@ static enum MHD_Result start_request(struct api *api, struct MHD_Connection *con
 		return MHD_NO;
 	req->route = route;
 	if (route->fn == route_put) {
-		enum MHD_Result refused;
 		if (!reserve_chunk(api, conn, req, &refused)) {
 			free(req);
 			return refused;

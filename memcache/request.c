@@ -57,50 +57,133 @@ static bool read_version(struct request_body *body, char *err, size_t errlen)
 	return true;
 }
 
-enum { BASE64_BLOCK = 64 };
+/*
+ * A put's whole value passes through the checks below, so they run on 16
+ * bytes at a time in GCC's and clang's vector types (SSE2 on x86-64, NEON on
+ * arm64), without waiting for the compiler to vectorise a loop.
+ */
+typedef unsigned char bytes16 __attribute__((vector_size(16)));
 
-/* Branch-free, and on bytes, so that the loops below compile to vector code. */
-static unsigned char is_base64_char(unsigned char c)
+enum {
+	LANES = sizeof(bytes16),
+	/* Lanes are folded into one answer once per block, not once per vector. */
+	BASE64_BLOCK = 16 * LANES,
+};
+
+static bytes16 load16(const unsigned char *s)
 {
-	return (unsigned char)(((unsigned char)(c - 'A') < 26) | ((unsigned char)(c - 'a') < 26) |
-			       ((unsigned char)(c - '0') < 10) | (c == '+') | (c == '/'));
+	bytes16 v;
+	memcpy(&v, s, sizeof(v));
+	return v;
 }
 
-/* A fixed count, so that the compiler's cheapest vectorisation (-O2) takes the loop whole. */
-static unsigned char block_is_base64(const unsigned char *s)
+/*
+ * All ones in the lanes that hold a base64 letter: c | 0x20 folds upper case
+ * onto lower case (and nothing else into a-z), c | 4 folds '+' onto '/' (and
+ * nothing else onto it).
+ */
+static bytes16 base64_lanes(bytes16 c)
 {
-	unsigned char all = 1;
-	for (size_t i = 0; i < BASE64_BLOCK; i++)
-		all &= is_base64_char(s[i]);
-	return all;
+	bytes16 letter = (bytes16)(((c | 0x20) - 'a') < 26);
+	bytes16 digit = (bytes16)((c - '0') < 10);
+	bytes16 sign = (bytes16)((c | 4) == '/');
+	return letter | digit | sign;
 }
 
-/* Runs at memory speed: a put's whole value passes through here. */
-static bool is_base64(const char *text, size_t len)
+static bool all_lanes(bytes16 v)
 {
-	if (len == 0 || len % BASE64_QUANTUM != 0)
-		return false;
-	const unsigned char *s = (const unsigned char *)text;
-	size_t padding = s[len - 1] == '=' ? (s[len - 2] == '=' ? 2 : 1) : 0;
-	size_t n = len - padding, i = 0;
-	unsigned char all = 1;
-	for (; i + BASE64_BLOCK <= n; i += BASE64_BLOCK)
-		all &= block_is_base64(s + i);
-	for (; i < n; i++)
-		all &= is_base64_char(s[i]);
-	return all;
+	uint64_t half[2];
+	memcpy(half, &v, sizeof(half));
+	return (half[0] & half[1]) == UINT64_MAX;
 }
+
+static bool block_is_base64(const unsigned char *s)
+{
+	bytes16 all = base64_lanes(load16(s));
+	for (size_t i = LANES; i < BASE64_BLOCK; i += LANES)
+		all &= base64_lanes(load16(s + i));
+	return all_lanes(all);
+}
+
+static bool is_base64_char(unsigned char c)
+{
+	return (unsigned char)((c | 0x20) - 'a') < 26 || (unsigned char)(c - '0') < 10 ||
+	       (c | 4) == '/';
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/*
+ * The same check on 32 bytes at a time where the processor has AVX2 (asked at
+ * run time, as the build targets every x86-64): it halves the time of the
+ * check, a fifth of a put's CPU with 16-byte vectors.
+ */
+#define BASE64_AVX2 __attribute__((target("avx2")))
+
+typedef unsigned char bytes32 __attribute__((vector_size(32)));
+
+static BASE64_AVX2 bytes32 load32(const unsigned char *s)
+{
+	bytes32 v;
+	memcpy(&v, s, sizeof(v));
+	return v;
+}
+
+static BASE64_AVX2 bytes32 base64_lanes32(bytes32 c)
+{
+	bytes32 letter = (bytes32)(((c | 0x20) - 'a') < 26);
+	bytes32 digit = (bytes32)((c - '0') < 10);
+	bytes32 sign = (bytes32)((c | 4) == '/');
+	return letter | digit | sign;
+}
+
+/* How many whole blocks from the start of s are base64 letters, in characters. */
+static BASE64_AVX2 size_t base64_blocks_avx2(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+	for (; i + BASE64_BLOCK <= len; i += BASE64_BLOCK) {
+		bytes32 all = base64_lanes32(load32(s + i));
+		for (size_t j = sizeof(bytes32); j < BASE64_BLOCK; j += sizeof(bytes32))
+			all &= base64_lanes32(load32(s + i + j));
+		uint64_t quarter[4];
+		memcpy(quarter, &all, sizeof(quarter));
+		if ((quarter[0] & quarter[1] & quarter[2] & quarter[3]) != UINT64_MAX)
+			break;
+	}
+	return i;
+}
+
+static size_t base64_blocks(const unsigned char *s, size_t len)
+{
+	return __builtin_cpu_supports("avx2") ? base64_blocks_avx2(s, len) : 0;
+}
+#else
+static size_t base64_blocks(const unsigned char *s, size_t len)
+{
+	(void)s, (void)len;
+	return 0;
+}
+#endif
 
 /* How many characters from the start of s are base64 letters (padding not counted). */
 static size_t base64_span(const char *text, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)text;
-	size_t i = 0;
+	size_t i = base64_blocks(s, len);
 	while (i + BASE64_BLOCK <= len && block_is_base64(s + i))
 		i += BASE64_BLOCK;
+	while (i + LANES <= len && all_lanes(base64_lanes(load16(s + i))))
+		i += LANES;
 	while (i < len && is_base64_char(s[i]))
 		i++;
 	return i;
+}
+
+static bool is_base64(const char *text, size_t len)
+{
+	if (len == 0 || len % BASE64_QUANTUM != 0)
+		return false;
+	size_t padding = text[len - 1] == '=' ? (text[len - 2] == '=' ? 2 : 1) : 0;
+	return base64_span(text, len - padding) == len - padding;
 }
 
 static bool read_value(struct request_body *body, char *err, size_t errlen)
