@@ -431,9 +431,13 @@ for c in 1 16; do
 		" (target >= 0.40: $(verdict "$r >= 0.40")); against one file:" \
 		"$(ratio "${rps[hit-$c-$m]}" "${rps[nginx1-$c-$m]}")"
 done
-say "upload at 16 connections: ${rps[upload-16]} requests/s  (target >= 1000: $(verdict "${rps[upload-16]} >= 1000"));" \
-	"raw ${image_bytes}-byte O_DSYNC writes in the same run: ${dsync[before]}/s, ratio" \
-	"$(ratio "${rps[upload-16]}" "${dsync[before]}") (target >= 0.63: $(verdict "$(ratio "${rps[upload-16]}" "${dsync[before]}") >= 0.63"))"
+# 1000/s where one writer's O_DSYNC writes reach ~1600/s: on a slower disk the
+# same ratio (0.63), on a faster one still 1000/s, since then the CPU bounds uploads.
+upload_target=$(awk -v d="${dsync[before]}" 'BEGIN { t = 0.63 * d; printf "%.0f", t < 1000 ? t : 1000 }')
+say "upload at 16 connections: ${rps[upload-16]} requests/s; raw ${image_bytes}-byte O_DSYNC" \
+	"writes in the same run: ${dsync[before]}/s, ratio $(ratio "${rps[upload-16]}" "${dsync[before]}")" \
+	"(target >= 1000/s, or 0.63 of the O_DSYNC rate on a disk slower than 1600/s:" \
+	">= $upload_target: $(verdict "${rps[upload-16]} >= $upload_target"))"
 if [[ $only != upload ]]; then
 	p99_hit=$(for r in $(seq 1 "$rounds"); do echo "${p99[hit-16-$r]}"; done | median_line)
 	say "read-hit p99 at 16 connections, median of $rounds rounds: $p99_hit ms" \
