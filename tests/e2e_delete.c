@@ -488,6 +488,15 @@ static void a_delete_during_a_thumbnail_leaves_none_of_it(void **state)
 	buf_free(&jpeg);
 }
 
+/* Waits until a worker has claimed the thumbnail job of the content sha. */
+static void wait_for_claim(const char *sha)
+{
+	char q[256];
+	snprintf(q, sizeof(q),
+		 "SELECT COUNT(*) FROM jobs WHERE dedupe_key = '%.64s' AND state <> 'queued'", sha);
+	assert_true(sql_wait_scalar(q, 1, WAIT_MS));
+}
+
 /*
  * Deletes racing thumbnail jobs at whatever point each job has reached: once
  * the jobs are done, no thumbnail of any deleted content is left, and none of
@@ -503,7 +512,7 @@ static void deletes_racing_thumbnails_leave_none(void **state)
 	assert_true(worker_start(&worker, w));
 	char shas[ROUNDS][SHA_HEX];
 	for (unsigned i = 0; i < ROUNDS; i++) {
-		char key[32], q[256];
+		char key[32];
 		snprintf(key, sizeof(key), "racing %u", i);
 		jpeg_of_round(&jpeg, i, &one);
 		sha256_hex(one.data, one.len, shas[i]);
@@ -512,13 +521,8 @@ static void deletes_racing_thumbnails_leave_none(void **state)
 		 * The delete lands at once for a quarter of the rounds; for the
 		 * rest, once a worker has claimed the job, somewhere in its run.
 		 */
-		if (i % 4) {
-			snprintf(q, sizeof(q),
-				 "SELECT COUNT(*) FROM jobs WHERE dedupe_key = '%.64s' AND state <> "
-				 "'queued'",
-				 shas[i]);
-			assert_true(sql_wait_scalar(q, 1, WAIT_MS));
-		}
+		if (i % 4)
+			wait_for_claim(shas[i]);
 		assert_int_equal(api_delete(key, NULL), 200);
 	}
 	assert_true(jobs_finished());
@@ -555,19 +559,14 @@ static void the_same_bytes_uploaded_again_keep_their_thumbnails(void **state)
 	assert_true(worker_start(&worker, w));
 	char shas[ROUNDS][SHA_HEX];
 	for (unsigned i = 0; i < ROUNDS; i++) {
-		char first[32], again[32], q[256];
+		char first[32], again[32];
 		snprintf(first, sizeof(first), "first %u", i);
 		snprintf(again, sizeof(again), "again %u", i);
 		jpeg_of_round(&jpeg, 1000 + i, &one);
 		sha256_hex(one.data, one.len, shas[i]);
 		upload_bytes(first, &one);
-		if (i % 2) {
-			snprintf(q, sizeof(q),
-				 "SELECT COUNT(*) FROM jobs WHERE dedupe_key = '%.64s' AND state <> "
-				 "'queued'",
-				 shas[i]);
-			assert_true(sql_wait_scalar(q, 1, WAIT_MS));
-		}
+		if (i % 2)
+			wait_for_claim(shas[i]);
 		assert_int_equal(api_delete(first, NULL), 200);
 		upload_bytes(again, &one);
 	}
