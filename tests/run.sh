@@ -82,6 +82,9 @@ for program in "$bin"/tests/unit_* "$bin"/tests/e2e_*; do
 	if [[ $rc -ne 0 ]]; then
 		for log in "$tmp"/logs/*.log; do
 			[[ -f $log ]] || continue
+			# What went wrong is often a warning long before the last lines.
+			echo "-- warnings and errors of $(basename "$log") (the last 30)"
+			grep -E '^[^ ]+ (warn|error) ' "$log" | tail -30
 			echo "-- last lines of $(basename "$log")"
 			tail -15 "$log"
 		done
