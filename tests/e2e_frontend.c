@@ -1293,7 +1293,7 @@ static void test_missed_invalidation_never_serves_the_old_image(void **state)
 	upload_ok("stalled", &old);
 	read_expecting("stalled", &old, false);
 	read_expecting("stalled", &old, true);
-	kill(g.mc.pid, SIGSTOP);
+	assert_true(daemon_pause(&g.mc));
 	expect_content("stalled", &old);
 	upload_ok("stalled", &new);
 	kill(g.mc.pid, SIGCONT);
@@ -1324,7 +1324,7 @@ static void test_missed_invalidations_past_the_list_never_serve_old_images(void 
 		read_expecting(keys[i], &old[i], true);
 	}
 	/* Stopped, not killed: memcache keeps every old image and answers again later. */
-	kill(g.mc.pid, SIGSTOP);
+	assert_true(daemon_pause(&g.mc));
 	for (int i = 0; i < OVERFLOW_KEYS; i++)
 		upload_ok(keys[i], &new[i]);
 	kill(g.mc.pid, SIGCONT);

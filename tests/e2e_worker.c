@@ -160,7 +160,7 @@ static void a_resumed_worker_s_late_result_changes_nothing(void **state)
 			     "('mail', 'sleep 1000', 5)"));
 	assert_true(sql_wait_scalar("SELECT COUNT(*) FROM jobs WHERE state = 'running'", 1,
 				    WAIT_MS));
-	kill(a.pid, SIGSTOP);
+	assert_true(daemon_pause(&a));
 	assert_true(sql_wait_scalar("SELECT COUNT(*) FROM jobs WHERE lease_until < NOW(3)", 1,
 				    WAIT_MS));
 	assert_true(start(&b, "1", "mail"));

@@ -297,6 +297,41 @@ bool daemon_alive(const struct daemon *d)
 	return d->pid > 0 && waitpid(d->pid, NULL, WNOHANG) == 0;
 }
 
+/* Whether every thread of the process *(pid_t *)ctx is stopped ('T' in its stat line). */
+static bool all_threads_stopped(void *ctx)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)*(const pid_t *)ctx);
+	DIR *dir = opendir(path);
+	if (!dir)
+		return false;
+	bool stopped = true, any = false;
+	struct dirent *e;
+	while (stopped && (e = readdir(dir))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char stat_path[sizeof(path) + sizeof(e->d_name) + 8], line[512];
+		snprintf(stat_path, sizeof(stat_path), "%s/%s/stat", path, e->d_name);
+		FILE *f = fopen(stat_path, "r");
+		/* A thread that is gone has nothing left to serve. */
+		if (!f)
+			continue;
+		const char *state = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
+		fclose(f);
+		any = true;
+		/* The state follows the name, which is in parentheses and may hold any byte. */
+		stopped = state && state[1] == ' ' && (state[2] == 'T' || state[2] == 't');
+	}
+	closedir(dir);
+	return stopped && any;
+}
+
+bool daemon_pause(const struct daemon *d)
+{
+	pid_t pid = d->pid;
+	return kill(pid, SIGSTOP) == 0 && wait_until(all_threads_stopped, &pid, HEALTHY_WAIT_MS);
+}
+
 long daemon_open_files(const struct daemon *d)
 {
 	char path[64];

@@ -53,6 +53,12 @@ bool daemon_restart(struct daemon *d, const setting *settings);
 int daemon_stop(struct daemon *d, int sig);
 bool daemon_alive(const struct daemon *d);
 /*
+ * Sends SIGSTOP and waits until every thread of the daemon has stopped: the
+ * signal only asks, and on a loaded machine a thread may serve one more
+ * request before it is scheduled to stop. False when they do not stop in time.
+ */
+bool daemon_pause(const struct daemon *d);
+/*
  * Starts bin/worker (no port: d->port is 0) with the suite's environment plus
  * settings, and waits for its "worker started" line.
  */
