@@ -319,7 +319,7 @@ static void record(struct client *c, int started, bool away_at_start, enum op op
 	if (out >= OUT_WRONG_BYTES && !c->example[0])
 		snprintf(c->example, sizeof(c->example), "%s %s %s: %ld %.120s", PHASE_NAMES[ph],
 			 OP_NAMES[op], path, out == OUT_NO_ANSWER ? 0 : r->status,
-			 out == OUT_NO_ANSWER ? "(no answer)" : r->body.data);
+			 out == OUT_NO_ANSWER ? r->error : r->body.data);
 }
 
 static enum outcome timed_get(struct client *c, enum op op, const char *path,

@@ -1573,7 +1573,7 @@ static bool upload_round(const char *key, uint32_t round, int *unavailable)
 		if (!ok)
 			print_message("coherence: upload of round %u answered %ld %.200s\n", round,
 				      answered ? r.status : 0L,
-				      answered ? r.body.data : "(no answer)");
+				      answered ? r.body.data : r.error);
 		reply_free(&r);
 		if (!ok && !busy)
 			break;

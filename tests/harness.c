@@ -465,7 +465,10 @@ static bool perform(CURL *curl, const char *url, struct curl_slist *headers, str
 	curl_easy_setopt(curl, CURLOPT_EXPECT_100_TIMEOUT_MS,
 			 1000L * HTTP_TIMEOUT_S * harness_slowdown());
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, out->error);
 	CURLcode rc = curl_easy_perform(curl);
+	if (rc != CURLE_OK && !out->error[0])
+		snprintf(out->error, sizeof(out->error), "%s", curl_easy_strerror(rc));
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
 	out->refused = rc == CURLE_COULDNT_CONNECT;

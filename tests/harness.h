@@ -117,6 +117,7 @@ struct reply {
 	struct buf headers;
 	long long sent; /* request body bytes curl sent (0 when the server refused before) */
 	bool refused;	/* no answer: nothing took the connection, the request reached no server */
+	char error[256]; /* curl's account of why no answer came (CURL_ERROR_SIZE), or "" */
 };
 
 /* One HTTP request; body may be NULL. Returns false when no answer came. */
