@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 
 #include "clock.h"
@@ -307,32 +308,50 @@ void guard_request_done(struct guard *g, int fd)
 	advance(g, fd, PHASE_HEAD);
 }
 
-/* Whether the connection has overstayed what its phase allows. */
-static bool overdue(const struct guard *g, struct slot *s, long long now)
+/*
+ * Whether the client has sent bytes we have not read. Then the connection waits
+ * on us, not on its client: libmicrohttpd serves many connections per thread,
+ * and a thread held up by a slow handler reads none of its others meanwhile.
+ */
+static bool unread_bytes(int fd)
+{
+	int n = 0;
+	return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+}
+
+/* Whether the client has overstayed what its connection's phase allows. */
+static bool overdue(const struct guard *g, struct slot *s, int fd, long long now)
 {
 	int phase = atomic_load_explicit(&s->phase, memory_order_relaxed);
 	long long waited = now - atomic_load_explicit(&s->since_ms, memory_order_relaxed);
 	long long grace_ms = g->p.header_timeout_s * 1000LL;
-	if (phase == PHASE_HEAD)
-		return waited > grace_ms;
-	if (phase == PHASE_BODY && g->p.min_body_bps > 0 && waited > grace_ms) {
+	bool late;
+	if (phase == PHASE_HEAD) {
+		late = waited > grace_ms;
+	} else if (phase == PHASE_BODY && g->p.min_body_bps > 0 && waited > grace_ms) {
 		unsigned long long body = atomic_load_explicit(&s->body, memory_order_relaxed);
-		return body * 1000ULL < (unsigned long long)g->p.min_body_bps * (unsigned long long)waited;
+		late = body * 1000ULL < (unsigned long long)g->p.min_body_bps * (unsigned long long)waited;
+	} else {
+		late = false;
 	}
-	return false;
+	return late && !unread_bytes(fd);
 }
 
-void guard_sweep(struct guard *g)
+int guard_sweep(struct guard *g)
 {
 	long long now = clock_ms();
 	atomic_store_explicit(&g->now_ms, now, memory_order_relaxed);
+	int dropped = 0;
 	pthread_mutex_lock(&g->lock);
 	for (int i = 0; i < g->high; i++) {
 		struct slot *s = &g->slots[i];
-		if (s->open && overdue(g, s, now))
+		if (s->open && overdue(g, s, i, now)) {
 			drop(s, i);
+			dropped++;
+		}
 	}
 	pthread_mutex_unlock(&g->lock);
+	return dropped;
 }
 
 bool guard_is_trusted(const struct guard *g, const struct sockaddr *addr)

@@ -39,8 +39,12 @@ void guard_body_bytes(struct guard *g, int fd, size_t n);
 void guard_body_done(struct guard *g, int fd);
 /* The answer went out: the connection waits for its next head. */
 void guard_request_done(struct guard *g, int fd);
-/* Shuts down connections past their deadline; call it about once a second. */
-void guard_sweep(struct guard *g);
+/*
+ * Shuts down connections whose clients are past their deadline, and returns how
+ * many; call it about once a second. A connection holding bytes not yet read is
+ * waiting on the server, not on its client, and is kept.
+ */
+int guard_sweep(struct guard *g);
 /* True when addr is one of the trusted proxies. */
 bool guard_is_trusted(const struct guard *g, const struct sockaddr *addr);
 /* Parses a textual IPv4 or IPv6 address and says whether it is a trusted proxy. */

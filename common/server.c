@@ -271,7 +271,11 @@ static void *accept_connections(void *arg)
 	for (;;) {
 		int64_t now = clock_ms();
 		if (now - swept >= SWEEP_MS) {
-			guard_sweep(s->guard);
+			int dropped = guard_sweep(s->guard);
+			/* Mostly idle keep-alive connections: worth a line only when debugging. */
+			if (dropped)
+				log_debug("http: closed %d connection%s past the head or body deadline",
+					  dropped, dropped == 1 ? "" : "s");
 			swept = now;
 		}
 		int ready = poll(fds, 2, SWEEP_MS);

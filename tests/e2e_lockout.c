@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,10 @@ enum {
 	ANSWER_WAIT_S = 10,
 	/* A slow answer under attack; the baseline on this machine is about a millisecond. */
 	P99_LIMIT_MS = 500,
+	/* Requests sent at once to a front end of one thread, behind a read that waits on memcache. */
+	QUEUED_REQUESTS = 3,
+	/* How long each may take: the memcache timeout (4 s) twice over, and far more. */
+	QUEUED_ANSWER_WAIT_S = 60,
 };
 
 static struct gallery g;
@@ -296,6 +301,47 @@ static void test_forwarded_for_from_trusted_proxies(void **state)
 	}
 }
 
+/* ---- a head the server is slow to read was sent in time ---- */
+
+/*
+ * libmicrohttpd serves many connections on each thread. A front end of one
+ * thread whose read waits on a paused memcache reads none of its other
+ * connections meanwhile, far past the head deadline; their heads wait in the
+ * kernel. They came in time, so they are answered once the thread is free.
+ */
+static void test_heads_waiting_on_a_held_up_thread_are_answered(void **state)
+{
+	(void)state;
+	static const setting extra[] = {"GALLERY_THREADS=1", "GALLERY_HEADER_TIMEOUT_S=1",
+					"GALLERY_MEMCACHE_TIMEOUT_MS=4000", NULL};
+	struct gallery held;
+	assert_true(gallery_start(&held, "held-up", NULL, extra));
+	assert_true(daemon_pause(&held.mc));
+	int fds[QUEUED_REQUESTS];
+	static const char req[] = "GET /api/key/absent HTTP/1.1\r\nHost: localhost\r\n"
+				  "Connection: close\r\n\r\n";
+	for (int i = 0; i < QUEUED_REQUESTS; i++) {
+		fds[i] = tcp_connect(held.fe.port, NULL, QUEUED_ANSWER_WAIT_S * harness_slowdown());
+		assert_true(fds[i] >= 0);
+		assert_int_equal(send(fds[i], req, sizeof(req) - 1, MSG_NOSIGNAL),
+				 (ssize_t)(sizeof(req) - 1));
+	}
+	long status[QUEUED_REQUESTS];
+	for (int i = 0; i < QUEUED_REQUESTS; i++) {
+		char answer[64] = "";
+		status[i] = 0;
+		if (recv(fds[i], answer, sizeof(answer) - 1, MSG_WAITALL) > 0)
+			sscanf(answer, "HTTP/1.1 %ld", &status[i]);
+		close(fds[i]);
+	}
+	kill(held.mc.pid, SIGCONT);
+	assert_true(gallery_stop(&held));
+	for (int i = 0; i < QUEUED_REQUESTS; i++) {
+		print_message("request %d behind a held-up thread: %ld\n", i, status[i]);
+		assert_int_equal(status[i], 404);
+	}
+}
+
 static int start_daemons(void **state)
 {
 	(void)state;
@@ -316,6 +362,7 @@ int main(void)
 		cmocka_unit_test(test_others_served_under_attack),
 		cmocka_unit_test(test_slow_body_dropped),
 		cmocka_unit_test(test_forwarded_for_from_trusted_proxies),
+		cmocka_unit_test(test_heads_waiting_on_a_held_up_thread_are_answered),
 	};
 	int failed = cmocka_run_group_tests_name("lockout", tests, start_daemons, stop_daemons);
 	curl_global_cleanup();
