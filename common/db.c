@@ -16,7 +16,12 @@
 #include "num.h"
 
 enum {
-	DB_CONNECT_TIMEOUT_S = 2,
+	/*
+	 * A server that is down refuses at once; this bounds the wait on one that
+	 * hangs. A busy one can take seconds to greet a new connection, and a
+	 * request that needs one must not fail for it.
+	 */
+	DB_CONNECT_TIMEOUT_S = 5,
 	DB_IO_TIMEOUT_S = 10,
 	/* A search of 8 terms estimates each list with three. */
 	DB_MAX_PARAMS = 32,
