@@ -56,12 +56,14 @@ enum {
 	 * its own start. Its shutdown and its start are not the outage: then a
 	 * request may wait for the server (the start took 10 s on a loaded
 	 * machine). Without the bound a request would wait for the MariaDB
-	 * client's timeouts (2 s to connect, 10 s to read); answers take well
+	 * client's timeouts (5 s to connect, 10 s to read); answers take well
 	 * under 300 ms on an idle machine and 1.2 s under make asan beside two
 	 * suites and four busy loops, whose worst stall of the test process was
 	 * 2.5 s.
 	 */
 	ANSWER_BOUND_MS = 5000,
+	/* See start_daemons_patient. */
+	PATIENT_MEMCACHE_TIMEOUT_MS = 10000,
 	/* The crash test kills the front end after this long and at least this many uploads. */
 	CRASH_LOAD_MIN_MS = 1000,
 	CRASH_LOAD_MAX_MS = 60000,
@@ -709,6 +711,25 @@ static int start_daemons(void **state)
 	return gallery_start(&g, "faults", NULL, fe_extra) ? 0 : -1;
 }
 
+/*
+ * For the test that pauses memcache until a call times out and then resumes
+ * it: the call after must be answered within this timeout, counted from the
+ * first call's timeout, which this program has to see in the log and act on.
+ * A loaded machine can hold it up for seconds.
+ */
+static int start_daemons_patient(void **state)
+{
+	(void)state;
+	static char timeout[64];
+	snprintf(timeout, sizeof(timeout), "GALLERY_MEMCACHE_TIMEOUT_MS=%d",
+		 PATIENT_MEMCACHE_TIMEOUT_MS * harness_slowdown());
+	const setting patient[] = {timeout, NULL};
+	load_reads_cold = false;
+	if (!sql_exec("DELETE FROM images"))
+		return -1;
+	return gallery_start(&g, "faults", NULL, patient) ? 0 : -1;
+}
+
 static int stop_daemons(void **state)
 {
 	(void)state;
@@ -879,12 +900,16 @@ static void test_database_stopped_under_load_answers_503_quickly(void **state)
 	expect_no_bad_answers(&t, example);
 	expect_all_ok(&t, BEFORE, example);
 	expect_all_ok(&t, AFTER, example);
-	/* Nobody waits long for the 503 while MariaDB is away. */
+	/*
+	 * Nobody waits long for the 503 while MariaDB is away: no longer than the
+	 * bound, beyond what the machine held this process up meanwhile.
+	 */
 	print_message("database stopped: %ld requests began and ended while MariaDB refused "
-		      "connections, longest answer %ld ms\n",
-		      t.away_count, t.longest_away_ms);
+		      "connections, longest answer %ld ms (bound %d ms, and %ld ms the machine "
+		      "held this process up)\n",
+		      t.away_count, t.longest_away_ms, ANSWER_BOUND_MS, longest_stall_ms);
 	assert_true(t.away_count > 0);
-	assert_true(t.longest_away_ms <= ANSWER_BOUND_MS);
+	assert_true(t.longest_away_ms <= ANSWER_BOUND_MS + longest_stall_ms);
 	/*
 	 * An image memcache holds is the key's current one: while the database is
 	 * away no upload can commit a new row, and an upload's invalidation (or
@@ -1324,8 +1349,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_database_stopped_under_load_answers_503_quickly,
 					    start_daemons, stop_daemons),
 	    cmocka_unit_test_setup_teardown(
-		test_cached_read_asks_memcache_again_when_the_database_is_away, start_daemons,
-		stop_daemons),
+		test_cached_read_asks_memcache_again_when_the_database_is_away,
+		start_daemons_patient, stop_daemons),
 	    cmocka_unit_test_setup_teardown(
 		test_frontend_killed_during_uploads_keeps_every_confirmed_one, start_daemons,
 		stop_daemons),
