@@ -506,6 +506,8 @@ static int stop_daemons(void **state)
 static int ensure_daemons_running(void **state)
 {
 	(void)state;
+	/* A test that failed while memcache was paused left it stopped. */
+	kill(g.mc.pid, SIGCONT);
 	if (!daemon_alive(&g.mc) && !daemon_restart(&g.mc, g.mc_settings))
 		return -1;
 	if (!daemon_alive(&g.fe) && !daemon_restart(&g.fe, g.fe_settings))
