@@ -62,8 +62,6 @@ enum {
 	 * 2.5 s.
 	 */
 	ANSWER_BOUND_MS = 5000,
-	/* See start_daemons_patient. */
-	PATIENT_MEMCACHE_TIMEOUT_MS = 10000,
 	/* The crash test kills the front end after this long and at least this many uploads. */
 	CRASH_LOAD_MIN_MS = 1000,
 	CRASH_LOAD_MAX_MS = 60000,
@@ -702,13 +700,18 @@ static struct image_files scan_images(long age_s)
 
 /* ---- per test: a fresh memcache, front end, DATA_DIR and images table ---- */
 
-static int start_daemons(void **state)
+static int start_daemons_with(const setting *fe)
 {
-	(void)state;
 	load_reads_cold = false;
 	if (!sql_exec("DELETE FROM images"))
 		return -1;
-	return gallery_start(&g, "faults", NULL, fe_extra) ? 0 : -1;
+	return gallery_start(&g, "faults", NULL, fe) ? 0 : -1;
+}
+
+static int start_daemons(void **state)
+{
+	(void)state;
+	return start_daemons_with(fe_extra);
 }
 
 /*
@@ -720,14 +723,8 @@ static int start_daemons(void **state)
 static int start_daemons_patient(void **state)
 {
 	(void)state;
-	static char timeout[64];
-	snprintf(timeout, sizeof(timeout), "GALLERY_MEMCACHE_TIMEOUT_MS=%d",
-		 PATIENT_MEMCACHE_TIMEOUT_MS * harness_slowdown());
-	const setting patient[] = {timeout, NULL};
-	load_reads_cold = false;
-	if (!sql_exec("DELETE FROM images"))
-		return -1;
-	return gallery_start(&g, "faults", NULL, patient) ? 0 : -1;
+	static const setting patient[] = {"GALLERY_MEMCACHE_TIMEOUT_MS=10000", NULL};
+	return start_daemons_with(patient);
 }
 
 static int stop_daemons(void **state)
