@@ -273,6 +273,47 @@ static void *wait_in_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * Sessions stuck behind LOCK TABLES: 2 when the front end's wait poller (the
+ * query of core/jobs.c jobs_finished) is one of them, 1 when only others are.
+ */
+#define LOCK_WAITERS                                                                               \
+	"SELECT IF(SUM(INFO LIKE 'SELECT id FROM jobs WHERE state IN %'), 2, COUNT(*) > 0) "       \
+	"FROM information_schema.PROCESSLIST WHERE STATE = 'Waiting for table metadata lock'"
+
+/*
+ * Finishes job id while a request surely waits for it: holds the jobs table
+ * until the front end's poller, which reads it only while a request is
+ * suspended, is stuck on it, and finishes the job under that lock. Whoever
+ * meets the lock first (the request's own first read, the worker) is let
+ * through and the lock taken again. False when the poller never came.
+ */
+static bool finish_while_waited_on(long long id)
+{
+	char finish[QUERY_MAX];
+	snprintf(finish, sizeof(finish),
+		 "UPDATE jobs SET state = 'done', result = '{\"count\":2}', finished_at = NOW(3) "
+		 "WHERE id = %lld",
+		 id);
+	int64_t deadline = now_ms() + 10000 * harness_slowdown();
+	while (now_ms() < deadline) {
+		struct sql_session *s = sql_session_open();
+		if (!s || !sql_session_exec(s, "LOCK TABLES jobs WRITE")) {
+			sql_session_close(s);
+			return false;
+		}
+		long long waiters = 0;
+		while ((waiters = sql_scalar(LOCK_WAITERS)) == 0 && now_ms() < deadline)
+			sleep_ms(10);
+		bool finished = waiters == 2 && sql_session_exec(s, finish);
+		sql_session_exec(s, "UNLOCK TABLES");
+		sql_session_close(s);
+		if (finished)
+			return true;
+	}
+	return false;
+}
+
 static void test_wait_returns_when_the_job_finishes(void **state)
 {
 	(void)state;
@@ -282,16 +323,10 @@ static void test_wait_returns_when_the_job_finishes(void **state)
 	pthread_t t;
 	int64_t started = now_ms();
 	assert_int_equal(pthread_create(&t, NULL, wait_in_thread, &w), 0);
-	/* Finish it behind the waiter's back once the request is surely waiting. */
-	sleep_ms(500);
-	char query[QUERY_MAX];
-	snprintf(query, sizeof(query),
-		 "UPDATE jobs SET state = 'done', result = '{\"count\":2}', finished_at = NOW(3) "
-		 "WHERE id = %lld",
-		 id);
-	assert_true(sql_exec(query));
+	bool finished_while_waiting = finish_while_waited_on(id);
 	int64_t finished = now_ms();
 	pthread_join(t, NULL);
+	assert_true(finished_while_waiting);
 	assert_true(w.answered);
 	assert_non_null(strstr(w.r.body.data, "\"state\":\"done\""));
 	reply_free(&w.r);

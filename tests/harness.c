@@ -633,15 +633,44 @@ static MYSQL *admin_connect(void)
 	return conn;
 }
 
+struct sql_session {
+	MYSQL *conn;
+};
+
+struct sql_session *sql_session_open(void)
+{
+	struct sql_session *s = malloc(sizeof(*s));
+	if (!s)
+		return NULL;
+	s->conn = admin_connect();
+	if (!s->conn) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+bool sql_session_exec(struct sql_session *s, const char *query)
+{
+	bool ok = mysql_query(s->conn, query) == 0;
+	if (!ok)
+		fprintf(stderr, "harness: %s: %s\n", query, mysql_error(s->conn));
+	return ok;
+}
+
+void sql_session_close(struct sql_session *s)
+{
+	if (!s)
+		return;
+	mysql_close(s->conn);
+	free(s);
+}
+
 bool sql_exec(const char *query)
 {
-	MYSQL *conn = admin_connect();
-	if (!conn)
-		return false;
-	bool ok = mysql_query(conn, query) == 0;
-	if (!ok)
-		fprintf(stderr, "harness: %s: %s\n", query, mysql_error(conn));
-	mysql_close(conn);
+	struct sql_session *s = sql_session_open();
+	bool ok = s && sql_session_exec(s, query);
+	sql_session_close(s);
 	return ok;
 }
 

@@ -158,6 +158,15 @@ bool reply_number(const struct reply *r, const char *field, long long *value);
 
 /* SQL as the database's administrator, on a fresh connection each call. */
 bool sql_exec(const char *query);
+/*
+ * One administrator's connection kept open across statements, for what lives
+ * in a session (LOCK TABLES): NULL when MariaDB does not answer.
+ */
+struct sql_session;
+struct sql_session *sql_session_open(void);
+bool sql_session_exec(struct sql_session *s, const char *query);
+/* Closes the connection, which also lets go of its locks. */
+void sql_session_close(struct sql_session *s);
 /* Deletes every row of images (and the versions of deleted keys) and cache_properties; true when all went. */
 bool sql_empty_gallery(void);
 /* The first column of the first row as a number; -1 on error or no row. */
